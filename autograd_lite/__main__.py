@@ -1,0 +1,7 @@
+"""`python -m autograd_lite` runs the `autograd-lite` command."""
+
+import sys
+
+from autograd_lite.cli import main
+
+sys.exit(main())

@@ -1,0 +1,101 @@
+"""Gradients as return values: `gradients`, JAX-style `grad`/`value_and_grad`, and `gradcheck`."""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Sequence
+
+from autograd_lite.backward import adjoints
+from autograd_lite.modes import enable_grad, no_grad
+from autograd_lite.value import Value, apply, as_float, constant
+
+
+def gradients(output: Value, inputs: Sequence[Value], create_graph: bool = False) -> list[Value]:
+    """d(output)/d(input) for each input, leaving every `.grad` untouched.
+
+    With `create_graph=True` the results are nodes of a new graph, so they can be
+    differentiated again (gradients of gradients, to any order).
+    """
+    if not isinstance(output, Value):
+        raise TypeError(f"gradients: output must be a Value, got {type(output).__name__}")
+    inputs = list(inputs)
+    for i, x in enumerate(inputs):
+        if not isinstance(x, Value):
+            raise TypeError(f"gradients: inputs[{i}] must be a Value, got {type(x).__name__}")
+    if create_graph:
+        with enable_grad():
+            _, adj = adjoints(output, constant(1.0), create_graph=True)
+        return [adj.get(x, constant(0.0)) for x in inputs]
+    _, adj = adjoints(output, 1.0)
+    return [Value(adj.get(x, 0.0), requires_grad=False) for x in inputs]
+
+
+def value_and_grad(f: Callable[..., Any], argnums: int | Sequence[int] = 0) -> Callable[..., tuple[Any, Any]]:
+    """f's value and its gradient in the arguments `argnums`, as a function of f's arguments.
+
+    Called with numbers it returns floats; called with Values (as when nested,
+    `grad(grad(f))`) it returns Values so the result can be differentiated again.
+    """
+    single = isinstance(argnums, int)
+    positions = (argnums,) if single else tuple(argnums)
+
+    def wrapped(*args: Any) -> tuple[Any, Any]:
+        for i in positions:
+            if not -len(args) <= i < len(args):
+                raise IndexError(f"argnums {i} is out of range for {len(args)} argument(s)")
+        nested = any(isinstance(args[i], Value) for i in positions)
+        xs = list(args)
+        with enable_grad():
+            for i in positions:
+                # A fresh node per call: an inner grad must not confuse its variable
+                # with the outer one it was called with (perturbation confusion).
+                xs[i] = apply("sum", args[i]) if isinstance(args[i], Value) else Value(as_float(args[i], "argument"))
+            out = f(*xs)
+            out = out if isinstance(out, Value) else constant(as_float(out, "f's result"))
+            grads = gradients(out, [xs[i] for i in positions], create_graph=nested)
+        if not nested:
+            out, grads = out.data, [g.data for g in grads]
+        return out, grads[0] if single else tuple(grads)
+
+    wrapped.__name__ = f"value_and_grad({getattr(f, '__name__', 'f')})"
+    return wrapped
+
+
+def grad(f: Callable[..., Any], argnums: int | Sequence[int] = 0) -> Callable[..., Any]:
+    """The gradient of f in the arguments `argnums`, as a function; nest it for higher derivatives."""
+    vg = value_and_grad(f, argnums)
+
+    def wrapped(*args: Any) -> Any:
+        return vg(*args)[1]
+
+    wrapped.__name__ = f"grad({getattr(f, '__name__', 'f')})"
+    return wrapped
+
+
+class GradcheckError(AssertionError):
+    """The engine's gradient and the central difference disagree for one input."""
+
+    def __init__(self, index: int, analytic: float, numeric: float) -> None:
+        self.index, self.analytic, self.numeric = index, analytic, numeric
+        super().__init__(
+            f"gradient mismatch for input {index}: analytic {analytic!r}, numeric (central difference) {numeric!r}"
+        )
+
+
+def gradcheck(
+    f: Callable[..., Any], inputs: Sequence[float], eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1e-3
+) -> bool:
+    """Check f's gradient at `inputs` against central differences; True, or GradcheckError."""
+    xs = [as_float(x, f"gradcheck inputs[{i}]") for i, x in enumerate(inputs)]
+    analytic = grad(f, argnums=tuple(range(len(xs))))(*xs) if xs else ()
+    for i, a in enumerate(analytic):
+        numeric = (_evaluate(f, xs, i, eps) - _evaluate(f, xs, i, -eps)) / (2 * eps)
+        if not abs(a - numeric) <= atol + rtol * abs(numeric):
+            raise GradcheckError(i, a, numeric)
+    return True
+
+
+def _evaluate(f: Callable[..., Any], xs: list[float], i: int, shift: float) -> float:
+    moved = [Value(x + shift if j == i else x) for j, x in enumerate(xs)]
+    with no_grad():
+        out = f(*moved)
+    return out.data if isinstance(out, Value) else as_float(out, "f's result")

@@ -1,0 +1,241 @@
+"""`Value`: one scalar node of the graph, and `apply`, the only way nodes are made from ops."""
+
+from __future__ import annotations
+
+import math
+import numbers
+from typing import Any, Callable, Iterable, Sequence
+
+import numpy as np
+
+from autograd_lite.backward import backward
+from autograd_lite.modes import modes
+from autograd_lite.rules import RULES, Rule, add_rule
+
+
+def as_float(x: Any, what: str = "Value data") -> float:
+    """x as a float if it is a real number (int, float, numpy real scalar); TypeError naming its type otherwise."""
+    if isinstance(x, (bool, np.bool_)) or not isinstance(x, numbers.Real):
+        raise TypeError(f"{what} must be a real number (int, float or numpy real scalar), got {type(x).__name__}")
+    return float(x)
+
+
+class Value:
+    """A scalar in the graph: its `data`, its accumulated `grad`, and the `op` and `parents` that made it."""
+
+    __slots__ = ("data", "grad", "label", "op", "parents", "requires_grad")
+    __array_ufunc__ = None  # numpy scalars on the left defer to our reflected operators
+
+    def __init__(self, data: float, label: str = "", requires_grad: bool = True) -> None:
+        if not isinstance(label, str):
+            raise TypeError(f"label must be a str, got {type(label).__name__}")
+        self.data = data if type(data) is float else as_float(data)
+        self.grad = 0.0
+        self.label = label
+        self.op = ""
+        self.parents: tuple[Value, ...] = ()
+        self.requires_grad = requires_grad  # False for numbers wrapped by an operator (constants)
+
+    # --- arithmetic: primitives from the rule table, the rest composed from them
+
+    def __add__(self, other: Any) -> Value:
+        return _binary("add", self, other)
+
+    def __radd__(self, other: Any) -> Value:  # other + self
+        return _binary("add", other, self)
+
+    def __mul__(self, other: Any) -> Value:
+        return _binary("mul", self, other)
+
+    def __rmul__(self, other: Any) -> Value:  # other * self
+        return _binary("mul", other, self)
+
+    def __pow__(self, other: Any) -> Value:
+        return _binary("pow", self, other)
+
+    def __rpow__(self, other: Any) -> Value:  # other ** self
+        return _binary("pow", other, self)
+
+    def __neg__(self) -> Value:  # drawn as the slides' "*-1" gate
+        return self * -1.0
+
+    def __sub__(self, other: Any) -> Value:  # self + (-other)
+        if not _is_operand(other):
+            return NotImplemented
+        return self + (-other if isinstance(other, Value) else -as_float(other))
+
+    def __rsub__(self, other: Any) -> Value:  # other - self
+        return other + (-self) if _is_operand(other) else NotImplemented
+
+    def __truediv__(self, other: Any) -> Value:  # self * other**-1
+        if not _is_operand(other):
+            return NotImplemented
+        if _data(other) == 0:
+            raise ZeroDivisionError(f"division by zero: {self.data!r} / {_data(other)!r}")
+        return self * (other**-1 if isinstance(other, Value) else 1.0 / as_float(other))
+
+    def __rtruediv__(self, other: Any) -> Value:  # other * self**-1
+        if not _is_operand(other):
+            return NotImplemented
+        if self.data == 0:
+            raise ZeroDivisionError(f"division by zero: {_data(other)!r} / {self.data!r}")
+        reciprocal = self**-1
+        # 1/x is one gate on the slides (the expanded sigmoid), not 1 × x**-1
+        return reciprocal if not isinstance(other, Value) and other == 1 else other * reciprocal
+
+    def __abs__(self) -> Value:
+        return apply("abs", self)
+
+    def exp(self) -> Value:
+        """e ** self."""
+        return apply("exp", self)
+
+    def log(self) -> Value:
+        """Natural logarithm; ValueError for self <= 0."""
+        return apply("log", self)
+
+    def tanh(self) -> Value:
+        """Hyperbolic tangent (1.0 at 1000, no overflow)."""
+        return apply("tanh", self)
+
+    def sigmoid(self) -> Value:
+        """1 / (1 + e**-self) as a single σ gate (about 0 at -1000, no overflow)."""
+        return apply("sigmoid", self)
+
+    def relu(self) -> Value:
+        """max(self, 0); gradient 0 at 0, like PyTorch."""
+        return apply("relu", self)
+
+    def max(self, other: Any) -> Value:
+        """The larger of self and other; the gradient goes to the chosen one, to self on a tie."""
+        return apply("max", self, other)
+
+    def min(self, other: Any) -> Value:
+        """The smaller of self and other; the gradient goes to the chosen one, to self on a tie."""
+        return apply("min", self, other)
+
+    # --- the rest
+
+    def backward(self, grad: float = 1.0) -> None:
+        """Add d(self)/d(node) · grad to `.grad` of every node in the graph; repeated calls accumulate."""
+        backward(self, as_float(grad, "backward's grad"))
+
+    def __float__(self) -> float:
+        return self.data
+
+    def __repr__(self) -> str:
+        label = f", label={self.label!r}" if self.label else ""
+        return f"Value(data={self.data!r}, grad={self.grad!r}{label})"
+
+
+def _is_operand(x: Any) -> bool:
+    return isinstance(x, Value) or (isinstance(x, numbers.Real) and not isinstance(x, (bool, np.bool_)))
+
+
+def _data(x: Any) -> float:
+    return x.data if isinstance(x, Value) else float(x)
+
+
+def constant(x: Any) -> Value:
+    """A number as a leaf that needs no gradient (how operators wrap plain numbers)."""
+    return x if isinstance(x, Value) else Value(as_float(x, "operand"), requires_grad=False)
+
+
+def _node(data: float, parents: tuple[Value, ...], op: str) -> Value:
+    """A node made by an op, skipping the checks `Value(...)` does on user input."""
+    node = Value.__new__(Value)
+    node.data = data
+    node.grad = 0.0
+    node.label = ""
+    node.op = op
+    node.parents = parents
+    node.requires_grad = True
+    return node
+
+
+def _binary(name: str, a: Any, b: Any) -> Value:
+    if not (_is_operand(a) and _is_operand(b)):
+        return NotImplemented
+    return _apply(RULES[name], (constant(a), constant(b)))
+
+
+def _apply(rule: Rule, parents: tuple[Value, ...]) -> Value:
+    out = rule.forward(*[p.data for p in parents])
+    if modes.anomaly and not math.isfinite(out):
+        inputs = ", ".join(repr(p.data) for p in parents)
+        raise FloatingPointError(f"{rule.name} produced {out!r} from inputs ({inputs})")
+    if modes.grad_enabled:
+        return _node(out, parents, rule.name)
+    return _node(out, (), "")
+
+
+def apply(op: str, *args: Any) -> Value:
+    """Apply the rule-table op `op` to Values or numbers, making one node (or none, if it raises)."""
+    rule = RULES.get(op)
+    if rule is None:
+        raise ValueError(f"unknown op {op!r}; the rule table has: {', '.join(RULES)}")
+    if rule.arity is not None and len(args) != rule.arity:
+        raise TypeError(f"{op} takes {rule.arity} input(s), got {len(args)}")
+    if rule.arity is None and not args:
+        raise TypeError(f"{op} needs at least one input")
+    return _apply(rule, tuple(constant(a) for a in args))
+
+
+def sum_values(values: Iterable[Any]) -> Value:
+    """Σ values as one n-ary node (one gate instead of a chain of adds); 0 for no values."""
+    values = tuple(values)
+    return apply("sum", *values) if values else constant(0.0)
+
+
+def dot(a: Sequence[Any], b: Sequence[Any], bias: Any = None) -> Value:
+    """Σ a_i·b_i (+ bias) as one node: a neuron's weighted sum without a chain of binary gates."""
+    a, b = tuple(a), tuple(b)
+    if len(a) != len(b):
+        raise ValueError(f"dot needs sequences of equal length, got {len(a)} and {len(b)}")
+    if not a and bias is None:
+        return constant(0.0)
+    return apply("dot", *a, *b, *(() if bias is None else (bias,)))
+
+
+def register_op(
+    name: str,
+    forward: Callable[..., float],
+    partials: Callable[..., tuple[Any, ...]],
+    vectorized: Callable[..., Any] | None = None,
+    symbol: str = "",
+    arity: int | None = None,
+    domain: tuple[tuple[float, float], ...] = ((-3.0, 3.0),),
+    kink: Callable[..., float] | None = None,
+) -> Callable[..., Value]:
+    """Add a custom op to the rule table and return a function applying it to Values or numbers.
+
+    `partials(out, *inputs)` returns one local derivative per input; write it with
+    arithmetic and `autograd_lite.fn` so it also serves higher-order gradients and
+    numpy. `arity` defaults to forward's number of positional parameters.
+    """
+    if arity is None:
+        arity = _positional_count(forward)
+
+    def forward_float(*xs: float) -> float:
+        return float(forward(*xs))
+
+    add_rule(Rule(name, forward_float, partials, vectorized, symbol or name, arity, domain, kink))
+
+    def op(*args: Any) -> Value:
+        return apply(name, *args)
+
+    op.__name__ = op.__qualname__ = name
+    op.__doc__ = f"Apply the custom op {name!r}."
+    return op
+
+
+def _positional_count(f: Callable[..., Any]) -> int | None:
+    import inspect
+
+    try:
+        params = inspect.signature(f).parameters.values()
+    except (TypeError, ValueError):
+        return None
+    if any(p.kind is p.VAR_POSITIONAL for p in params):
+        return None
+    return sum(p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) for p in params)
