@@ -7,7 +7,7 @@ gradients and `gradcheck` in `functional.py`.
 
 from autograd_lite import fn
 from autograd_lite.backward import topological_order
-from autograd_lite.functional import GradcheckError, gradcheck, gradients, grad, value_and_grad
+from autograd_lite.functional import GradcheckError, grad, gradcheck, gradients, value_and_grad
 from autograd_lite.modes import detect_anomaly, enable_grad, no_grad
 from autograd_lite.rules import RULES, Rule
 from autograd_lite.value import Value, apply, constant, dot, register_op, sum_values

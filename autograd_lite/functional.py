@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from autograd_lite.backward import adjoints
 from autograd_lite.modes import enable_grad, no_grad

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Iterator
 
 
 class _Modes:
     """Mutable flags read on every op; a plain object keeps the lookup cheap."""
 
-    __slots__ = ("grad_enabled", "anomaly")
+    __slots__ = ("anomaly", "grad_enabled")
 
     def __init__(self) -> None:
         self.grad_enabled = True

@@ -12,9 +12,10 @@ arrays (compiled batches) unchanged. Composite ops (sub, div, neg, ...) live in
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from operator import mul
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
