@@ -23,7 +23,9 @@ def topological_order(root: Any) -> list[Any]:
             continue
         visited.add(node)
         stack.append((node, True))
-        stack.extend((p, False) for p in reversed(node.parents) if p not in visited)
+        for parent in reversed(node.parents):
+            if parent not in visited:
+                stack.append((parent, False))
     return order
 
 
@@ -44,18 +46,27 @@ def adjoints(root: Any, seed: Any, create_graph: bool = False) -> tuple[list[Any
         rule = RULES[node.op]
         if create_graph:
             local = rule.partials(node, *parents)
+            contributions = [g if type(d) is float and d == 1.0 else g * d for d in local]
         else:
-            local = rule.partials(node.data, *[p.data for p in parents])
-        for i, (parent, d) in enumerate(zip(parents, local)):
-            c = g if create_graph and type(d) is float and d == 1.0 else g * d
-            if check and not math.isfinite(getattr(c, "data", c)):
-                inputs = ", ".join(repr(p.data) for p in parents)
-                raise FloatingPointError(
-                    f"backward through {node.op} gave {c!r} for its input {i} "
-                    f"(inputs ({inputs}), upstream gradient {g!r})"
-                )
-            adj[parent] = adj[parent] + c if parent in adj else c
+            contributions = [g * d for d in rule.partials(node.data, *[p.data for p in parents])]
+        if check:
+            _check_finite(node, g, contributions)
+        for parent, c in zip(parents, contributions):
+            if parent in adj:
+                adj[parent] = adj[parent] + c
+            else:
+                adj[parent] = c
     return order, adj
+
+
+def _check_finite(node: Any, g: Any, contributions: list[Any]) -> None:
+    """FloatingPointError naming the op if backward through `node` made a NaN or inf (detect_anomaly)."""
+    for i, c in enumerate(contributions):
+        if not math.isfinite(getattr(c, "data", c)):
+            inputs = ", ".join(repr(p.data) for p in node.parents)
+            raise FloatingPointError(
+                f"backward through {node.op} gave {c!r} for its input {i} (inputs ({inputs}), upstream gradient {g!r})"
+            )
 
 
 def backward(root: Any, grad: float = 1.0) -> None:

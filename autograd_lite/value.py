@@ -139,7 +139,11 @@ def _data(x: Any) -> float:
 
 def constant(x: Any) -> Value:
     """A number as a leaf that needs no gradient (how operators wrap plain numbers)."""
-    return x if isinstance(x, Value) else Value(as_float(x, "operand"), requires_grad=False)
+    if isinstance(x, Value):
+        return x
+    node = _node(x if type(x) is float else as_float(x, "operand"), (), "")
+    node.requires_grad = False
+    return node
 
 
 def _node(data: float, parents: tuple[Value, ...], op: str) -> Value:
@@ -179,7 +183,7 @@ def apply(op: str, *args: Any) -> Value:
         raise TypeError(f"{op} takes {rule.arity} input(s), got {len(args)}")
     if rule.arity is None and not args:
         raise TypeError(f"{op} needs at least one input")
-    return _apply(rule, tuple(constant(a) for a in args))
+    return _apply(rule, tuple([a if type(a) is Value else constant(a) for a in args]))
 
 
 def sum_values(values: Iterable[Any]) -> Value:
