@@ -105,6 +105,8 @@ def test_grad_of_a_constant_function_is_zero():
 def test_nested_grad_does_not_confuse_variables():
     # d/dx [ d/dy (x*y) at y=x ] = d/dx x = 1, not 2 (perturbation confusion)
     assert grad(lambda x: grad(lambda y: x * y)(x))(3.0) == 1.0
+    # d/dx [ x · d/dy (x + y) at y=x ] = d/dx x = 1 (a known tape-confusion case)
+    assert grad(lambda x: x * grad(lambda y: x + y)(x))(5.0) == 1.0
 
 
 def test_no_grad_records_no_parents():
