@@ -50,6 +50,16 @@ def sigmoid(x: Any) -> Any:
     return 1.0 / (1.0 + e) if x >= 0 else e / (1.0 + e)
 
 
+def power(x: Any, p: Any) -> Any:
+    """x ** p, giving inf (as numpy and PyTorch do) where Python floats would raise for 0 ** negative."""
+    if _is_array(x) or _is_array(p):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.power(x, p)
+    if hasattr(x, "exp") or hasattr(p, "exp"):  # a Value: record the op (its forward checks the domain)
+        return x**p
+    return math.inf if x == 0 and p < 0 else x**p
+
+
 def data(x: Any) -> Any:
     """The plain number(s) behind x: `.data` of a Value, x itself otherwise."""
     return x if _is_array(x) else getattr(x, "data", x)  # an ndarray's .data is its buffer

@@ -87,11 +87,6 @@ def _sigmoid(x: Number) -> Number:
     return 1.0 / (1.0 + e) if x >= 0 else e / (1.0 + e)
 
 
-def _np_pow(x: Any, p: Any) -> Any:
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.power(x, p)
-
-
 def _dot(*xs: Any) -> Any:
     """a·b (+ bias): inputs are a1..an, b1..bn and, when their count is odd, a bias last."""
     n = len(xs) // 2
@@ -113,8 +108,8 @@ for _rule in (
     Rule(
         "pow",
         _pow,
-        lambda out, x, p: (p * x ** (p - 1), out * fn.log_where_positive(x)),
-        _np_pow,
+        lambda out, x, p: (p * fn.power(x, p - 1), out * fn.log_where_positive(x)),
+        fn.power,
         "**",
         2,
         domain=((0.2, 3.0), (-3.0, 3.0)),

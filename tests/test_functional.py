@@ -141,6 +141,14 @@ def test_detect_anomaly_names_the_op_in_backward():
     assert tiny.grad == 0.0 and f.grad == 0.0  # the failed backward wrote no .grad
 
 
+def test_infinite_slope_gives_inf_like_pytorch():
+    x = Value(0.0)
+    (x**0.5).backward()
+    assert x.grad == math.inf
+    with ag.detect_anomaly(), pytest.raises(FloatingPointError, match="pow"):
+        (Value(0.0) ** 0.5).backward()
+
+
 def test_gradcheck_passes_and_reports_mismatches():
     assert gradcheck(lambda x, y: (x * y).tanh() + x.exp() / y, [0.3, 1.2])
     wrong = ag.register_op("wrong_square", lambda x: x * x, lambda out, x: (3 * x,), symbol="sq")
