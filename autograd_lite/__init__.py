@@ -2,17 +2,42 @@
 
 Where things are: the rule table (what every op means) in `rules.py`, the
 `Value` node in `value.py`, the backward pass in `backward.py`, functional
-gradients and `gradcheck` in `functional.py`.
+gradients and `gradcheck` in `functional.py`. Drawing (`draw_dot`,
+`backward_steps`, `save_backward_animation`) and `explain` are loaded on first
+use, so `import autograd_lite` does not import graphviz.
 """
+
+from __future__ import annotations
+
+from typing import Any
 
 from autograd_lite import fn
 from autograd_lite.backward import topological_order
-from autograd_lite.functional import GradcheckError, gradcheck, gradients, grad, value_and_grad
+from autograd_lite.functional import GradcheckError, grad, gradcheck, gradients, value_and_grad
 from autograd_lite.modes import detect_anomaly, enable_grad, no_grad
 from autograd_lite.rules import RULES, Rule
 from autograd_lite.value import Value, apply, constant, dot, register_op, sum_values
 
 __version__ = "0.1.0"
+
+_LAZY = {
+    "draw_dot": "autograd_lite.render",
+    "backward_steps": "autograd_lite.steps",
+    "save_backward_animation": "autograd_lite.steps",
+    "explain": "autograd_lite.explain",
+}
+
+
+def __getattr__(name: str) -> Any:
+    """Load the drawing and explaining functions on first use."""
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'autograd_lite' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
 
 __all__ = [
     "RULES",
@@ -20,16 +45,20 @@ __all__ = [
     "Rule",
     "Value",
     "apply",
+    "backward_steps",
     "constant",
     "detect_anomaly",
     "dot",
+    "draw_dot",
     "enable_grad",
+    "explain",
     "fn",
     "grad",
     "gradcheck",
     "gradients",
     "no_grad",
     "register_op",
+    "save_backward_animation",
     "sum_values",
     "topological_order",
     "value_and_grad",

@@ -27,6 +27,10 @@ class ChainPath:
     factors: tuple[float, ...]  # factors[k] = ∂nodes[k]/∂nodes[k+1]
     product: float
 
+    def steps(self) -> list[tuple[Value, Value]]:
+        """(node, the node below it) for each step, output first."""
+        return list(zip(self.nodes, self.nodes[1:], strict=False))
+
 
 @dataclass(frozen=True)
 class Delta:
@@ -90,7 +94,7 @@ class Explanation:
         if self.paths is not None:
             for k, p in enumerate(self.paths, 1):
                 lines.append(f"  path {k}: {' → '.join(self.name(n) for n in reversed(p.nodes))}")
-                symbols = " · ".join(f"∂{self.name(a)}/∂{self.name(b)}" for a, b in zip(p.nodes, p.nodes[1:]))
+                symbols = " · ".join(f"∂{self.name(a)}/∂{self.name(b)}" for a, b in p.steps())
                 numbers = " · ".join(f"({self.number(f)})" for f in p.factors)
                 lines.append(f"    {symbols or '1'} = {numbers or '1'} = {self.number(p.product)}")
             if len(self.paths) > 1:
@@ -124,7 +128,8 @@ class Explanation:
                 expr = f"{args[0]} {INFIX[n.op]} {args[1]}"
             elif n.op == "dot":
                 k = len(args) // 2
-                expr = " + ".join([*(f"{a}·{b}" for a, b in zip(args[:k], args[k : 2 * k])), *args[2 * k :]])
+                products = [f"{a}·{b}" for a, b in zip(args[:k], args[k : 2 * k], strict=True)]
+                expr = " + ".join(products + args[2 * k :])
             else:
                 expr = f"{symbol(n)}({', '.join(args)})"
             out.append(f"{self.name(n)} = {expr} = {self.number(n.data)}")
@@ -138,7 +143,7 @@ class Explanation:
             for k, p in enumerate(self.paths, 1):
                 fracs = r"\,".join(
                     rf"\frac{{\partial {latex_name(self.name(a))}}}{{\partial {latex_name(self.name(b))}}}"
-                    for a, b in zip(p.nodes, p.nodes[1:])
+                    for a, b in p.steps()
                 )
                 numbers = r" \cdot ".join(f"({self.number(f)})" for f in p.factors)
                 lines.append(rf"\text{{path {k}:}}\ & {fracs or '1'} = {numbers or '1'} = {self.number(p.product)}")
@@ -216,7 +221,8 @@ def list_paths(output: Value, wrt: Value, order: list[Value]) -> list[ChainPath]
             paths.append(ChainPath(nodes, factors, math.prod(factors)))
             continue
         local = local_gradients(node)
-        for p, d in reversed(list(zip(node.parents, local))):  # reversed: the first parent is explored first
+        # pushed in reverse, so the first parent's paths come out first
+        for p, d in reversed(list(zip(node.parents, local, strict=True))):
             if p in reaches:
                 stack.append(((*nodes, p), (*factors, d)))
     return paths
@@ -239,7 +245,7 @@ def node_deltas(order: list[Value], wrt: Value) -> list[Delta]:
         out.append(Delta(n, tuple(terms[n]), value))
         if n is wrt:
             break
-        for p, g in zip(n.parents, local_gradients(n)):
+        for p, g in zip(n.parents, local_gradients(n), strict=True):
             if p in on_path:
                 terms[p].append((n, g))
     return out

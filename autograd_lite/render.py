@@ -15,6 +15,7 @@ import html
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import graphviz
 
@@ -52,6 +53,21 @@ def html_text(text: str) -> str:
     text = html.escape(text, quote=True)
     text = _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
     return text.replace("\n", "<br/>")
+
+
+class Drawing(graphviz.Digraph):
+    """A `graphviz.Digraph` whose renders are quiet by default.
+
+    graphviz-pure (like Graphviz without fonts) warns on stderr about every
+    non-ASCII glyph (×, σ, Σ) it sizes; in a notebook that would be red noise
+    under each graph. Errors still raise, with dot's message.
+    """
+
+    def pipe(self, *args: Any, quiet: bool = True, **kwargs: Any) -> Any:
+        return super().pipe(*args, quiet=quiet, **kwargs)
+
+    def render(self, *args: Any, quiet: bool = True, **kwargs: Any) -> Any:
+        return super().render(*args, quiet=quiet, **kwargs)
 
 
 @dataclass(frozen=True)
@@ -125,11 +141,9 @@ def check_options(root: Value, style: str, rankdir: str, precision: int, max_nod
     return Look(style, rankdir, precision, legend)
 
 
-def paint(
-    scene: Scene, look: Look, grads: Grads, path: set[Value], current: Value | None = None
-) -> graphviz.Digraph:
+def paint(scene: Scene, look: Look, grads: Grads, path: set[Value], current: Value | None = None) -> graphviz.Digraph:
     """Draw a scene: nodes (inside their clusters), wires, the output wire and the legend."""
-    g = graphviz.Digraph(
+    g = Drawing(
         "autograd_lite",
         graph_attr={"rankdir": look.rankdir, "nodesep": "0.25", "ranksep": "0.6", "forcelabels": "true"},
         node_attr={"fontname": FONT, "fontsize": "12"},

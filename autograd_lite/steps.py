@@ -37,7 +37,7 @@ def backward_steps(
         if not gate.parents:
             continue
         g = grads[gate]
-        for parent, d in zip(gate.parents, local_gradients(gate)):
+        for parent, d in zip(gate.parents, local_gradients(gate), strict=True):
             grads[parent] = grads[parent] + g * d if parent in grads else g * d
         sent.add(gate)
         yield paint(scene, look, shown, set(), current=scene.unit[gate])
