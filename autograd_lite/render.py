@@ -50,7 +50,7 @@ def html_text(text: str) -> str:
     """Any user text as the content of an HTML-like DOT label: shown as text, never read as markup."""
     text = text.encode("utf-8", "backslashreplace").decode("utf-8")  # lone surrogates
     text = text.replace("\r\n", "\n").replace("\t", " ")
-    text = html.escape(text, quote=True)
+    text = html.escape(text, quote=True).replace("\\", "\\\\")  # dot reads \N, \G... even here; \\ is one \
     text = _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
     return text.replace("\n", "<br/>")
 
@@ -215,7 +215,7 @@ def node_statements(
     nid = node_id(scene, n)
     box_fill = CURRENT_FILL if current else "#f5f5f5" if scene.collapsed(n) else FILL[k]
     if scene.collapsed(n) or look.style == "records":
-        attrs = {"shape": "plaintext", "label": box_label(look, grads, n, box_fill, n.label)}
+        attrs = {"shape": "plaintext", "label": box_label(look, grads, n, box_fill, display_name(scene, n))}
     elif k == "gate":
         attrs = {**GATE, "label": html_text(gate_text(scene, n))}
         if n.label and n not in scene.neuron:
@@ -246,9 +246,17 @@ def gate_text(scene: Scene, n: Value) -> str:
     return scene.folds.get(n) or symbol(n)
 
 
+def display_name(scene: Scene, n: Value) -> str:
+    """A node's label, relative to its neuron inside a neuron cluster (`w.0` in `layers.0.neurons.1`)."""
+    neuron = scene.neuron.get(n)
+    if neuron and n.label.startswith(neuron + "."):
+        return n.label[len(neuron) + 1 :]
+    return n.label
+
+
 def leaf_label(scene: Scene, look: Look, grads: Grads, n: Value) -> str:
     """A leaf's name, and its total gradient when several wires share it."""
-    text = html_text(n.label)
+    text = html_text(display_name(scene, n))
     g = grads.of(n)
     if g is not None and sum(not scene.folded(n, c) for c, _ in scene.consumers[n]) > 1:
         text += f'<br/><font color="{GRAD_COLOUR}" point-size="10">grad {look.number(g)}</font>'
