@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
 import sys
 from pathlib import Path
 
@@ -65,3 +66,14 @@ def test_neither_binary_is_a_clear_error(monkeypatch, tmp_path):
 
 def test_graphviz_pure_is_found_next_to_the_python_running():
     assert locate_dot(path="", extra_dirs=[Path(sys.executable).parent]).name.startswith("graphviz-pure")
+
+
+def test_importing_the_package_does_not_import_graphviz():
+    code = "import sys, autograd_lite; assert 'graphviz' not in sys.modules; autograd_lite.draw_dot; print('ok')"
+    done = subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).resolve().parent.parent, capture_output=True)
+    assert done.stdout.strip() == b"ok", done.stderr
+
+
+def test_the_drawing_shows_inline_in_jupyter_as_svg():
+    bundle = draw_dot(small_graph())._repr_mimebundle_()
+    assert bundle["image/svg+xml"].lstrip().startswith("<?xml")
