@@ -45,8 +45,11 @@ def draw(args: argparse.Namespace) -> int:
         graph = draw_dot(root, style=args.style, show_grad=not args.forward_only)
         data = graph.source.encode() if fmt == "dot" else graph.pipe(format=fmt)
         tmp = out.with_name(f".{out.name}.tmp")
-        tmp.write_bytes(data)
-        tmp.replace(out)
+        try:
+            tmp.write_bytes(data)
+            tmp.replace(out)  # all or nothing: no half-written file under the name asked for
+        finally:
+            tmp.unlink(missing_ok=True)
     except (OSError, RuntimeError, ValueError) as e:
         print(f"autograd-lite draw: error: {e}", file=sys.stderr)
         return 1
