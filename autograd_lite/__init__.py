@@ -2,8 +2,14 @@
 
 Where things are: the rule table (what every op means) in `rules.py`, the
 `Value` node in `value.py`, the backward pass in `backward.py`, functional
-gradients and `gradcheck` in `functional.py`.
+gradients and `gradcheck` in `functional.py`. Drawing (`draw_dot`,
+`backward_steps`, `save_backward_animation`) and `explain` are loaded on first
+use, so `import autograd_lite` does not import graphviz.
 """
+
+from __future__ import annotations
+
+from typing import Any
 
 from autograd_lite import fn
 from autograd_lite.backward import topological_order
@@ -14,22 +20,45 @@ from autograd_lite.value import Value, apply, constant, dot, register_op, sum_va
 
 __version__ = "0.1.0"
 
+_LAZY = {
+    "draw_dot": "autograd_lite.render",
+    "backward_steps": "autograd_lite.steps",
+    "save_backward_animation": "autograd_lite.steps",
+    "explain": "autograd_lite.explain",
+}
+
+
+def __getattr__(name: str) -> Any:
+    """Load the drawing and explaining functions on first use."""
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'autograd_lite' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
 __all__ = [
     "RULES",
     "GradcheckError",
     "Rule",
     "Value",
     "apply",
+    "backward_steps",
     "constant",
     "detect_anomaly",
     "dot",
+    "draw_dot",
     "enable_grad",
+    "explain",
     "fn",
     "grad",
     "gradcheck",
     "gradients",
     "no_grad",
     "register_op",
+    "save_backward_animation",
     "sum_values",
     "topological_order",
     "value_and_grad",

@@ -1,0 +1,345 @@
+"""`draw_dot`: a graph drawn like the backprop lecture slides ("wires") or like micrograd ("records").
+
+Wires style: inputs on the left, each op a small round gate with its symbol, and
+each wire carrying its forward value (green, above) and the gradient flowing back
+along it (red, below). Where a value feeds several gates, each wire carries its
+share of the gradient; the shares add up to the node's `.grad`, shown under a
+leaf's name. Records style: one box per value (`label | data | grad`) with op
+nodes in between. Parameters (leaves with requires_grad) are orange, labelled
+data inputs (requires_grad=False) blue, unlabelled constants grey.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import graphviz
+
+from autograd_lite.dot_binary import ensure_dot
+from autograd_lite.scene import (
+    Collapse,
+    Scene,
+    build_scene,
+    format_number,
+    kind,
+    layer_of,
+    local_gradients,
+    on_paths,
+    symbol,
+)
+from autograd_lite.value import Value
+
+STYLES = ("wires", "records")
+RANKDIRS = ("LR", "RL", "TB", "BT")
+VALUE_COLOUR = "#2e7d32"  # green: forward values, as on the slides
+GRAD_COLOUR = "#c62828"  # red: gradients, as on the slides
+PATH_COLOUR = "#1565c0"  # blue: the paths `explain` lists (highlight=)
+CURRENT_FILL = "#fff176"  # yellow: the gate a backward step is at
+FILL = {"parameter": "#ffe0b2", "input": "#bbdefb", "constant": "#eeeeee", "gate": "white"}
+FONT = "Arial"
+GATE = {"shape": "circle", "width": "0.45", "margin": "0.02", "fontsize": "14"}
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+
+
+def html_text(text: str) -> str:
+    """Any user text as the content of an HTML-like DOT label: shown as text, never read as markup."""
+    text = text.encode("utf-8", "backslashreplace").decode("utf-8")  # lone surrogates
+    text = text.replace("\r\n", "\n").replace("\t", " ")
+    text = html.escape(text, quote=True).replace("\\", "\\\\")  # dot reads \N, \G... even here; \\ is one \
+    text = _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+    return text.replace("\n", "<br/>")
+
+
+class Drawing(graphviz.Digraph):
+    """A `graphviz.Digraph` whose renders are quiet by default.
+
+    graphviz-pure (like Graphviz without fonts) warns on stderr about every
+    non-ASCII glyph (×, σ, Σ) it sizes; in a notebook that would be red noise
+    under each graph. Errors still raise, with dot's message.
+    """
+
+    def pipe(self, *args: Any, quiet: bool = True, **kwargs: Any) -> Any:
+        return super().pipe(*args, quiet=quiet, **kwargs)
+
+    def render(self, *args: Any, quiet: bool = True, **kwargs: Any) -> Any:
+        return super().render(*args, quiet=quiet, **kwargs)
+
+
+@dataclass(frozen=True)
+class Grads:
+    """Which gradients a drawing shows: each node's gradient, and whether a gate has sent its own to its inputs."""
+
+    of: Callable[[Value], float | None]
+    sent: Callable[[Value], bool]
+
+
+NO_GRADS = Grads(lambda n: None, lambda n: False)
+ENGINE_GRADS = Grads(lambda n: n.grad, lambda n: True)  # what `backward` left in `.grad`
+
+
+@dataclass(frozen=True)
+class Look:
+    """Drawing options shared by every node and wire."""
+
+    style: str
+    rankdir: str
+    precision: int
+    legend: bool
+
+    def number(self, x: float) -> str:
+        """x formatted to the drawing's precision."""
+        return format_number(x, self.precision)
+
+
+def draw_dot(
+    root: Value,
+    style: str = "wires",
+    rankdir: str = "LR",
+    precision: int = 4,
+    show_grad: bool = True,
+    collapse: Collapse = None,
+    max_nodes: int = 500,
+    cluster: bool | None = None,
+    highlight: Value | None = None,
+    legend: bool = False,
+) -> graphviz.Digraph:
+    """The graph of `root` as a `graphviz.Digraph` (shown inline in Jupyter; `.render()`/`.pipe()` to save).
+
+    show_grad=False draws the forward pass only. collapse: labels (or a predicate on
+    labels) of nodes whose subgraph (the node and what feeds only into it) is drawn as
+    one box. cluster: frame nn neurons and layers (None: when nn's names are present).
+    highlight: a node whose paths to `root` are coloured (those `explain` lists).
+    legend: add a key to colours and shapes. More than max_nodes nodes: ValueError.
+    """
+    look = check_options(root, style, rankdir, precision, max_nodes, legend)
+    scene = build_scene(root, style == "wires", precision, collapse, cluster, max_nodes)
+    path = set()
+    if highlight is not None:
+        if not isinstance(highlight, Value) or highlight not in scene.consumers:
+            raise ValueError("highlight must be a node of the graph being drawn")
+        path = on_paths(scene.order, highlight)
+    ensure_dot()
+    return paint(scene, look, ENGINE_GRADS if show_grad else NO_GRADS, path)
+
+
+def check_options(root: Value, style: str, rankdir: str, precision: int, max_nodes: int, legend: bool) -> Look:
+    """The options as a Look; TypeError/ValueError naming the bad one."""
+    if not isinstance(root, Value):
+        raise TypeError(f"draw_dot needs a Value, got {type(root).__name__}")
+    if style not in STYLES:
+        raise ValueError(f"style must be one of {', '.join(map(repr, STYLES))}, got {style!r}")
+    if rankdir not in RANKDIRS:
+        raise ValueError(f"rankdir must be one of {', '.join(RANKDIRS)}, got {rankdir!r}")
+    for name, n in (("precision", precision), ("max_nodes", max_nodes)):
+        if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+            raise ValueError(f"{name} must be a positive int, got {n!r}")
+    return Look(style, rankdir, precision, legend)
+
+
+def paint(scene: Scene, look: Look, grads: Grads, path: set[Value], current: Value | None = None) -> graphviz.Digraph:
+    """Draw a scene: nodes (inside their clusters), wires, the output wire and the legend."""
+    g = Drawing(
+        "autograd_lite",
+        graph_attr={"rankdir": look.rankdir, "nodesep": "0.25", "ranksep": "0.6", "forcelabels": "true"},
+        node_attr={"fontname": FONT, "fontsize": "12"},
+        edge_attr={"fontname": FONT, "fontsize": "11", "arrowsize": "0.6"},
+    )
+    nodes = {n: node_statements(scene, look, grads, n, n in path, n is current) for n in scene.drawn}
+    place_nodes(g, scene, nodes)
+    for tail, head, attrs in wires(scene, look, grads, path):
+        g.edge(tail, head, **attrs)
+    out_grad = grads.of(scene.root)
+    if look.style == "wires":
+        g.node("output", "", shape="point", width="0.06")
+        g.edge(node_id(scene, scene.root), "output", **wire_labels(look, scene.root.data, out_grad))
+    if look.legend:
+        g.node("legend", legend_label(look), shape="plaintext")
+    return g
+
+
+def node_id(scene: Scene, node: Value) -> str:
+    """The DOT id of a drawn node (its position in topological order)."""
+    return f"n{scene.index[node]}"
+
+
+def place_nodes(g: graphviz.Digraph, scene: Scene, nodes: dict[Value, list[tuple[str, dict[str, str]]]]) -> None:
+    """Emit nodes, those of nn neurons inside neuron clusters inside layer clusters."""
+    by_layer: dict[str | None, dict[str | None, list[Value]]] = {}
+    for n in scene.drawn:
+        neuron = scene.neuron.get(n)
+        by_layer.setdefault(layer_of(neuron) if neuron else None, {}).setdefault(neuron, []).append(n)
+    count = 0
+    for layer, neurons in by_layer.items():
+        if layer is None and None in neurons:
+            for n in neurons.pop(None):
+                for nid, attrs in nodes[n]:
+                    g.node(nid, **attrs)
+        with g.subgraph(name=f"cluster_{count}") if layer is not None else _same(g) as lg:
+            count += 1
+            if layer is not None:
+                lg.attr(label=f"<{html_text(layer)}>", style="rounded", color="#9e9e9e", fontname=FONT)
+            for neuron, members in neurons.items():
+                framed = neuron is not None and len(members) > 1
+                with lg.subgraph(name=f"cluster_{count}") if framed else _same(lg) as ng:
+                    count += 1
+                    if framed:
+                        ng.attr(label=f"<{html_text(neuron)}>", style="rounded,dashed", color="#bdbdbd")
+                    for n in members:
+                        for nid, attrs in nodes[n]:
+                            ng.node(nid, **attrs)
+
+
+class _same:
+    """A context manager yielding the graph itself (no cluster)."""
+
+    def __init__(self, g: graphviz.Digraph) -> None:
+        self.g = g
+
+    def __enter__(self) -> graphviz.Digraph:
+        return self.g
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+
+def node_statements(
+    scene: Scene, look: Look, grads: Grads, n: Value, on_path: bool, current: bool
+) -> list[tuple[str, dict[str, str]]]:
+    """The DOT nodes for one drawn node: itself, and in records style its op node."""
+    k = kind(n)
+    nid = node_id(scene, n)
+    box_fill = CURRENT_FILL if current else "#f5f5f5" if scene.collapsed(n) else FILL[k]
+    if scene.collapsed(n) or look.style == "records":
+        attrs = {"shape": "plaintext", "label": box_label(look, grads, n, box_fill, display_name(scene, n))}
+    elif k == "gate":
+        attrs = {**GATE, "label": html_text(gate_text(scene, n))}
+        if n.label and n not in scene.neuron:
+            attrs["xlabel"] = f'<<font color="#616161" point-size="10">{html_text(n.label)}</font>>'
+    elif k == "constant":
+        attrs = {"shape": "plaintext", "fontcolor": "#616161", "label": look.number(n.data)}
+    else:
+        style = "rounded,filled" if k == "parameter" else "filled"
+        attrs = {"shape": "box", "style": style, "fillcolor": box_fill, "width": "0.3", "height": "0.3"}
+        attrs["label"] = leaf_label(scene, look, grads, n)
+    if current and attrs["shape"] == "circle":
+        attrs.update(style="filled", fillcolor=CURRENT_FILL)
+    if on_path:
+        attrs.update(color=PATH_COLOUR, penwidth="2")
+    statements = [(nid, attrs)]
+    if look.style == "records" and k == "gate" and not scene.collapsed(n):
+        op = {**GATE, "label": html_text(gate_text(scene, n))}
+        if current:
+            op.update(style="filled", fillcolor=CURRENT_FILL)
+        if on_path:
+            op.update(color=PATH_COLOUR, penwidth="2")
+        statements.insert(0, (f"{nid}_op", op))
+    return statements
+
+
+def gate_text(scene: Scene, n: Value) -> str:
+    """A gate's label: its symbol, or the slides' folded form such as `*-1`."""
+    return scene.folds.get(n) or symbol(n)
+
+
+def display_name(scene: Scene, n: Value) -> str:
+    """A node's label, relative to its neuron inside a neuron cluster (`w.0` in `layers.0.neurons.1`)."""
+    neuron = scene.neuron.get(n)
+    if neuron and n.label.startswith(neuron + "."):
+        return n.label[len(neuron) + 1 :]
+    return n.label
+
+
+def leaf_label(scene: Scene, look: Look, grads: Grads, n: Value) -> str:
+    """A leaf's name, and its total gradient when several wires share it."""
+    text = html_text(display_name(scene, n))
+    g = grads.of(n)
+    if g is not None and sum(not scene.folded(n, c) for c, _ in scene.consumers[n]) > 1:
+        text += f'<br/><font color="{GRAD_COLOUR}" point-size="10">grad {look.number(g)}</font>'
+    return f"<{text}>"
+
+
+def box_label(look: Look, grads: Grads, n: Value, fill: str, title: str) -> str:
+    """A micrograd-style record `label | data | grad` as an HTML table (safe for any label)."""
+    cells = [f"<td><b>{html_text(title)}</b></td>"] if title else []
+    cells.append(f'<td><font color="{VALUE_COLOUR}">data {look.number(n.data)}</font></td>')
+    g = grads.of(n)
+    if g is not None:
+        cells.append(f'<td><font color="{GRAD_COLOUR}">grad {look.number(g)}</font></td>')
+    elif grads is not NO_GRADS:
+        cells.append("<td> </td>")  # not yet reached by the backward pass
+    table = '<table border="0" cellborder="1" cellspacing="0" cellpadding="4" bgcolor="{}"><tr>{}</tr></table>'
+    return "<" + table.format(fill, "".join(cells)) + ">"
+
+
+def wire_labels(look: Look, value: float, grad: float | None) -> dict[str, str]:
+    """The slides' wire: the value above in green, the gradient below in red."""
+    attrs = {"label": f'<<font color="{VALUE_COLOUR}">{look.number(value)}</font>>'}
+    if grad is not None:
+        attrs["xlabel"] = f'<<font color="{GRAD_COLOUR}">{look.number(grad)}</font>>'
+    return attrs
+
+
+def wires(scene: Scene, look: Look, grads: Grads, path: set[Value]) -> list[tuple[str, str, dict[str, str]]]:
+    """Every drawn wire (tail id, head id, attributes); wires into a collapsed box are merged per input."""
+    merged: dict[tuple[Value, Value], list] = {}
+    plain: list[tuple[Value, Value, float | None, bool]] = []
+    for c in scene.order:
+        if not c.parents:
+            continue
+        local = local_gradients(c) if grads.sent(c) else None
+        for i, p in enumerate(c.parents):
+            if scene.folded(p, c) or scene.unit[p] is scene.unit[c]:
+                continue
+            share = None
+            if local is not None and (g := grads.of(c)) is not None:
+                share = g * local[i]
+            lit = p in path and c in path
+            head = scene.unit[c]
+            if head is c:
+                plain.append((scene.unit[p], head, share, lit))
+            else:
+                entry = merged.setdefault((scene.unit[p], head), [0.0, lit])
+                entry[0] = None if share is None or entry[0] is None else entry[0] + share
+                entry[1] = entry[1] or lit
+    plain.extend((tail, head, share, lit) for (tail, head), (share, lit) in merged.items())
+    out = []
+    for tail, head, share, lit in plain:
+        attrs = wire_labels(look, tail.data, share) if look.style == "wires" else {}
+        if lit:
+            attrs.update(color=PATH_COLOUR, penwidth="2.5")
+        head_id = node_id(scene, head)
+        if look.style == "records" and not scene.collapsed(head):
+            head_id += "_op"
+        out.append((node_id(scene, tail), head_id, attrs))
+    if look.style == "records":
+        out.extend(op_wires(scene, path))
+    return out
+
+
+def op_wires(scene: Scene, path: set[Value]) -> list[tuple[str, str, dict[str, str]]]:
+    """Records style: each gate's op node and its wire into the gate's record (declared via the edge)."""
+    out = []
+    for n in scene.drawn:
+        if n.parents and not scene.collapsed(n):
+            nid = node_id(scene, n)
+            attrs = {"color": PATH_COLOUR, "penwidth": "2.5"} if n in path else {}
+            out.append((f"{nid}_op", nid, attrs))
+    return out
+
+
+def legend_label(look: Look) -> str:
+    """A key to the colours and shapes."""
+    folded = ", folded into its gate" if look.style == "wires" else ""
+    rows = [
+        f'<tr><td bgcolor="{FILL["parameter"]}">parameter / variable (requires_grad leaf)</td></tr>',
+        f'<tr><td bgcolor="{FILL["input"]}">data input (labelled, requires_grad=False)</td></tr>',
+        f'<tr><td bgcolor="{FILL["constant"]}">constant (unlabelled number{folded})</td></tr>',
+        f'<tr><td><font color="{VALUE_COLOUR}">green: value (forward)</font></td></tr>',
+        f'<tr><td><font color="{GRAD_COLOUR}">red: gradient (backward)</font></td></tr>',
+    ]
+    return '<<table border="0" cellborder="1" cellspacing="0" cellpadding="3">' + "".join(rows) + "</table>>"

@@ -1,0 +1,207 @@
+"""What a drawing shows, before any graphviz: node kinds, folded constants, collapsed subgraphs, nn clusters.
+
+Reads only the public node attributes (data, label, op, parents, requires_grad),
+`topological_order` and the rule table; the engine never imports this module.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from autograd_lite.backward import topological_order
+from autograd_lite.rules import RULES
+from autograd_lite.value import Value
+
+Collapse = str | Iterable[str] | Callable[[str], bool] | None
+
+# nn's parameter names: `<neuron>.w.<i>` and `<neuron>.b`
+PARAMETER_NAME = re.compile(r"(.+)\.(?:w\.\d+|b)", re.DOTALL)
+
+
+def kind(node: Value) -> str:
+    """'gate' (made by an op), 'parameter' (leaf needing a gradient), 'input' (labelled data) or 'constant'."""
+    if node.parents:
+        return "gate"
+    if node.requires_grad:
+        return "parameter"
+    return "input" if node.label else "constant"
+
+
+def format_number(x: float, precision: int) -> str:
+    """x to `precision` significant digits; nan, inf and -inf spelled out, -0 shown as 0."""
+    if math.isnan(x):
+        return "nan"
+    if math.isinf(x):
+        return "inf" if x > 0 else "-inf"
+    return "0" if x == 0 else f"{x:.{precision}g}"
+
+
+def symbol(node: Value) -> str:
+    """The gate's symbol from the rule table (its op name for ops without one)."""
+    rule = RULES.get(node.op)
+    return (rule.symbol or rule.name) if rule else node.op
+
+
+def fold_label(gate: Value, precision: int) -> str | None:
+    """The slides' label for a gate with its constant operand folded in (`*-1`, `+1`, `1/x`, `**2`), or None."""
+    consts = [i for i, p in enumerate(gate.parents) if kind(p) == "constant"]
+    if gate.op == "sum" and consts and len(consts) < len(gate.parents):
+        total = sum(gate.parents[i].data for i in consts)
+        return f"Σ{_signed(total, precision)}"
+    if len(gate.parents) != 2 or len(consts) != 1:
+        return None
+    i = consts[0]
+    c = gate.parents[i].data
+    text = format_number(c, precision)
+    if gate.op == "add":
+        return _signed(c, precision)
+    if gate.op == "mul":
+        return f"*{text}"
+    if gate.op == "pow":
+        if i == 0:
+            return f"{text}**x"
+        return "1/x" if c == -1 else f"**{text}"
+    return f"{symbol(gate)} {text}"
+
+
+def _signed(c: float, precision: int) -> str:
+    text = format_number(c, precision)
+    return text if text.startswith("-") else f"+{text}"
+
+
+@dataclass
+class Scene:
+    """A graph ready to draw: which nodes appear, which stand for a collapsed subgraph, which cluster holds them."""
+
+    root: Value
+    order: list[Value]
+    index: dict[Value, int]  # node -> position in `order`, its stable DOT id
+    consumers: dict[Value, list[tuple[Value, int]]]
+    folds: dict[Value, str]  # gate -> its label with a constant operand folded in
+    unit: dict[Value, Value]  # node -> the drawn node standing for it (itself, or its collapsed box)
+    drawn: list[Value]
+    neuron: dict[Value, str]  # drawn node -> the nn neuron cluster holding it
+
+    def folded(self, parent: Value, gate: Value) -> bool:
+        """Whether the wire parent -> gate is a constant folded into the gate's label."""
+        return gate in self.folds and kind(parent) == "constant"
+
+    def collapsed(self, node: Value) -> bool:
+        """Whether node is drawn as the box of a collapsed subgraph."""
+        return node.parents != () and any(self.unit[p] is node for p in node.parents)
+
+
+def build_scene(
+    root: Value, fold: bool, precision: int, collapse: Collapse, cluster: bool | None, max_nodes: int
+) -> Scene:
+    """Work out what to draw for `root`; ValueError if more than max_nodes would be drawn."""
+    order = topological_order(root)
+    consumers: dict[Value, list[tuple[Value, int]]] = {n: [] for n in order}
+    for c in order:
+        for i, p in enumerate(c.parents):
+            consumers[p].append((c, i))
+    folds = {}
+    if fold:
+        folds = {g: label for g in order if g.parents and (label := fold_label(g, precision)) is not None}
+    group = collapse_groups(order, consumers, collapse)
+    unit = {n: group.get(n, n) for n in order}
+    index = {n: i for i, n in enumerate(order)}
+    scene = Scene(root, order, index, consumers, folds, unit, [], {})
+    scene.drawn = [n for n in order if unit[n] is n and (n is root or not _all_folded(scene, n))]
+    if len(scene.drawn) > max_nodes:
+        raise ValueError(
+            f"the graph has {len(scene.drawn)} nodes to draw, more than max_nodes={max_nodes}; fold labelled "
+            "subgraphs with collapse=[...] (e.g. whole neurons), draw a smaller part, or raise max_nodes"
+        )
+    scene.neuron = neuron_clusters(scene, cluster)
+    return scene
+
+
+def _all_folded(scene: Scene, node: Value) -> bool:
+    uses = scene.consumers[node]
+    return bool(uses) and all(scene.folded(node, c) for c, _ in uses)
+
+
+def subgraph_of(order: list[Value], consumers: dict[Value, list[tuple[Value, int]]], top: Value) -> set[Value]:
+    """`top` and the ancestors feeding only into it, stopping at nodes labelled outside `top.label + '.'`."""
+    prefix = top.label + "."
+    members = {top}
+    for n in reversed(order[: order.index(top)]):  # ancestors come before top
+        if n.label and not n.label.startswith(prefix):
+            continue
+        uses = consumers[n]
+        if uses and all(c in members for c, _ in uses):
+            members.add(n)
+    return members
+
+
+def collapse_groups(
+    order: list[Value], consumers: dict[Value, list[tuple[Value, int]]], collapse: Collapse
+) -> dict[Value, Value]:
+    """member -> the labelled node whose subgraph it folds into (see `subgraph_of`)."""
+    if collapse is None:
+        return {}
+    if callable(collapse):
+        tops = [n for n in order if n.label and collapse(n.label)]
+    else:
+        names = {collapse} if isinstance(collapse, str) else set(collapse)
+        for name in names:
+            if not isinstance(name, str):
+                raise TypeError(f"collapse names must be str, got {type(name).__name__}")
+        found = {n.label for n in order}
+        missing = sorted(names - found)
+        if missing:
+            raise ValueError(f"collapse: no node labelled {', '.join(map(repr, missing))} in the graph")
+        tops = [n for n in order if n.label in names]
+    group: dict[Value, Value] = {}
+    top_set = set(tops)
+    for top in tops:
+        for m in subgraph_of(order, consumers, top):
+            if m is top or (m not in top_set and m not in group):
+                group[m] = top
+    return group
+
+
+def neuron_clusters(scene: Scene, cluster: bool | None) -> dict[Value, str]:
+    """Drawn node -> neuron name, from nn's labels (`<P>.w.<i>`, `<P>.b`, output labelled `<P>`)."""
+    if cluster is False:
+        return {}
+    names = {m.group(1) for n in scene.order if not n.parents and (m := PARAMETER_NAME.fullmatch(n.label))}
+    if cluster is None:  # automatic: only nn's `layers.<i>.neurons.<j>` naming
+        names = {p for p in names if ".neurons." in p}
+    neuron: dict[Value, str] = {}
+    for n in scene.order:
+        m = PARAMETER_NAME.fullmatch(n.label) if not n.parents else None
+        if m and m.group(1) in names:
+            neuron[n] = m.group(1)
+    for top in scene.order:
+        if top.label in names:
+            for m in subgraph_of(scene.order, scene.consumers, top):
+                neuron.setdefault(m, top.label)
+    return {n: neuron[n] for n in scene.drawn if n in neuron}
+
+
+def layer_of(neuron: str) -> str | None:
+    """The layer part of an nn neuron name: `layers.0` for `layers.0.neurons.1`."""
+    return neuron.rsplit(".neurons.", 1)[0] if ".neurons." in neuron else None
+
+
+def local_gradients(gate: Value) -> tuple[float, ...]:
+    """∂gate/∂parent for each parent, from the rule table (nan where the rule cannot say)."""
+    xs = [p.data for p in gate.parents]
+    try:
+        return tuple(float(d) for d in RULES[gate.op].partials(gate.data, *xs))
+    except (ArithmeticError, ValueError):
+        return (math.nan,) * len(xs)
+
+
+def on_paths(order: list[Value], start: Value) -> set[Value]:
+    """Nodes on some path from `start` up to the root (the last node of `order`)."""
+    reached = {start}
+    for n in order:
+        if any(p in reached for p in n.parents):
+            reached.add(n)
+    return reached
