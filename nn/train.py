@@ -256,4 +256,3 @@ def _checked_l2(l2: Any) -> float:
     if isinstance(l2, bool) or not isinstance(l2, numbers.Real) or not 0 <= l2 < math.inf:
         raise ValueError(f"l2 must be a finite number >= 0, got {l2!r}")
     return float(l2)
-
