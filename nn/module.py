@@ -91,11 +91,10 @@ class Module(metaclass=_LabelAfterInit):
         """(dotted name, parameter) in a stable order; a Value shared by two places is listed once."""
         seen: set[int] = set()
         named = []
-        for path, module in self.named_modules():
-            for name, child in _children(module, path):
-                if isinstance(child, Value) and child.requires_grad and id(child) not in seen:
-                    seen.add(id(child))
-                    named.append((name, child))
+        for name, value in _leaves(self, ""):
+            if value.requires_grad and id(value) not in seen:
+                seen.add(id(value))
+                named.append((name, value))
         return named
 
     def parameters(self) -> list[Value]:
@@ -218,6 +217,15 @@ def _children(module: Module, prefix: str) -> Iterator[tuple[str, Any]]:
             for i, item in enumerate(value):
                 if isinstance(item, (Value, Module)):
                     yield f"{dot}{attr}.{i}", item
+
+
+def _leaves(module: Module, prefix: str) -> Iterator[tuple[str, Value]]:
+    """(dotted name, Value) for every Value under `module`, depth first in attribute order."""
+    for name, child in _children(module, prefix):
+        if isinstance(child, Module):
+            yield from _leaves(child, name)
+        else:
+            yield name, child
 
 
 def _finite(name: str, value: Any) -> float:
