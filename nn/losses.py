@@ -6,7 +6,7 @@ element). Reductions:
     squared_error          ½·Σ (target − pred)²   a sum: the textbooks' E_total
     mse                    mean of (target − pred)²
     binary_cross_entropy   mean of −[t·log p + (1−t)·log(1−p)], p clamped to [1e-12, 1 − 1e-12]
-    bce_with_logits        the same on logits z, computed stably as max(z, 0) − z·t + log(1 + e^−|z|)
+    bce_with_logits        the same on logits z, computed stably as (z + |z|)/2 − z·t + log(1 + e^−|z|)
     hinge                  mean of max(0, 1 − t·score), targets ±1 (micrograd's demo loss)
     cross_entropy          mean over samples of logsumexp(logits) − logits[class], shifted by the max
 Means are over every element, like PyTorch's reduction="mean".
@@ -86,8 +86,9 @@ def bce_with_logits(logit: Any, target: Any) -> Value:
     terms = []
     for z, t in _checked(logit, target, "target", lo=0.0, hi=1.0):
         z = constant(z)
-        # log(1 + e^z) − z·t rewritten so exp never sees a positive argument
-        terms.append(z.relu() - z * t + (1.0 + (-abs(z)).exp()).log())
+        # log(1 + e^z) − z·t rewritten so exp never sees a positive argument; (z + |z|)/2 rather
+        # than relu(z) so the kinks of its two parts cancel and the slope at z = 0 is σ(0) − t
+        terms.append((z + abs(z)) * 0.5 - z * t + (1.0 + (-abs(z)).exp()).log())
     return _mean(terms)
 
 
@@ -97,7 +98,7 @@ def hinge(score: Any, target: Any) -> Value:
     for i, (_, t) in enumerate(checked):
         if _number(t, "target") not in (-1.0, 1.0):
             raise ValueError(f"hinge targets must be -1 or +1, got {_number(t, 'target')!r} at element {i}")
-    return _mean([(1.0 - t * s).relu() for s, t in checked])
+    return _mean([(1.0 - t * constant(s)).relu() for s, t in checked])
 
 
 def cross_entropy(logits: Any, class_index: Any) -> Value:
