@@ -340,3 +340,27 @@ def test_class_load_checks_the_class(tmp_path):
     nn.Neuron(2).save(path)
     with pytest.raises(ValueError, match="holds a Neuron, not a MLP"):
         nn.MLP.load(path)
+
+
+class Scaled(nn.Module):
+    """A user module without config(): its file can refill a model but not rebuild one."""
+
+    def __init__(self, seed):
+        self.inner = nn.Neuron(2, seed=seed)
+        self.scale = Value(3.0)
+
+    def forward(self, x):
+        return self.inner(x) * self.scale
+
+
+def test_user_module_without_config_saves_and_loads_in_place(tmp_path):
+    path = tmp_path / "scaled.json"
+    source = Scaled(1)
+    source.scale.data = 4.0
+    source.save(path)
+    target = Scaled(2)
+    target.load(path)
+    assert target.state_dict() == source.state_dict()
+    assert [n for n, _ in target.named_parameters()] == ["inner.w.0", "inner.w.1", "inner.b", "scale"]
+    with pytest.raises(ValueError, match="no architecture saved"):
+        nn.load(path)
