@@ -59,7 +59,12 @@ def _inputs(x: Any, nin: int, who: str) -> list[Value]:
 
 
 class Neuron(Module):
-    """activation(w·x + b): weights `w` (list of Values), bias `b` (a Value, or None with bias=False)."""
+    """activation(w·x + b): weights `w` (list of Values), bias `b` (a Value, or None with bias=False).
+
+    w·x + b is one `dot` node. The node the neuron outputs (the activation's result,
+    or the dot node itself for "linear") is labelled with the neuron's dotted name,
+    e.g. `layers.0.neurons.1` ("" for a neuron that is not inside another module).
+    """
 
     def __init__(
         self, nin: int, activation: str = "tanh", bias: bool = True, init: str = "auto", seed: Seed = None

@@ -9,6 +9,8 @@ private and skipped.
 Label contract (drawings rely on it): after construction, the outermost module
 sets every parameter's `.label` to its dotted name, and gives each submodule
 its dotted path so a neuron can label the node it outputs (`layers.0.neurons.1`).
+A standalone Neuron's parameters are `w.0`, `w.1`, ..., `b`. After moving
+modules around by hand, call `label_parameters()` on the outermost one.
 """
 
 from __future__ import annotations
