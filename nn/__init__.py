@@ -1,0 +1,38 @@
+"""nn: neurons, layers and MLPs on autograd_lite, with PyTorch-style modules, losses, optimizers and `fit`.
+
+Where things are: `Module` (parameters, names, state, save/load) in `module.py`;
+`Neuron`, `Layer`, `MLP` and the initialisation scheme in `layers.py`; losses in
+`losses.py`; `SGD`, `Adam` in `optim.py`; toy data in `datasets.py`; `fit`,
+`predict`, `accuracy` in `train.py`; the checkpoint format in `saving.py`.
+"""
+
+from nn import datasets, losses
+from nn.layers import ACTIVATIONS, MLP, Layer, Neuron
+from nn.losses import bce_with_logits, binary_cross_entropy, cross_entropy, hinge, mse, squared_error
+from nn.module import Module, load
+from nn.optim import SGD, Adam, Optimizer
+from nn.train import History, accuracy, fit, predict
+
+__all__ = [
+    "ACTIVATIONS",
+    "MLP",
+    "SGD",
+    "Adam",
+    "History",
+    "Layer",
+    "Module",
+    "Neuron",
+    "Optimizer",
+    "accuracy",
+    "bce_with_logits",
+    "binary_cross_entropy",
+    "cross_entropy",
+    "datasets",
+    "fit",
+    "hinge",
+    "load",
+    "losses",
+    "mse",
+    "predict",
+    "squared_error",
+]

@@ -1,0 +1,182 @@
+"""Neuron, Layer and MLP: micrograd's building blocks as PyTorch-style modules.
+
+Initialisation (deterministic given `seed`; a local `random.Random`, never the
+global state). Biases start at 0. With `init="auto"` (the default) weights are
+uniform in [-a, a] scaled by the neuron's fan-in `nin`, so a pre-activation has
+about the same spread whatever the width:
+    relu:                   a = sqrt(6 / nin)  (He: relu zeroes half its inputs, so twice the variance)
+    tanh, sigmoid, linear:  a = sqrt(3 / nin)  (LeCun: weight variance 1/nin)
+With `init="uniform"` weights are uniform in [-1, 1], as in micrograd.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+from autograd_lite import Value, constant, dot
+from nn.module import Module
+
+ACTIVATIONS: dict[str, Callable[[Value], Value] | None] = {
+    "tanh": Value.tanh,
+    "relu": Value.relu,
+    "sigmoid": Value.sigmoid,
+    "linear": None,
+}
+INITS = ("auto", "uniform")
+
+Seed = int | random.Random | None
+
+
+def check_activation(name: Any, what: str = "activation") -> str:
+    """`name` if it is a known activation; ValueError listing the valid ones otherwise."""
+    if not isinstance(name, str) or name not in ACTIVATIONS:
+        raise ValueError(f"unknown {what} {name!r}; valid: {', '.join(map(repr, ACTIVATIONS))}")
+    return name
+
+
+def _check_count(value: Any, what: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise ValueError(f"{what} must be a positive integer, got {value!r}")
+    return int(value)
+
+
+def _rng(seed: Seed) -> random.Random:
+    return seed if isinstance(seed, random.Random) else random.Random(seed)
+
+
+def _inputs(x: Any, nin: int, who: str) -> list[Value]:
+    """x as a list of nin Values (numbers become constants); ValueError on a wrong length."""
+    if isinstance(x, (Value, str)) or not isinstance(x, (Sequence, np.ndarray)):
+        raise ValueError(f"{who} expects a sequence of {nin} inputs, got {type(x).__name__}")
+    if len(x) != nin:
+        raise ValueError(f"{who} expects {nin} inputs, got {len(x)}")
+    return [v if isinstance(v, Value) else constant(v) for v in x]
+
+
+class Neuron(Module):
+    """activation(w·x + b): weights `w` (list of Values), bias `b` (a Value, or None with bias=False).
+
+    w·x + b is one `dot` node. The node the neuron outputs (the activation's result,
+    or the dot node itself for "linear") is labelled with the neuron's dotted name,
+    e.g. `layers.0.neurons.1` ("" for a neuron that is not inside another module).
+    """
+
+    def __init__(
+        self, nin: int, activation: str = "tanh", bias: bool = True, init: str = "auto", seed: Seed = None
+    ) -> None:
+        self.nin = _check_count(nin, "nin")
+        self.activation = check_activation(activation)
+        if init not in INITS:
+            raise ValueError(f"unknown init {init!r}; valid: {', '.join(map(repr, INITS))}")
+        rng = _rng(seed)
+        a = 1.0 if init == "uniform" else math.sqrt((6.0 if activation == "relu" else 3.0) / self.nin)
+        self.w = [Value(rng.uniform(-a, a)) for _ in range(self.nin)]
+        self.bias = bool(bias)
+        self.b = Value(0.0) if bias else None
+        self._act = ACTIVATIONS[self.activation]
+
+    def forward(self, x: Sequence[Any]) -> Value:
+        """The neuron's output; the node is labelled with the neuron's dotted name."""
+        return self._fire(_inputs(x, self.nin, f"Neuron {self._path}".rstrip()))
+
+    def _fire(self, x: list[Value]) -> Value:
+        """forward without the input checks (the caller has done them)."""
+        out = dot(self.w, x, bias=self.b)  # one n-ary node, not a chain of adds
+        if self._act is not None:
+            out = self._act(out)
+        out.label = self._path
+        return out
+
+    def config(self) -> dict[str, Any]:
+        """Constructor arguments that rebuild this neuron."""
+        return {"nin": self.nin, "activation": self.activation, "bias": self.bias}
+
+    def extra_repr(self) -> str:
+        return f"{self.nin} inputs, {self.activation}, {self.num_parameters()} parameters"
+
+
+class Layer(Module):
+    """`nout` neurons reading the same inputs; calling it returns a list of nout Values."""
+
+    def __init__(
+        self, nin: int, nout: int, activation: str = "tanh", bias: bool = True, init: str = "auto", seed: Seed = None
+    ) -> None:
+        self.nin = _check_count(nin, "nin")
+        self.nout = _check_count(nout, "nout")
+        self.activation = check_activation(activation)
+        self.bias = bool(bias)
+        rng = _rng(seed)
+        self.neurons = [Neuron(self.nin, activation, bias, init, rng) for _ in range(self.nout)]
+
+    def forward(self, x: Sequence[Any]) -> list[Value]:
+        """Each neuron's output, in order."""
+        return self._fire(_inputs(x, self.nin, f"Layer {self._path}".rstrip()))  # numbers wrapped once
+
+    def _fire(self, x: list[Value]) -> list[Value]:
+        """forward without the input checks (the caller has done them)."""
+        return [n._fire(x) for n in self.neurons]
+
+    def config(self) -> dict[str, Any]:
+        """Constructor arguments that rebuild this layer."""
+        return {"nin": self.nin, "nout": self.nout, "activation": self.activation, "bias": self.bias}
+
+    def extra_repr(self) -> str:
+        return f"{self.nin} → {self.nout}, {self.activation}, {self.num_parameters()} parameters"
+
+
+class MLP(Module):
+    """Layers of sizes `nouts`; hidden ones use `activation`, the last `output_activation`.
+
+    Calling it returns a Value when the last layer has one output, else a list (micrograd's convention).
+    """
+
+    def __init__(
+        self,
+        nin: int,
+        nouts: Sequence[int],
+        activation: str = "tanh",
+        output_activation: str = "linear",
+        bias: bool = True,
+        init: str = "auto",
+        seed: Seed = None,
+    ) -> None:
+        self.nin = _check_count(nin, "nin")
+        if isinstance(nouts, (str, bytes)) or not isinstance(nouts, (Sequence, np.ndarray)) or len(nouts) == 0:
+            raise ValueError(f"nouts must be a non-empty list of layer sizes, got {nouts!r}")
+        self.nouts = [_check_count(n, f"nouts[{i}]") for i, n in enumerate(nouts)]
+        self.activation = check_activation(activation)
+        self.output_activation = check_activation(output_activation, "output_activation")
+        self.bias = bool(bias)
+        rng = _rng(seed)
+        sizes = [self.nin, *self.nouts]
+        last = len(self.nouts) - 1
+        self.layers = [
+            Layer(sizes[i], sizes[i + 1], output_activation if i == last else activation, bias, init, rng)
+            for i in range(len(self.nouts))
+        ]
+
+    def forward(self, x: Sequence[Any]) -> Value | list[Value]:
+        """The network's output: a Value if the last layer has one neuron, else a list of Values."""
+        x = _inputs(x, self.nin, "MLP")
+        for layer in self.layers:
+            x = layer._fire(x)
+        return x[0] if len(x) == 1 else x
+
+    def config(self) -> dict[str, Any]:
+        """Constructor arguments that rebuild this network."""
+        return {
+            "nin": self.nin,
+            "nouts": list(self.nouts),
+            "activation": self.activation,
+            "output_activation": self.output_activation,
+            "bias": self.bias,
+        }
+
+    def extra_repr(self) -> str:
+        sizes = " → ".join(map(str, [self.nin, *self.nouts]))
+        return f"{sizes}, {self.activation}/{self.output_activation}, {self.num_parameters()} parameters"

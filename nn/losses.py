@@ -1,0 +1,142 @@
+"""Losses built from engine ops, so `backward()` goes through them.
+
+Each takes a single (prediction, target) pair or equal-length sequences of them
+(nested sequences, e.g. per-sample lists of outputs, are matched element by
+element). Reductions:
+    squared_error          ½·Σ (target − pred)²   a sum: the textbooks' E_total
+    mse                    mean of (target − pred)²
+    binary_cross_entropy   mean of −[t·log p + (1−t)·log(1−p)], p clamped to [1e-12, 1 − 1e-12]
+    bce_with_logits        the same on logits z, computed stably as (z + |z|)/2 − z·t + log(1 + e^−|z|)
+    hinge                  mean of max(0, 1 − t·score), targets ±1 (micrograd's demo loss)
+    cross_entropy          mean over samples of logsumexp(logits) − logits[class], shifted by the max
+Means are over every element, like PyTorch's reduction="mean".
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from autograd_lite import Value, constant, sum_values
+
+BCE_CLAMP = 1e-12
+
+
+def _is_sequence(x: Any) -> bool:
+    return isinstance(x, (Sequence, np.ndarray)) and not isinstance(x, (str, bytes))
+
+
+def _number(x: Any, what: str) -> float:
+    """The finite real number behind x (a number or a Value's data); ValueError otherwise."""
+    value = x.data if isinstance(x, Value) else x
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real) or not math.isfinite(value):
+        raise ValueError(f"{what} must be a finite real number, got {value!r}")
+    return float(value)
+
+
+def pairs(pred: Any, target: Any, where: str = "") -> list[tuple[Any, Any]]:
+    """Flat (pred, target) pairs from two equally shaped (nested) sequences or one pair."""
+    if _is_sequence(pred) != _is_sequence(target):
+        kinds = ("a sequence" if _is_sequence(x) else "a single value" for x in (pred, target))
+        raise ValueError(f"pred is {next(kinds)} but target is {next(kinds)}{where}")
+    if not _is_sequence(pred):
+        return [(pred, target)]
+    if len(pred) != len(target):
+        raise ValueError(f"pred has {len(pred)} elements but target has {len(target)}{where}")
+    if len(pred) == 0:
+        raise ValueError("loss of empty sequences")
+    out = []
+    for i, (p, t) in enumerate(zip(pred, target, strict=True)):
+        out.extend(pairs(p, t, f"{where} at index {i}"))
+    return out
+
+
+def _mean(terms: list[Value]) -> Value:
+    return sum_values(terms) * (1.0 / len(terms))
+
+
+def squared_error(pred: Any, target: Any) -> Value:
+    """½·Σ (target − pred)²: the classic E_total, a sum (not a mean)."""
+    return sum_values((t - p) ** 2 for p, t in _checked(pred, target, "target")) * 0.5
+
+
+def mse(pred: Any, target: Any) -> Value:
+    """Mean squared error: mean of (target − pred)²."""
+    return _mean([(t - p) ** 2 for p, t in _checked(pred, target, "target")])
+
+
+def binary_cross_entropy(prob: Any, target: Any) -> Value:
+    """Mean binary cross-entropy of probabilities in [0, 1] against targets in [0, 1]."""
+    terms = []
+    for i, (p, t) in enumerate(_checked(prob, target, "target", lo=0.0, hi=1.0)):
+        if not 0.0 <= _number(p, "prob") <= 1.0:
+            got = _number(p, "prob")
+            raise ValueError(f"prob must lie in [0, 1], got {got!r} at element {i} (logits? use bce_with_logits)")
+        p = constant(p).max(BCE_CLAMP).min(1.0 - BCE_CLAMP)  # log(0) would be -inf
+        terms.append(-(t * p.log() + (1.0 - t) * (1.0 - p).log()))
+    return _mean(terms)
+
+
+def bce_with_logits(logit: Any, target: Any) -> Value:
+    """Mean binary cross-entropy of sigmoid(logit) against targets in [0, 1], stable for any logit."""
+    terms = []
+    for z, t in _checked(logit, target, "target", lo=0.0, hi=1.0):
+        z = constant(z)
+        # log(1 + e^z) − z·t rewritten so exp never sees a positive argument; (z + |z|)/2 rather
+        # than relu(z) so the kinks of its two parts cancel and the slope at z = 0 is σ(0) − t
+        terms.append((z + abs(z)) * 0.5 - z * t + (1.0 + (-abs(z)).exp()).log())
+    return _mean(terms)
+
+
+def hinge(score: Any, target: Any) -> Value:
+    """Mean SVM max-margin loss max(0, 1 − target·score) with targets −1 or +1."""
+    checked = _checked(score, target, "target")
+    for i, (_, t) in enumerate(checked):
+        if _number(t, "target") not in (-1.0, 1.0):
+            raise ValueError(f"hinge targets must be -1 or +1, got {_number(t, 'target')!r} at element {i}")
+    return _mean([(1.0 - t * constant(s)).relu() for s, t in checked])
+
+
+def cross_entropy(logits: Any, class_index: Any) -> Value:
+    """Softmax cross-entropy: logits of one sample and its class, or sequences of both (mean)."""
+    if not _is_sequence(logits):
+        raise ValueError(f"logits must be a sequence of class scores, got {type(logits).__name__}")
+    if not _is_sequence(class_index):
+        return _cross_entropy_one(logits, class_index, "")
+    if len(logits) != len(class_index):
+        raise ValueError(f"logits has {len(logits)} samples but class_index has {len(class_index)}")
+    if len(logits) == 0:
+        raise ValueError("loss of empty sequences")
+    samples = enumerate(zip(logits, class_index, strict=True))
+    return _mean([_cross_entropy_one(z, c, f" at sample {i}") for i, (z, c) in samples])
+
+
+def _cross_entropy_one(logits: Any, class_index: Any, where: str) -> Value:
+    if not _is_sequence(logits) or len(logits) == 0:
+        raise ValueError(f"logits must be a non-empty sequence of class scores{where}")
+    if isinstance(class_index, (bool, np.bool_)) or not isinstance(class_index, (int, np.integer)):
+        raise ValueError(f"class index must be an integer, got {class_index!r}{where}")
+    if not 0 <= class_index < len(logits):
+        raise ValueError(f"class index {class_index} is out of range for {len(logits)} classes{where}")
+    for z in logits:
+        _number(z, f"logit{where}")
+    zs = [constant(z) for z in logits]
+    shift = max(z.data for z in zs)  # any constant works; the max keeps every exp ≤ 1
+    log_sum_exp = sum_values((z - shift).exp() for z in zs).log() + shift
+    return log_sum_exp - zs[int(class_index)]
+
+
+def _checked(pred: Any, target: Any, what: str, lo: float = -math.inf, hi: float = math.inf) -> list[tuple[Any, Any]]:
+    """pairs(pred, target) with every target a finite number in [lo, hi] and every pred a number or Value."""
+    checked = pairs(pred, target)
+    for i, (p, t) in enumerate(checked):
+        value = _number(t, what)
+        if not lo <= value <= hi:
+            raise ValueError(f"{what} must lie in [{lo:g}, {hi:g}], got {value!r} at element {i}")
+        if not isinstance(p, Value):
+            _number(p, "pred")
+    return checked
