@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from autograd_lite import Value, constant, dot
+from autograd_lite import Value, dot
 from nn.module import Module
 
 ACTIVATIONS: dict[str, Callable[[Value], Value] | None] = {
@@ -50,12 +50,12 @@ def _rng(seed: Seed) -> random.Random:
 
 
 def _inputs(x: Any, nin: int, who: str) -> list[Value]:
-    """x as a list of nin Values (numbers become constants); ValueError on a wrong length."""
+    """x as a list of nin Values (numbers become data inputs x0, x1, ...); ValueError on a wrong length."""
     if isinstance(x, (Value, str)) or not isinstance(x, (Sequence, np.ndarray)):
         raise ValueError(f"{who} expects a sequence of {nin} inputs, got {type(x).__name__}")
     if len(x) != nin:
         raise ValueError(f"{who} expects {nin} inputs, got {len(x)}")
-    return [v if isinstance(v, Value) else constant(v) for v in x]
+    return [v if isinstance(v, Value) else Value(v, f"x{i}", requires_grad=False) for i, v in enumerate(x)]
 
 
 class Neuron(Module):

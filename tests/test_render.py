@@ -297,8 +297,17 @@ def tiny_mlp() -> tuple[Value, list[Value]]:
     return layer_in[0], params
 
 
-def test_mlp_neurons_and_layers_are_clusters_holding_their_parameters():
-    out, _ = tiny_mlp()
+def real_mlp() -> tuple[Value, list[Value]]:
+    """The same shape built by nn, which labels its parameters and neurons by the same contract."""
+    import nn
+
+    model = nn.MLP(2, [3, 1], activation="tanh", seed=0)
+    return model([0.5, -1.0]), model.parameters()
+
+
+@pytest.mark.parametrize("build", [tiny_mlp, real_mlp], ids=["hand-built", "nn.MLP"])
+def test_mlp_neurons_and_layers_are_clusters_holding_their_parameters(build):
+    out, _ = build()
     out.backward()
     svg = svg_of(draw_dot(out))
     clusters = {texts(g)[0]: bbox(g.find(f"{SVG}path")) for g in groups(svg, "cluster")}
