@@ -7,20 +7,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from autograd_lite import Value
-
-
-def demo(args: argparse.Namespace) -> int:
-    """Build and differentiate the slides' f = (x+y)·z and print values and gradients."""
-    x, y, z = Value(-2.0, "x"), Value(5.0, "y"), Value(-4.0, "z")
-    f = (x + y) * z
-    f.backward()
-    print(f"f = (x + y) * z at x={x.data:g}, y={y.data:g}, z={z.data:g}")
-    print(f"  f     = {f.data:g}")
-    for v in (x, y, z):
-        print(f"  df/d{v.label} = {v.grad:g}")
-    return 0
-
+from autograd_lite.train_command import add_training_arguments, train
 
 DRAW_FORMATS = {".svg": "svg", ".png": "png", ".dot": "dot", ".gv": "dot"}
 
@@ -61,18 +48,51 @@ def draw(args: argparse.Namespace) -> int:
     return 0
 
 
+EXAMPLES = """examples:
+  autograd-lite demo                      train the two-moons MLP, write pictures to out/
+  autograd-lite train --data xor --hidden 4 --activation tanh --loss bce --epochs 300
+  autograd-lite draw "(x + y) * z" x=-2 y=5 z=-4 -o graph.svg
+"""
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every subcommand."""
-    parser = argparse.ArgumentParser(prog="autograd-lite", description=__doc__)
-    sub = parser.add_subparsers(dest="command", required=True)
-    p = sub.add_parser("demo", help="the main job: a worked example end to end")
-    p.set_defaults(run=demo)
+    parser = argparse.ArgumentParser(
+        prog="autograd-lite", description=__doc__, epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="{demo,train,draw}")
+    p = sub.add_parser(
+        "demo",
+        help="the main job: train micrograd's two-moons MLP and write its pictures",
+        description="Train an MLP 2-16-16-1 (ReLU) on 100 two-moons points with the hinge loss, print the "
+        "accuracy, and write decision_boundary.png, loss.png, neuron_graph.svg and model.json to --out.",
+        epilog="example:\n  autograd-lite demo --out out",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    add_training_arguments(p, demo=True)
+    p.set_defaults(run=train)
+    p = sub.add_parser(
+        "train",
+        help="train an MLP on a toy data set, as demo does but with your settings",
+        description="Train an MLP on a 2-D toy data set and write the same four files as demo.",
+        epilog="examples:\n"
+        "  autograd-lite train --data circles --hidden 8,8 --activation tanh --loss bce --epochs 200\n"
+        "  autograd-lite train --data spirals --classes 3 --loss cross_entropy --hidden 32,32 --epochs 300\n"
+        "  autograd-lite train --load out/model.json --epochs 50 --out more",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    add_training_arguments(p, demo=False)
+    p.set_defaults(run=train)
     p = sub.add_parser(
         "draw",
         help="draw the graph of an expression with values and gradients",
         description="Draw EXPR's graph, e.g. autograd-lite draw \"(x + y) * z\" x=-2 y=5 z=-4 -o graph.svg. "
         "EXPR may use + - * / **, numbers and exp log tanh sigmoid relu abs max min (put -- before an EXPR "
         "starting with -).",
+        epilog="examples:\n"
+        '  autograd-lite draw "(x + y) * z" x=-2 y=5 z=-4 -o graph.svg\n'
+        '  autograd-lite draw "sigmoid(w0*x0 + w1*x1 + w2)" w0=2 x0=-1 w1=-3 x1=-2 w2=-3 --style records -o n.png',
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("expr", metavar="EXPR", help="the expression, e.g. \"(x + y) * z\"")
     p.add_argument("values", metavar="NAME=NUMBER", nargs="*", help="a value for each variable")

@@ -28,6 +28,7 @@ def write_checkpoint(path: str | os.PathLike, architecture: dict[str, Any] | Non
     directory = os.path.dirname(os.path.abspath(path))
     fd, temp = tempfile.mkstemp(prefix=".nn-", suffix=".tmp", dir=directory)
     try:
+        os.chmod(temp, 0o666 & ~_umask())  # mkstemp makes files private; a saved model is an ordinary file
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             f.write(text)
             f.flush()
@@ -36,6 +37,12 @@ def write_checkpoint(path: str | os.PathLike, architecture: dict[str, Any] | Non
     except BaseException:
         os.unlink(temp)
         raise
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def read_checkpoint(path: str | os.PathLike) -> tuple[dict[str, Any] | None, dict[str, float]]:

@@ -274,6 +274,16 @@ def test_save_is_atomic_and_leaves_no_temp_files(tmp_path):
     assert os.listdir(tmp_path) == ["m.json"]
 
 
+def test_saved_file_has_ordinary_permissions(tmp_path):
+    path = tmp_path / "m.json"
+    mask = os.umask(0o022)
+    try:
+        small_mlp(1).save(path)
+    finally:
+        os.umask(mask)
+    assert path.stat().st_mode & 0o777 == 0o644  # not the 0o600 of a private temp file
+
+
 def checkpoint_text(**changes):
     model = small_mlp(1)
     data = {
