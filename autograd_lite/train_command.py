@@ -121,21 +121,14 @@ def make_optimizer(args: argparse.Namespace, model: Any) -> Any:
     return nn.SGD(model.parameters(), lr=args.lr, momentum=0.9)
 
 
-def prediction_graph(model: Any, X: np.ndarray, task: Task) -> Any:
-    """The first hidden neuron's graph for the first sample, with gradients of that sample's loss."""
-    from autograd_lite import draw_dot
+def neuron_graph(model: Any, X: np.ndarray) -> Any:
+    """The first hidden neuron on the first sample, backpropagated from its own output (gradient 1 there)."""
+    from autograd_lite import draw_dot, topological_order
 
     out = model(X[0].tolist())
-    target = task.targets[0].item()
-    task.loss(out, target).backward()
-    neuron = next(n for n in _walk(out) if n.label == "layers.0.neurons.0")
+    neuron = next(n for n in topological_order(out) if n.label == "layers.0.neurons.0")
+    neuron.backward()
     return draw_dot(neuron)
-
-
-def _walk(root: Any) -> list[Any]:
-    from autograd_lite import topological_order
-
-    return topological_order(root)
 
 
 def write_outputs(out: Path, model: Any, task: Task, history: Any) -> list[Path]:
@@ -160,7 +153,7 @@ def write_outputs(out: Path, model: Any, task: Task, history: Any) -> list[Path]
         right.set_axis_off()
     fig.savefig(paths[1], dpi=100, bbox_inches="tight")
     plt.close(fig)
-    graph = prediction_graph(model, task.X, task)
+    graph = neuron_graph(model, task.X)
     _write_atomic(paths[2], graph.pipe(format="svg"))
     model.save(str(paths[3]))
     return paths
