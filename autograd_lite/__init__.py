@@ -7,6 +7,7 @@ gradients and `gradcheck` in `functional.py`.
 
 from autograd_lite import fn
 from autograd_lite.backward import topological_order
+from autograd_lite.compiled import CompileCheckError, CompiledGraph, compile_graph
 from autograd_lite.functional import GradcheckError, grad, gradcheck, gradients, value_and_grad
 from autograd_lite.modes import detect_anomaly, enable_grad, no_grad
 from autograd_lite.rules import RULES, Rule
@@ -16,10 +17,13 @@ __version__ = "0.1.0"
 
 __all__ = [
     "RULES",
+    "CompileCheckError",
+    "CompiledGraph",
     "GradcheckError",
     "Rule",
     "Value",
     "apply",
+    "compile_graph",
     "constant",
     "detect_anomaly",
     "dot",
