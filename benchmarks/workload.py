@@ -261,11 +261,11 @@ def available(name: str) -> str | None:
 
 
 def stepper(name: str, sizes: list[int], weights: list[float], X: np.ndarray, y: np.ndarray) -> Callable[[int], float]:
-    """A function doing step k of engine `name` from the given weights on (X, y)."""
+    """A function doing step k of engine `name` from the given weights on (X, y) (the schedule restarts every 100)."""
     setup, step = ENGINES[name]
     state = setup(sizes, weights)
     data = torch_data(X, y) if name == "torch" else (X, y)
-    return lambda k: step(state, *data, k)
+    return lambda k: step(state, *data, k % 100)
 
 
 def loss_traces(names: list[str], sizes: list[int], X: np.ndarray, y: np.ndarray, steps: int) -> dict[str, list[float]]:
