@@ -15,15 +15,17 @@ from typing import Any
 
 import numpy as np
 
-from autograd_lite.compiled.plan import INPUTS, Block, Gather, Plan
+from autograd_lite.compiled.plan import INPUTS, LEAVES, Block, Gather, Plan
 from autograd_lite.rules import RULES
 
 
 class Program:
     """The generated source, compiled to Python functions (never from user text)."""
 
-    def __init__(self, plan: Plan) -> None:
+    def __init__(self, plan: Plan, outputs: set[int]) -> None:
         self.plan = plan
+        self.outputs = outputs  # blocks holding an output: their adjoints come seeded
+        self._ready: set[int] = set()  # blocks whose adjoint exists so far in the backward code
         self.namespace: dict[str, Any] = {"np": np}
         self.saved: list[str] = []  # names returned by forward, in order
         self.arguments: dict[int, str] = {}  # elementwise block -> its operands in the generated code
@@ -33,16 +35,27 @@ class Program:
         self.backward_sources: dict[bool, str] = {}
 
     def backward(self, with_inputs: bool) -> Any:
-        """The backward function; with `with_inputs` it also fills the input block's adjoints."""
+        """The backward function; with `with_inputs` it also returns the input block's adjoints.
+
+        It takes the saved arrays and the seeded adjoints of the output blocks
+        ({block: array}) and returns the adjoints of (leaf block, input block).
+        Every other adjoint is created by its first contribution.
+        """
         if with_inputs not in self._backward:
+            self._ready = set(self.outputs)
+            header = [f"({self._saved()}) = S", *(f"g{b} = G[{b}]" for b in sorted(self._ready))]
             lines = []
             for block in reversed(self.plan.blocks[2:]):
                 lines += self._backward_lines(block, with_inputs)
-            header = [f"({self._saved()}) = S", f"({', '.join(f'g{b.index}' for b in self.plan.blocks)},) = G"]
-            source = self._function("backward", "S, G", header + lines, "return None")
+            inputs = self._adjoint(INPUTS) if with_inputs else "None"
+            tail = f"return ({self._adjoint(LEAVES)}, {inputs})"
+            source = self._function("backward", "S, G", header + lines, tail)
             self.backward_sources[with_inputs] = source
             self._backward[with_inputs] = self._compile("backward", source)
         return self._backward[with_inputs]
+
+    def _adjoint(self, block: int) -> str:
+        return f"g{block}" if block in self._ready else f"np.zeros_like(v{block})"
 
     @property
     def source(self) -> str:
@@ -147,12 +160,20 @@ class Program:
     def _weights_add(self, block: Block, contribution: str) -> list[str]:
         src, rows = block.weights
         flat = [r for row in rows for r in row]
+        lines = self._allocate(src)
         if flat == list(range(flat[0], flat[0] + len(flat))):
-            return [f"g{src}[{flat[0]}:{flat[0] + len(flat)}, 0] += ({contribution}).ravel()"]
+            return [*lines, f"g{src}[{flat[0]}:{flat[0] + len(flat)}, 0] += ({contribution}).ravel()"]
         index = self._const("I", np.array(rows))
         if len(set(flat)) == len(flat):
-            return [f"g{src}[{index}, 0] += {contribution}"]
-        return [f"np.add.at(g{src}[:, 0], {index}, {contribution})"]
+            return [*lines, f"g{src}[{index}, 0] += {contribution}"]
+        return [*lines, f"np.add.at(g{src}[:, 0], {index}, {contribution})"]
+
+    def _allocate(self, block: int) -> list[str]:
+        """A zeroed adjoint for `block` if nothing has been added to it yet."""
+        if block in self._ready:
+            return []
+        self._ready.add(block)
+        return [f"g{block} = np.zeros_like(v{block})"]
 
     # --- gathering rows and scattering adjoints back ------------------------------------
 
@@ -173,17 +194,21 @@ class Program:
         if from_varying and not self.plan.blocks[g.block].varying:
             c = f"({c}).sum(axis=1, keepdims=True)"  # an input-independent row was used by every sample
         kind = self._rows_kind(g, broadcast)
+        if kind == "all" and g.block not in self._ready:
+            self._ready.add(g.block)  # the first contribution becomes the adjoint (a copy if it is another's)
+            return [f"{name} = {c}.copy()" if c.isidentifier() else f"{name} = {c}"]
+        lines = self._allocate(g.block)
         if kind == "all":
-            return [f"{name} += {c}"]
+            return [*lines, f"{name} += {c}"]
         if kind == "one":
             summed = f"({c}).sum(axis=0, keepdims=True)" if len(rows) > 1 else c
-            return [f"{name}[{rows[0]}:{rows[0] + 1}] += {summed}"]
+            return [*lines, f"{name}[{rows[0]}:{rows[0] + 1}] += {summed}"]
         if kind == "range":
-            return [f"{name}[{rows[0]}:{rows[0] + len(rows)}] += {c}"]
+            return [*lines, f"{name}[{rows[0]}:{rows[0] + len(rows)}] += {c}"]
         index = self._const("I", np.array(rows))
         if len(set(rows)) == len(rows):
-            return [f"{name}[{index}] += {c}"]
-        return [f"np.add.at({name}, {index}, {c})"]
+            return [*lines, f"{name}[{index}] += {c}"]
+        return [*lines, f"np.add.at({name}, {index}, {c})"]
 
     def _rows_kind(self, g: Gather, broadcast: bool) -> str:
         """How rows are taken: the whole block, one row for all, a contiguous range, or by index."""

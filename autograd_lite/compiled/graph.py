@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from autograd_lite.compiled.codegen import Program
-from autograd_lite.compiled.plan import INPUTS, LEAVES, make_plan, trace
+from autograd_lite.compiled.plan import make_plan, trace
 from autograd_lite.functional import gradients
 from autograd_lite.value import Value, apply, sum_values
 
@@ -46,9 +46,9 @@ class CompiledGraph:
         self._rebuild = rebuild
         self._check_pending = check
         self._plan = make_plan(outputs, inputs)
-        self._program = Program(self._plan)
         self.leaves: list[Value] = self._plan.leaves
         self._out_at = [self._plan.where[out] for out in outputs]
+        self._program = Program(self._plan, {b for b, _ in self._out_at})
         self._saved: tuple[Any, ...] | None = None
         self._batch = 0
 
@@ -111,16 +111,17 @@ class CompiledGraph:
     def _gradients(self, saved: tuple[Any, ...], weights: np.ndarray, with_inputs: bool) -> tuple[np.ndarray, Any]:
         """(d/d leaf as a 1-D array, d/d input as an (inputs, B) array) of Σ weights·outputs."""
         values = dict(zip(self._program.saved, saved, strict=True))
-        adjoints = [np.zeros_like(values[f"v{b.index}"]) for b in self._plan.blocks]
+        seeds: dict[int, np.ndarray] = {}
         for k, (b, r) in enumerate(self._out_at):
+            seed = seeds.setdefault(b, np.zeros_like(values[f"v{b}"]))
             w = weights if self._single else weights[:, k]
             if self._plan.blocks[b].varying:
-                adjoints[b][r] += w
+                seed[r] += w
             else:
-                adjoints[b][r, 0] += w.sum()
+                seed[r, 0] += w.sum()
         with np.errstate(all="ignore"):
-            self._program.backward(with_inputs)(saved, adjoints)
-        return adjoints[LEAVES][:, 0], adjoints[INPUTS]
+            leaves, inputs = self._program.backward(with_inputs)(saved, seeds)
+        return leaves[:, 0], inputs
 
     def _non_finite(self, values: dict[str, Any], batch: int) -> str:
         """Where the first NaN or inf appeared: op and sample."""
