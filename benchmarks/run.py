@@ -109,7 +109,9 @@ def agreement(report: Report, engines: list[str], steps: int) -> None:
         raise SystemExit(f"loss disagreement above {TOLERANCE}: {bad}")
 
 
-def demo_step_times(report: Report, engines: list[str], repeats: dict[str, tuple[int, int]]) -> dict[str, float]:
+def demo_step_times(
+    report: Report, engines: list[str], repeats: dict[str, tuple[int, int]]
+) -> tuple[dict[str, float], dict[str, float]]:
     """Time of one full-batch step of micrograd's demo in each engine, with and without the garbage collector."""
     X, y = w.make_moons(100)
     weights = w.initial_weights(DEMO)
@@ -133,7 +135,7 @@ def demo_step_times(report: Report, engines: list[str], repeats: dict[str, tuple
         ["engine", "time per step", "speed vs micrograd", "speed vs torch", "GC off", "GC off: speed vs micrograd"],
         rows,
     )
-    return times
+    return times, no_gc
 
 
 def count_nodes(root: Any, parents: Callable[[Any], Any]) -> int:
@@ -161,8 +163,8 @@ def graph_bytes(build: Callable[[], Any], parents: Callable[[Any], Any]) -> tupl
     return used, count_nodes(root, parents)
 
 
-def memory(report: Report, with_micrograd: bool) -> None:
-    """Bytes per node of the demo's loss graph in each engine."""
+def memory(report: Report, with_micrograd: bool) -> float | None:
+    """Bytes per node of the demo's loss graph in each engine; returns ours / micrograd's."""
     X, y = w.make_moons(100)
     weights = w.initial_weights(DEMO)
     ours = w.ours_setup(DEMO, weights)
@@ -184,6 +186,7 @@ def memory(report: Report, with_micrograd: bool) -> None:
         rows.append(["ratio", "", f"{used / mg_used:.2f}", f"{(used / n) / (mg_used / mg_n):.2f}"])
     report.add("Memory of the demo's loss graph (tracemalloc, everything allocated while building it):", "")
     report.table(["engine", "nodes", "graph", "bytes per node"], rows)
+    return (used / n) / (mg_used / mg_n) if with_micrograd else None
 
 
 def chain_backward(report: Report, n: int, repeats: int) -> None:
@@ -205,9 +208,11 @@ def chain_backward(report: Report, n: int, repeats: int) -> None:
     )
 
 
-def scaling(report: Report, batches: list[int], sizes_list: list[list[int]], with_torch: bool, budget: float) -> None:
-    """Per-step time of the compiled path (and torch) over batch sizes and MLP sizes."""
-    rows = []
+def scaling(
+    report: Report, batches: list[int], sizes_list: list[list[int]], with_torch: bool, budget: float
+) -> dict[tuple[str, int], float]:
+    """Per-step time of the compiled path (and torch) over batch sizes and MLP sizes; returns torch time / ours."""
+    rows, speed = [], {}
     for sizes in sizes_list:
         weights = w.initial_weights(sizes)
         for B in batches:
@@ -219,10 +224,25 @@ def scaling(report: Report, batches: list[int], sizes_list: list[list[int]], wit
             if with_torch:
                 t_torch = median_time(w.stepper("torch", sizes, weights, X, y), 15, number)
                 row += [fmt_time(t_torch), f"{t_torch / t_ours:.2f}×"]
+                speed[row[0], B] = t_torch / t_ours
             rows.append(row)
     header = ["MLP", "batch", "compiled"] + (["torch", "compiled speed vs torch"] if with_torch else [])
     report.add("Scaling: one full-batch SGD step (hinge + L2), median:", "")
     report.table(header, rows)
+    return speed
+
+
+def targets(report: Report, checks: list[tuple[str, float | None, float, bool]]) -> None:
+    """The issues' targets against the measured figures: (what, measured, target, higher is better)."""
+    rows = []
+    for what, measured, target, higher in checks:
+        if measured is None:
+            rows.append([what, "skipped", f"{target:.3g}", "–"])
+            continue
+        met = measured >= target if higher else measured <= target
+        rows.append([what, f"{measured:.2f}", ("≥ " if higher else "≤ ") + f"{target:.3g}", "met" if met else "MISSED"])
+    report.add("Targets:", "")
+    report.table(["figure", "measured", "target", ""], rows)
 
 
 def _one(f: Callable[[int], Any]) -> float:
@@ -258,13 +278,31 @@ def main(argv: list[str] | None = None) -> int:
     # (repeats, calls per repeat)
     repeats = {"micrograd": (3, 1) if args.quick else (7, 1), "autograd_lite": (5, 1) if args.quick else (15, 2)}
     repeats |= dict.fromkeys(("compiled", "torch"), (7, 20) if args.quick else (21, 100))
-    demo_step_times(report, engines, repeats)
-    memory(report, "micrograd" in engines)
+    times, no_gc = demo_step_times(report, engines, repeats)
+    memory_ratio = memory(report, "micrograd" in engines)
     chain_backward(report, 100_000 if args.quick else 1_000_000, 1 if args.quick else 3)
     if "compiled" in engines:
         batches = [10, 100] if args.quick else [10, 100, 1_000, 10_000]
         sizes_list = [DEMO] if args.quick else [[2, 16, 1], DEMO, [2, 64, 64, 1]]
-        scaling(report, batches, sizes_list, "torch" in engines, budget=0.2 if args.quick else 2.0)
+        speed = scaling(report, batches, sizes_list, "torch" in engines, budget=0.2 if args.quick else 2.0)
+    else:
+        speed = {}
+
+    def ratio(a: str, b: str, table: dict[str, float]) -> float | None:
+        return table[a] / table[b] if a in table and b in table else None
+
+    targets(
+        report,
+        [
+            ("scalar engine: speed vs micrograd (GC on)", ratio("micrograd", "autograd_lite", times), 15, True),
+            ("scalar engine: speed vs micrograd (GC off)", ratio("micrograd", "autograd_lite", no_gc), 15, True),
+            ("scalar engine: bytes per node / micrograd's", memory_ratio, 1 / 3, False),
+            ("compiled: speed vs micrograd (GC on)", ratio("micrograd", "compiled", times), 300, True),
+            ("compiled: speed vs micrograd (GC off)", ratio("micrograd", "compiled", no_gc), 300, True),
+            ("compiled: speed vs torch, 2-16-16-1, B=100", speed.get(("2-16-16-1", 100)), 1.0, True),
+            ("compiled: speed vs torch, 2-16-16-1, B=10,000", speed.get(("2-16-16-1", 10_000)), 0.5, True),
+        ],
+    )
 
     Path(args.out).write_text("\n".join(report.lines) + "\n", encoding="utf-8")
     print(f"(written to {args.out})")
