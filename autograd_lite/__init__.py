@@ -13,6 +13,7 @@ from typing import Any
 
 from autograd_lite import fn
 from autograd_lite.backward import topological_order
+from autograd_lite.compiled import CompileCheckError, CompiledGraph, compile_graph
 from autograd_lite.functional import GradcheckError, grad, gradcheck, gradients, value_and_grad
 from autograd_lite.modes import detect_anomaly, enable_grad, no_grad
 from autograd_lite.rules import RULES, Rule
@@ -41,11 +42,14 @@ def __getattr__(name: str) -> Any:
 
 __all__ = [
     "RULES",
+    "CompileCheckError",
+    "CompiledGraph",
     "GradcheckError",
     "Rule",
     "Value",
     "apply",
     "backward_steps",
+    "compile_graph",
     "constant",
     "detect_anomaly",
     "dot",

@@ -1,0 +1,10 @@
+"""Compiled batches: a scalar graph traced once and replayed over numpy arrays.
+
+`plan.py` groups the traced nodes into blocks (a layer of neurons becomes one
+matrix product), `codegen.py` writes straight-line numpy code for them, and
+`graph.py` is the public `compile_graph` / `CompiledGraph`.
+"""
+
+from autograd_lite.compiled.graph import CompileCheckError, CompiledGraph, compile_graph
+
+__all__ = ["CompileCheckError", "CompiledGraph", "compile_graph"]

@@ -1,0 +1,149 @@
+"""From a scalar graph to a plan of blocks: groups of nodes that one numpy call computes for a whole batch.
+
+Every value of the compiled program is a row of a block, a 2-D array with one
+row per node and one column per sample (one column only when the block does not
+depend on the inputs: parameters, constants and what is computed from them alone).
+Block 0 holds the inputs, block 1 the other leaves. Op nodes at the same depth
+(so none depends on another) with the same op and the same source block at every
+parent position form one elementwise block. `dot` nodes whose weights all come
+from one input-independent block and that share their other operand (a layer of
+neurons) form one matrix-product block instead.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from autograd_lite.backward import topological_order
+from autograd_lite.rules import RULES
+
+INPUTS, LEAVES = 0, 1  # the two blocks every plan starts with
+
+
+@dataclass(frozen=True)
+class Gather:
+    """Rows `rows` of block `block`, one per node of the block that reads them."""
+
+    block: int
+    rows: tuple[int, ...]
+
+
+@dataclass
+class Block:
+    """One array of the compiled program: `size` nodes, computed by one op (or read from the leaves)."""
+
+    index: int
+    size: int
+    varying: bool  # depends on the inputs: one column per sample; else a single column
+    op: str = ""  # rule name of an elementwise block, "dot" for a matrix-product block
+    operands: tuple[Gather, ...] = ()  # elementwise: one gather per parent position
+    weights: tuple[int, tuple[tuple[int, ...], ...]] | None = None  # matmul: (block, rows: size × n)
+    shared: Gather | None = None  # matmul: the n operands every row shares
+    bias: Gather | None = None  # matmul: one bias per row, if the dots have one
+    nodes: list[Any] = field(default_factory=list, repr=False)
+
+
+@dataclass
+class Plan:
+    """The blocks, where every node lives, and which leaves feed block 1."""
+
+    blocks: list[Block]
+    where: dict[Any, tuple[int, int]]  # node -> (block, row); nodes hash by identity
+    leaves: list[Any]
+    nodes: int
+
+
+def trace(outputs: Sequence[Any]) -> list[Any]:
+    """Every node the outputs depend on, each after its parents (the merged topological orders)."""
+    order: list[Any] = []
+    seen: set[Any] = set()
+    for out in outputs:
+        for node in topological_order(out):
+            if node not in seen:
+                seen.add(node)
+                order.append(node)
+    return order
+
+
+def make_plan(outputs: Sequence[Any], inputs: Sequence[Any]) -> Plan:
+    """Group the traced graph into blocks; NotImplementedError for an op without a numpy form."""
+    order = trace(outputs)
+    input_rows = {x: i for i, x in enumerate(inputs)}
+    leaves = [n for n in order if not n.parents and n not in input_rows]
+    for node in order:
+        if node.parents and RULES[node.op].vectorized is None:
+            raise NotImplementedError(
+                f"op {node.op!r} has no vectorized (numpy) form, so graphs using it cannot be compiled; "
+                f"register it with vectorized=... to compile it"
+            )
+    where: dict[Any, tuple[int, int]] = {x: (INPUTS, i) for i, x in enumerate(inputs)}
+    where.update((leaf, (LEAVES, i)) for i, leaf in enumerate(leaves))
+    blocks = [Block(INPUTS, len(inputs), True, nodes=list(inputs)), Block(LEAVES, len(leaves), False, nodes=leaves)]
+    for level in _levels(order):
+        groups: dict[tuple[Any, ...], list[Any]] = {}
+        for node in level:
+            groups.setdefault(_group_key(node, where, blocks), []).append(node)
+        for key, nodes in groups.items():
+            block = _make_block(key, nodes, len(blocks), where, blocks)
+            blocks.append(block)
+            where.update((node, (block.index, row)) for row, node in enumerate(nodes))
+    return Plan(blocks, where, leaves, len(order))
+
+
+def _levels(order: list[Any]) -> list[list[Any]]:
+    """Op nodes by depth (longest path from a leaf): nodes of one level never depend on each other."""
+    depth: dict[Any, int] = {}
+    levels: list[list[Any]] = []
+    for node in order:
+        if not node.parents:
+            depth[node] = 0
+            continue
+        d = 1 + max(depth[p] for p in node.parents)
+        depth[node] = d
+        while len(levels) < d:
+            levels.append([])
+        levels[d - 1].append(node)
+    return levels
+
+
+def _matmul_sides(node: Any, where: dict[Any, tuple[int, int]], blocks: list[Block]) -> tuple[Any, ...] | None:
+    """(weights, shared) operands of a dot that can join a matrix product, or None."""
+    n = len(node.parents) // 2
+    if node.op != "dot" or n == 0:
+        return None
+    a, b = node.parents[:n], node.parents[n : 2 * n]
+    for weights, shared in ((a, b), (b, a)):
+        weight_blocks = {where[w][0] for w in weights}
+        shared_blocks = {where[s][0] for s in shared}
+        if len(weight_blocks) == 1 and len(shared_blocks) == 1 and not blocks[weight_blocks.pop()].varying:
+            return weights, shared
+    return None
+
+
+def _group_key(node: Any, where: dict[Any, tuple[int, int]], blocks: list[Block]) -> tuple[Any, ...]:
+    """Nodes with equal keys (at one depth) become one block."""
+    sides = _matmul_sides(node, where, blocks)
+    if sides is not None:
+        weights, shared = sides
+        bias = where[node.parents[-1]][0] if len(node.parents) % 2 else None
+        return ("matmul", where[weights[0]][0], tuple(where[s] for s in shared), bias)
+    return ("elementwise", node.op, tuple(where[p][0] for p in node.parents))
+
+
+def _make_block(
+    key: tuple[Any, ...], nodes: list[Any], index: int, where: dict[Any, tuple[int, int]], blocks: list[Block]
+) -> Block:
+    """The block computing `nodes`, grouped under `key`."""
+    if key[0] == "matmul":
+        _, weight_block, shared, bias_block = key
+        weight_rows = tuple(tuple(where[w][1] for w in _matmul_sides(n, where, blocks)[0]) for n in nodes)
+        shared_gather = Gather(shared[0][0], tuple(row for _, row in shared))
+        bias = None if bias_block is None else Gather(bias_block, tuple(where[n.parents[-1]][1] for n in nodes))
+        varying = blocks[shared_gather.block].varying or (bias is not None and blocks[bias.block].varying)
+        return Block(index, len(nodes), varying, "dot", (), (weight_block, weight_rows), shared_gather, bias, nodes)
+    _, op, sources = key
+    operands = tuple(Gather(src, tuple(where[n.parents[j]][1] for n in nodes)) for j, src in enumerate(sources))
+    varying = any(blocks[src].varying for src in sources)
+    return Block(index, len(nodes), varying, op, operands, nodes=nodes)

@@ -1,0 +1,403 @@
+"""compile_graph: the compiled batch path equals the scalar engine sample by sample."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import autograd_lite as al
+from autograd_lite import RULES, CompileCheckError, Value, compile_graph, gradients
+
+TOL = 1e-12
+OPS = sorted(name for name, rule in RULES.items() if rule.vectorized is not None)
+
+
+def close(a: float, b: float, tol: float = TOL) -> bool:
+    return math.isclose(a, b, rel_tol=tol, abs_tol=tol)
+
+
+# --- random graphs over every op in the table ------------------------------------------------
+
+
+def into_domain(v: Value, lo: float, hi: float) -> Value:
+    """v squashed into (lo, hi) with graph ops, so every op sees inputs inside its rule's domain."""
+    return lo + (hi - lo) * v.sigmoid()
+
+
+@st.composite
+def recipes(draw):
+    """A random graph as a list of steps over a growing pool of nodes (fan-out and shared nodes included)."""
+    steps = []
+    pool = 3 + 2  # three inputs and two parameters to start with
+    for _ in range(draw(st.integers(3, 12), label="steps")):
+        if draw(st.integers(0, 5)) == 0:  # a layer: several dots sharing their inputs
+            shared = draw(st.lists(st.integers(0, pool - 1), min_size=1, max_size=3))
+            width = draw(st.integers(1, 3))
+            steps.append(("layer", shared, width, draw(st.booleans())))
+            pool += width
+            continue
+        op = draw(st.sampled_from(OPS), label="op")
+        arity = RULES[op].arity
+        if arity is None:
+            arity = draw(st.integers(1, 5))
+        steps.append((op, [draw(st.integers(0, pool - 1)) for _ in range(arity)]))
+        pool += 1
+    outputs = draw(st.integers(1, 2), label="outputs")
+    return steps, outputs
+
+
+def build(recipe, inputs: list[Value], params: list[Value]) -> list[Value]:
+    """The graph of `recipe` over inputs and params; its last nodes are the outputs."""
+    steps, outputs = recipe
+    pool = [*inputs, *params]
+    for step in steps:
+        if step[0] == "layer":
+            _, shared, width, with_bias = step
+            xs = [pool[i] for i in shared]
+            for k in range(width):
+                weights = [Value(0.3 * (k + 1) - 0.5 * j, f"w{k}{j}") for j in range(len(xs))]
+                params.extend(weights)
+                pool.append(al.dot(weights, xs, bias=params[k % 2] if with_bias else None).tanh())
+            continue
+        op, picks = step
+        domain = RULES[op].domain
+        args = [into_domain(pool[i], *domain[min(j, len(domain) - 1)]) for j, i in enumerate(picks)]
+        pool.append(al.apply(op, *args))
+    return pool[-outputs:]
+
+
+def fresh_params() -> list[Value]:
+    return [Value(0.7, "p0"), Value(-1.2, "p1")]
+
+
+@given(recipe=recipes(), columns=st.lists(st.floats(-2, 2), min_size=12, max_size=12))
+@settings(max_examples=40)
+def test_random_graphs_compiled_equal_scalar_per_sample(recipe, columns):
+    """Outputs, per-input gradients and weighted leaf gradients agree with the scalar engine to 1e-12."""
+    batch = np.array(columns).reshape(3, 4)
+    weights = np.linspace(0.5, 2.0, 4)
+    placeholders = [Value(0.0, f"x{i}") for i in range(3)]
+    params = fresh_params()
+    outs = build(recipe, placeholders, params)
+    graph = compile_graph(outs if len(outs) > 1 else outs[0], placeholders, check=False)
+    raw = graph.forward(*batch)
+    per_output = weights if raw.ndim == 1 else np.repeat(weights[:, None], raw.shape[1], axis=1)
+    input_grads = graph.backward(per_output, input_grads=True)
+    forward = raw.reshape(4, -1)
+
+    expected = {id(p): 0.0 for p in params}
+    for b in range(4):
+        xs = [Value(x) for x in batch[:, b]]
+        sample_params = fresh_params()
+        sample_outs = build(recipe, xs, sample_params)
+        for k, out in enumerate(sample_outs):
+            assert close(forward[b, k], out.data), f"output {k} of sample {b}"
+        total = al.sum_values(sample_outs)
+        grads = [g.data for g in gradients(total, sample_params + xs)]
+        for i in range(3):
+            assert close(input_grads[i][b], weights[b] * grads[len(sample_params) + i]), f"d/dx{i} at sample {b}"
+        for p, g in zip(params, grads, strict=False):
+            expected[id(p)] += weights[b] * g
+    for p in params:
+        assert close(p.grad, expected[id(p)]), f"{p.label}: compiled {p.grad}, scalar {expected[id(p)]}"
+
+
+# --- a small MLP: layers become matrix products, results stay the scalar engine's -------------
+
+
+def mlp_loss(params: list[Value]):
+    """A 2-3-1 tanh MLP's squared error per sample, as a function of (x0, x1, target)."""
+
+    def loss(x0: Value, x1: Value, target: Value) -> Value:
+        hidden = [al.dot(params[3 * k : 3 * k + 2], [x0, x1], bias=params[3 * k + 2]).tanh() for k in range(3)]
+        out = al.dot(params[9:12], hidden, bias=params[12])
+        return (out - target) ** 2
+
+    return loss
+
+
+def mlp_params() -> list[Value]:
+    return [Value(v, f"p{i}") for i, v in enumerate(np.linspace(-1.0, 1.0, 13))]
+
+
+def placeholders(n: int) -> list[Value]:
+    return [Value(0.5, f"x{i}") for i in range(n)]
+
+
+X = np.array([[0.1, -0.4, 0.9, 1.5, -2.0], [0.3, 0.8, -0.7, 0.0, 1.1], [1.0, -1.0, 1.0, 1.0, -1.0]])
+
+
+def scalar_mean_loss_grads(params: list[Value]) -> tuple[float, list[float]]:
+    """Mean loss over X's samples and its parameter gradients, by the scalar engine."""
+    loss = mlp_loss(params)
+    total = al.sum_values(loss(*map(Value, X[:, b])) for b in range(X.shape[1])) * (1.0 / X.shape[1])
+    return total.data, [g.data for g in gradients(total, params)]
+
+
+def test_mlp_layers_become_matrix_products():
+    params = mlp_params()
+    graph = compile_graph(mlp_loss(params), placeholders(3))
+    forward_code = graph.source.split("def backward")[0]
+    assert forward_code.count(" @ ") == 2, "one matrix product per layer: the 3 hidden dots fuse, the output dot"
+    assert graph.forward(*X).shape == (5,)
+
+
+@pytest.mark.parametrize(
+    ("weights", "scale"),
+    [(None, 1.0), (0.2, 0.2), (np.full(5, 0.2), 0.2), (np.arange(5.0) == 2, None)],
+    ids=["default ones", "number (mean)", "array", "one sample"],
+)
+def test_backward_weights(weights, scale):
+    """backward adds Σ_b w_b·∂loss_b/∂p to .grad: ones sum, 1/B means, a one-hot picks one sample."""
+    params = mlp_params()
+    graph = compile_graph(mlp_loss(params), placeholders(3))
+    graph.forward(*X)
+    graph.backward(weights.astype(float) if isinstance(weights, np.ndarray) else weights)
+    ref_params = mlp_params()
+    if scale is None:  # sample 2 alone
+        loss = mlp_loss(ref_params)(*map(Value, X[:, 2]))
+        expected = [g.data for g in gradients(loss, ref_params)]
+    else:
+        _, mean_grads = scalar_mean_loss_grads(ref_params)
+        expected = [g * 5 * scale for g in mean_grads]
+    for p, e in zip(params, expected, strict=True):
+        assert close(p.grad, e), p.label
+
+
+def test_backward_accumulates_like_the_scalar_engine():
+    params = mlp_params()
+    graph = compile_graph(mlp_loss(params), placeholders(3))
+    graph.forward(*X)
+    graph.backward(0.2)
+    once = [p.grad for p in params]
+    graph.backward(0.2)
+    assert all(close(p.grad, 2 * g) for p, g in zip(params, once, strict=True))
+
+
+def test_parameter_updates_are_picked_up_without_retracing():
+    """Training with the compiled graph follows the scalar engine step by step."""
+    params, ref_params = mlp_params(), mlp_params()
+    graph = compile_graph(mlp_loss(params), placeholders(3))
+    for _ in range(3):
+        losses = graph.forward(*X)
+        graph.backward(1.0 / X.shape[1])
+        ref_loss, ref_grads = scalar_mean_loss_grads(ref_params)
+        assert close(losses.mean(), ref_loss)
+        for p, q, g in zip(params, ref_params, ref_grads, strict=True):
+            assert close(p.grad, g)
+            p.data -= 0.5 * p.grad
+            p.grad = 0.0
+            q.data -= 0.5 * g
+
+
+def test_several_outputs_compile_together():
+    params = mlp_params()
+    x0, x1 = placeholders(2)
+    logits = [al.dot(params[3 * k : 3 * k + 2], [x0, x1], bias=params[3 * k + 2]) for k in range(3)]
+    graph = compile_graph(logits, [x0, x1])
+    out = graph.forward(X[0], X[1])
+    assert out.shape == (5, 3)
+    for b in range(5):
+        for k in range(3):
+            expected = params[3 * k].data * X[0, b] + params[3 * k + 1].data * X[1, b] + params[3 * k + 2].data
+            assert close(out[b, k], expected)
+    weights = np.zeros((5, 3))
+    weights[:, 1] = 1.0
+    graph.backward(weights)
+    assert close(params[3].grad, X[0].sum()) and close(params[5].grad, 5.0)
+    assert params[0].grad == 0.0 and params[8].grad == 0.0
+
+
+def test_input_gradients_and_scalar_columns():
+    x, y = placeholders(2)
+    graph = compile_graph(x * x * y, [x, y])
+    out = graph.forward(np.array([1.0, 2.0, 3.0]), 2.0)  # a number is broadcast over the batch
+    assert out.tolist() == [2.0, 8.0, 18.0]
+    dx, dy = graph.backward(input_grads=True)
+    assert dx.tolist() == [4.0, 8.0, 12.0] and dy.tolist() == [1.0, 4.0, 9.0]
+    assert graph.backward() is None
+
+
+def test_output_that_does_not_depend_on_the_inputs_is_broadcast():
+    p = Value(3.0)
+    (x,) = placeholders(1)
+    graph = compile_graph(p * p + 0 * x.relu() * 0, [x])
+    assert graph.forward(np.zeros(4)).tolist() == [9.0] * 4
+    graph.backward()
+    assert p.grad == 4 * 6.0
+
+
+# --- ties and kinks: the gradient goes where the scalar engine sends it -------------------
+
+
+@pytest.mark.parametrize(
+    ("make", "a", "b"),
+    [
+        (lambda x, y: x.relu() * y, 0.0, 2.0),
+        (lambda x, y: x.max(y), 1.5, 1.5),
+        (lambda x, y: x.min(y), -0.5, -0.5),
+        (lambda x, y: abs(x) * y, 0.0, 3.0),
+        (lambda x, y: y.max(x), 2.0, 2.0),
+    ],
+    ids=["relu at 0", "max tie", "min tie", "abs at 0", "max tie, other order"],
+)
+def test_ties_and_kinks_follow_the_scalar_engine(make, a, b):
+    x, y = placeholders(2)
+    graph = compile_graph(make(x, y), [x, y])
+    out = graph.forward(np.array([a, a + 1.0]), np.array([b, b]))
+    dx, dy = graph.backward(input_grads=True)
+    sx, sy = Value(a), Value(b)
+    ref = make(sx, sy)
+    gx, gy = (g.data for g in gradients(ref, [sx, sy]))
+    assert out[0] == ref.data and dx[0] == gx and dy[0] == gy
+
+
+# --- the check against the scalar engine ------------------------------------------------------
+
+
+def branching(x: Value) -> Value:
+    """A model whose structure depends on the data: it cannot be replayed for other samples."""
+    return x * 2.0 if x.data > 0 else x * 3.0
+
+
+def test_check_detects_a_graph_that_branches_on_data():
+    (x,) = placeholders(1)  # traced with x = 0.5: the x * 2 branch
+    graph = compile_graph(branching, [x])
+    with pytest.raises(CompileCheckError, match=r"depends on `.data`.*sample 0|sample 0.*depends on `.data`"):
+        graph.forward(np.array([-1.0, 2.0]))
+
+
+def test_check_passes_where_the_traced_branch_holds_and_can_be_turned_off():
+    (x,) = placeholders(1)
+    assert compile_graph(branching, [x]).forward(np.array([1.0, 2.0])).tolist() == [2.0, 4.0]
+    unchecked = compile_graph(branching, [x], check=False)
+    assert unchecked.forward(np.array([-1.0])).tolist() == [-2.0]  # silently the traced branch: why check exists
+
+
+def test_check_runs_on_the_first_call_only():
+    (x,) = placeholders(1)
+    graph = compile_graph(branching, [x])
+    graph.forward(np.array([1.0]))
+    assert graph.forward(np.array([-1.0])).tolist() == [-2.0]
+
+
+def test_check_catches_a_custom_op_whose_numpy_form_disagrees():
+    cube = al.register_op(
+        "compile_test_bad_cube", lambda x: x**3, lambda out, x: (3 * x * x,), vectorized=lambda x: x**2
+    )
+    (x,) = placeholders(1)
+    with pytest.raises(CompileCheckError, match="output"):
+        compile_graph(cube(x), [x]).forward(np.array([2.0]))
+
+
+def test_custom_op_with_a_numpy_form_compiles():
+    softplus = al.register_op(
+        "compile_test_softplus",
+        lambda x: math.log1p(math.exp(x)),
+        lambda out, x: (al.fn.sigmoid(x),),
+        vectorized=lambda x: np.log1p(np.exp(x)),
+    )
+    (x,) = placeholders(1)
+    graph = compile_graph(softplus(x) * x, [x])
+    out = graph.forward(np.array([-1.0, 0.0, 2.0]))
+    (dx,) = graph.backward(input_grads=True)
+    for b, v in enumerate([-1.0, 0.0, 2.0]):
+        s = Value(v)
+        ref = softplus(s) * s
+        assert close(out[b], ref.data) and close(dx[b], gradients(ref, [s])[0].data)
+
+
+# --- bad input -----------------------------------------------------------------------------------
+
+def test_op_without_numpy_form_is_refused_at_compile_time():
+    if "compile_test_no_numpy" not in RULES:
+        al.register_op("compile_test_no_numpy", lambda x: 2 * x, lambda out, x: (2.0,))
+    (x,) = placeholders(1)
+    node = al.apply("compile_test_no_numpy", x)
+    with pytest.raises(NotImplementedError, match=r"compile_test_no_numpy.*vectorized"):
+        compile_graph(node, [x])
+
+
+@pytest.fixture
+def graph():
+    x, y = placeholders(2)
+    return compile_graph(x * y + 1.0, [x, y])
+
+
+@pytest.mark.parametrize(
+    ("columns", "error", "match"),
+    [
+        ((np.ones(3),), ValueError, "expected 2 input column"),
+        ((np.ones(3), np.ones(3), np.ones(3)), ValueError, "expected 2 input column"),
+        ((np.ones(3), np.ones(4)), ValueError, "same length"),
+        ((np.ones(3), np.array([1.0, np.nan, 2.0])), ValueError, "column 1.*non-finite.*sample 1"),
+        ((np.array([np.inf]), 1.0), ValueError, "column 0.*non-finite"),
+        ((np.ones((3, 2)), np.ones(3)), ValueError, "1-D"),
+        ((np.array([]), np.array([])), ValueError, "empty"),
+        ((np.array(["a", "b"]), np.ones(2)), TypeError, "real numbers"),
+        ((np.ones(2), np.array([1 + 2j, 1j])), TypeError, "real numbers"),
+    ],
+    ids=["too few", "too many", "lengths", "nan", "inf", "2-D", "empty", "strings", "complex"],
+)
+def test_bad_columns(graph, columns, error, match):
+    with pytest.raises(error, match=match):
+        graph.forward(*columns)
+
+
+@pytest.mark.parametrize(
+    ("weights", "error", "match"),
+    [
+        (np.ones(4), ValueError, r"shape \(3,\)"),
+        (np.ones((3, 1)), ValueError, r"shape \(3,\)"),
+        (np.array([1.0, np.nan, 1.0]), ValueError, "finite"),
+        ("1", TypeError, "real numbers"),
+    ],
+    ids=["length", "2-D", "nan", "string"],
+)
+def test_bad_weights(graph, weights, error, match):
+    graph.forward(np.ones(3), np.ones(3))
+    with pytest.raises(error, match=match):
+        graph.backward(weights)
+
+
+def test_bad_weights_change_no_grad():
+    x, p = Value(0.0), Value(2.0)
+    graph = compile_graph(x * p, [x])
+    graph.forward(np.ones(3))
+    with pytest.raises(ValueError):
+        graph.backward(np.ones(2))
+    assert p.grad == 0.0
+
+
+def test_backward_before_forward(graph):
+    with pytest.raises(RuntimeError, match="forward"):
+        graph.backward()
+
+
+def test_non_finite_result_names_the_op_and_sample():
+    (x,) = placeholders(1)
+    graph = compile_graph(x.log(), [x], check=False)
+    with pytest.raises(FloatingPointError, match=r"log .*sample 1.*-1\.0"):
+        graph.forward(np.array([1.0, -1.0]))
+
+
+@pytest.mark.parametrize(
+    ("output", "inputs", "error", "match"),
+    [
+        (lambda x: x * 2, [1.0], TypeError, r"inputs\[0\] must be a Value"),
+        (lambda x: x * 2, "leaf", ValueError, "must be a leaf"),
+        (lambda x: x * 2, "twice", ValueError, "distinct"),
+        (lambda x: 3.0, [Value(1.0)], TypeError, "must be a Value or a non-empty list"),
+        (lambda x: [], [Value(1.0)], TypeError, "non-empty list"),
+    ],
+    ids=["input not a Value", "input not a leaf", "same input twice", "output a number", "no outputs"],
+)
+def test_bad_compile_arguments(output, inputs, error, match):
+    x = Value(1.0)
+    inputs = {"leaf": [x * 2], "twice": [x, x]}.get(inputs, inputs) if isinstance(inputs, str) else inputs
+    with pytest.raises(error, match=match):
+        compile_graph(output, inputs)
