@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 import numbers
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -24,6 +24,16 @@ import numpy as np
 from autograd_lite import Value, constant, sum_values
 
 BCE_CLAMP = 1e-12
+
+
+def reduces(how: str) -> Callable[[Callable[..., Value]], Callable[..., Value]]:
+    """Mark a loss as a 'mean' or a 'sum' over samples, which lets `fit` replay it over whole batches."""
+
+    def mark(loss: Callable[..., Value]) -> Callable[..., Value]:
+        loss.reduction = how  # type: ignore[attr-defined]
+        return loss
+
+    return mark
 
 
 def _is_sequence(x: Any) -> bool:
@@ -59,16 +69,19 @@ def _mean(terms: list[Value]) -> Value:
     return sum_values(terms) * (1.0 / len(terms))
 
 
+@reduces("sum")
 def squared_error(pred: Any, target: Any) -> Value:
     """½·Σ (target − pred)²: the classic E_total, a sum (not a mean)."""
     return sum_values((t - p) ** 2 for p, t in _checked(pred, target, "target")) * 0.5
 
 
+@reduces("mean")
 def mse(pred: Any, target: Any) -> Value:
     """Mean squared error: mean of (target − pred)²."""
     return _mean([(t - p) ** 2 for p, t in _checked(pred, target, "target")])
 
 
+@reduces("mean")
 def binary_cross_entropy(prob: Any, target: Any) -> Value:
     """Mean binary cross-entropy of probabilities in [0, 1] against targets in [0, 1]."""
     terms = []
@@ -81,6 +94,7 @@ def binary_cross_entropy(prob: Any, target: Any) -> Value:
     return _mean(terms)
 
 
+@reduces("mean")
 def bce_with_logits(logit: Any, target: Any) -> Value:
     """Mean binary cross-entropy of sigmoid(logit) against targets in [0, 1], stable for any logit."""
     terms = []
@@ -92,6 +106,7 @@ def bce_with_logits(logit: Any, target: Any) -> Value:
     return _mean(terms)
 
 
+@reduces("mean")
 def hinge(score: Any, target: Any) -> Value:
     """Mean SVM max-margin loss max(0, 1 − target·score) with targets −1 or +1."""
     checked = _checked(score, target, "target")
@@ -101,6 +116,7 @@ def hinge(score: Any, target: Any) -> Value:
     return _mean([(1.0 - t * constant(s)).relu() for s, t in checked])
 
 
+@reduces("mean")
 def cross_entropy(logits: Any, class_index: Any) -> Value:
     """Softmax cross-entropy: logits of one sample and its class, or sequences of both (mean)."""
     if not _is_sequence(logits):

@@ -17,6 +17,7 @@ import numpy as np
 
 from autograd_lite import Value, no_grad, sum_values
 from nn import losses
+from nn.compiled_step import CannotCompile, compiled_step
 from nn.progress import Progress, StopOnInterrupt
 
 # (inputs of a batch, targets of a batch) -> (batch loss, the batch's predictions as floats or lists of floats)
@@ -31,6 +32,7 @@ class History:
     loss: list[float] = field(default_factory=list)
     accuracy: list[float | None] = field(default_factory=list)
     interrupted: bool = False  # stopped by Ctrl-C
+    compiled: bool = False  # trained by the compiled (numpy batch) path
 
     @property
     def epochs(self) -> int:
@@ -67,6 +69,7 @@ def fit(
     progress: bool = True,
     callback: Callable[[int, History], Any] | None = None,
     l2: float = 0.0,
+    compiled: bool | None = None,
 ) -> History:
     """Train `model` on (X, y): `batch_size` None is full batch, 1 online learning, k mini-batches.
 
@@ -74,6 +77,11 @@ def fit(
     Every argument and the data's shapes are checked before the first step. `callback(epoch,
     history)` runs after each epoch; returning True stops training. Ctrl-C stops after the
     current step and returns the history so far (with `history.interrupted` set).
+
+    `compiled=None` (the default) replays the per-sample graph over whole batches with numpy
+    (`autograd_lite.compile_graph`) when the model and loss allow it — the same numbers, much
+    faster — and otherwise builds the scalar graph per sample; `True` insists (ValueError
+    saying why not), `False` always uses the scalar engine. `history.compiled` says which ran.
     """
     xs, ys = _checked_data(model, X, y, loss)
     n = len(xs)
@@ -85,8 +93,29 @@ def fit(
     for method in ("step", "zero_grad"):
         if not callable(getattr(optimizer, method, None)):
             raise ValueError(f"optimizer needs a {method}() method, got {optimizer!r}")
-    step = scalar_step(model, loss, l2, model.parameters())
-    return _train(step, xs, ys, loss, optimizer, epochs, size, shuffle, seed, progress, callback)
+    step = _compiled_or_none(model, loss, l2, xs, ys, compiled)
+    history = _train(
+        step or scalar_step(model, loss, l2, model.parameters()),
+        xs, ys, loss, optimizer, epochs, size, shuffle, seed, progress, callback,
+    )
+    history.compiled = step is not None
+    return history
+
+
+def _compiled_or_none(
+    model: Any, loss: Callable[..., Value], l2: float, xs: list, ys: list, compiled: bool | None
+) -> StepFunction | None:
+    """The compiled step when asked for (True) or possible (None); ValueError if asked for and impossible."""
+    if compiled is False:
+        return None
+    if compiled not in (None, True):
+        raise ValueError(f"compiled must be True, False or None (use it when possible), got {compiled!r}")
+    try:
+        return compiled_step(model, loss, l2, model.parameters(), xs, ys)
+    except CannotCompile as e:
+        if compiled:
+            raise ValueError(f"fit(compiled=True) cannot compile this model and loss: {e}") from None
+        return None
 
 
 def _train(

@@ -1,0 +1,139 @@
+"""fit(compiled=...): the batch path gives the scalar path's numbers, and falls back (or refuses) when it cannot."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+import nn
+from autograd_lite import Value, dot, register_op
+
+
+def train_both(make_model, X, y, loss, make_optimizer, **fit_args):
+    """(history, final parameters) of the scalar and the compiled path from identical starts."""
+    runs = {}
+    for compiled in (False, True):
+        model = make_model()
+        history = nn.fit(model, X, y, loss, make_optimizer(model), progress=False, compiled=compiled, **fit_args)
+        runs[compiled] = history, [p.data for p in model.parameters()]
+    return runs[False], runs[True]
+
+
+def assert_same(scalar, compiled, tol=1e-9):
+    (h1, p1), (h2, p2) = scalar, compiled
+    assert not h1.compiled and h2.compiled
+    assert len(h1.loss) == len(h2.loss)
+    assert max(abs(a - b) for a, b in zip(h1.loss, h2.loss)) < tol
+    assert h1.accuracy == h2.accuracy
+    assert max(abs(a - b) for a, b in zip(p1, p2)) < tol
+
+
+def moons():
+    X, y = nn.datasets.make_moons(60, noise=0.1, seed=1)
+    return X, 2 * y - 1
+
+
+def test_micrograds_demo_gives_the_same_numbers():
+    X, y = moons()
+    runs = train_both(
+        lambda: nn.MLP(2, [16, 16, 1], activation="relu", seed=0), X, y, nn.hinge,
+        lambda m: nn.SGD(m.parameters(), lr=0.1, momentum=0.9), epochs=15, l2=1e-4,
+    )
+    assert_same(*runs)
+
+
+def test_mini_batches_of_a_three_class_problem_with_adam():
+    X, y = nn.datasets.make_spirals(60, classes=3, seed=0)
+    runs = train_both(
+        lambda: nn.MLP(2, [12, 3], activation="tanh", seed=0), X, y, nn.cross_entropy,
+        lambda m: nn.Adam(m.parameters(), lr=0.05), epochs=6, batch_size=16, seed=3,
+    )
+    assert_same(*runs)
+
+
+@pytest.mark.parametrize("loss", [nn.mse, nn.squared_error])
+def test_regression_with_targets_as_graph_inputs(loss):
+    rng = np.random.default_rng(0)
+    X = rng.uniform(-1, 2, size=(40, 2))
+    y = np.sin(X[:, 0]) + 0.3 * X[:, 1] ** 2  # 40 distinct targets: they become inputs of the graph
+    runs = train_both(
+        lambda: nn.MLP(2, [8, 1], activation="tanh", seed=1), X, y, loss,
+        lambda m: nn.SGD(m.parameters(), lr=0.02), epochs=8, batch_size=10, seed=0,
+    )
+    assert_same(*runs)
+
+
+def test_several_outputs_with_a_sum_loss_online():
+    X = np.array([[0.05, 0.10], [0.3, -0.2], [0.9, 0.4]])
+    y = np.array([[0.01, 0.99], [0.5, 0.2], [0.3, 0.7]])
+    runs = train_both(
+        lambda: nn.MLP(2, [2, 2], activation="sigmoid", output_activation="sigmoid", seed=2), X, y,
+        nn.squared_error, lambda m: nn.SGD(m.parameters(), lr=0.5), epochs=5, batch_size=1, shuffle=False,
+    )
+    assert_same(*runs)
+
+
+def test_compiled_is_the_default_when_possible():
+    X, y = moons()
+    model = nn.MLP(2, [4, 1], activation="relu", seed=0)
+    history = nn.fit(model, X, y, nn.hinge, nn.SGD(model.parameters(), lr=0.1), epochs=2, progress=False)
+    assert history.compiled
+
+
+def unmarked_hinge(score, target):
+    return nn.hinge(score, target)
+
+
+class Branchy(nn.Module):
+    """A model whose graph depends on the data: it cannot be replayed."""
+
+    def __init__(self) -> None:
+        self.w = [Value(0.5), Value(-0.3)]
+
+    def __call__(self, x):
+        x = [v if isinstance(v, Value) else Value(v) for v in x]
+        return dot(self.w, x) if x[0].data > 0 else dot(self.w, x) * 2
+
+
+softsign = register_op(
+    "softsign_no_numpy", lambda x: x / (1 + abs(x)), lambda out, x: (1 / (1 + abs(x)) ** 2,), kink=abs
+)
+
+
+class NoNumpyForm(nn.Module):
+    def __init__(self) -> None:
+        self.w = [Value(0.5), Value(-0.3)]
+
+    def __call__(self, x):
+        return softsign(dot(self.w, [v if isinstance(v, Value) else Value(v) for v in x]))
+
+
+@pytest.mark.parametrize(
+    "make_model, loss, reason",
+    [
+        (lambda: nn.MLP(2, [3, 1], seed=0), unmarked_hinge, "reduction"),
+        (Branchy, nn.hinge, "disagrees"),
+        (NoNumpyForm, nn.hinge, "softsign_no_numpy"),
+    ],
+    ids=["loss without reduction", "model branching on data", "op without numpy form"],
+)
+def test_falls_back_when_it_cannot_compile_and_refuses_when_asked(make_model, loss, reason):
+    X = np.array([[1.0, 2.0], [-1.0, 0.5], [-0.3, -2.0], [-0.7, -0.1]])
+    y = np.array([1.0, -1.0, 1.0, -1.0])  # both +1 samples: x0 > 0 and x0 < 0 take Branchy's two branches
+    model = make_model()
+    history = nn.fit(model, X, y, loss, nn.SGD(model.parameters(), lr=0.1), epochs=2, progress=False)
+    assert not history.compiled and len(history.loss) == 2 and all(math.isfinite(v) for v in history.loss)
+    model = make_model()
+    before = [p.data for p in model.parameters()]
+    with pytest.raises(ValueError, match=reason):
+        nn.fit(model, X, y, loss, nn.SGD(model.parameters(), lr=0.1), epochs=2, progress=False, compiled=True)
+    assert [p.data for p in model.parameters()] == before  # refused before any step
+
+
+def test_compiled_must_be_true_false_or_none():
+    X, y = moons()
+    model = nn.MLP(2, [3, 1], seed=0)
+    with pytest.raises(ValueError, match="compiled"):
+        nn.fit(model, X, y, nn.hinge, nn.SGD(model.parameters(), lr=0.1), epochs=1, compiled="yes")
