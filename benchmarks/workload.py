@@ -96,43 +96,13 @@ def micrograd_step(model: Any, X: np.ndarray, y: np.ndarray, step: int) -> float
 # --- autograd_lite, scalar engine -------------------------------------------------
 
 
-class ScalarMLP:
-    """The benchmark's own MLP from Values and `autograd_lite.dot` (used until `nn.MLP` exists)."""
-
-    def __init__(self, sizes: list[int], weights: list[float]) -> None:
-        flat = iter(weights)
-        self.layers = [
-            [([al.Value(next(flat)) for _ in range(nin)], al.Value(next(flat))) for _ in range(nout)]
-            for nin, nout in itertools.pairwise(sizes)
-        ]
-        if next(flat, None) is not None:
-            raise ValueError("more weights than the MLP has parameters")
-
-    def __call__(self, x: list[Any]) -> Any:
-        last = len(self.layers) - 1
-        for i, layer in enumerate(self.layers):
-            x = [al.dot(w, x, bias=b) for w, b in layer]
-            if i != last:
-                x = [v.relu() for v in x]
-        return x[0] if len(x) == 1 else x
-
-    def parameters(self) -> list[al.Value]:
-        return [p for layer in self.layers for w, b in layer for p in (*w, b)]
-
-
 def ours_setup(sizes: list[int], weights: list[float]) -> Any:
-    """autograd_lite's MLP with the given weights: `nn.MLP` once it exists, the benchmark's own before."""
+    """autograd_lite's `nn.MLP` (ReLU hidden, linear out) with the given weights, in micrograd's order."""
     import nn
 
-    if hasattr(nn, "MLP"):
-        model = nn.MLP(sizes[0], sizes[1:], activation="relu", output_activation="linear", seed=0)
-        params = model.parameters()
-        if len(params) != len(weights):
-            raise ValueError(f"nn.MLP has {len(params)} parameters, expected {len(weights)}")
-        for p, w in zip(params, weights):
-            p.data = w
-        return model
-    return ScalarMLP(sizes, weights)
+    model = nn.MLP(sizes[0], sizes[1:], activation="relu", output_activation="linear", seed=0)
+    model.load_state_dict(list(weights))
+    return model
 
 
 def ours_loss(model: Any, X: np.ndarray, y: np.ndarray) -> al.Value:
