@@ -128,7 +128,8 @@ def decision_boundary(
     colours = ListedColormap(palette)
     if scores.ndim == 1 and scores.min() < threshold < scores.max():
         ax.contour(xx, yy, scores.reshape(xx.shape), levels=[threshold], colors="k", linewidths=1)
-    ax.scatter(points[:, 0], points[:, 1], c=truth, cmap=colours, vmin=-0.5, vmax=k - 0.5, s=20, edgecolors="k")
+    size = 50 if len(points) <= 20 else 20  # a handful of points (XOR) drawn larger
+    ax.scatter(points[:, 0], points[:, 1], c=truth, cmap=colours, vmin=-0.5, vmax=k - 0.5, s=size, edgecolors="k")
     ax.set_xlim(gx[0], gx[-1])
     ax.set_ylim(gy[0], gy[-1])
     if title is not None:
