@@ -93,13 +93,22 @@ def _points(X: Any, y: Any) -> tuple[np.ndarray, np.ndarray]:
     return points, labels
 
 
+def _grid(points: np.ndarray, resolution: int) -> tuple[np.ndarray, np.ndarray]:
+    """A resolution × resolution mesh over the points' range plus a margin on every side."""
+    lo, hi = points.min(axis=0), points.max(axis=0)
+    pad = 0.1 * (hi - lo) + 0.25
+    xs = np.linspace(lo[0] - pad[0], hi[0] + pad[0], resolution)
+    ys = np.linspace(lo[1] - pad[1], hi[1] + pad[1], resolution)
+    return np.meshgrid(xs, ys)
+
+
 def decision_boundary(
     model: Any, X: Any, y: Any, ax: Any = None, resolution: int = 80, title: str | None = None
 ) -> Any:
     """The model's predicted class over a grid around X as filled regions, with the points coloured by label.
 
     A one-output model's class is its score against 0 (hinge scores, logits) or 0.5
-    (a sigmoid output), as `nn.accuracy` judges it; several outputs mean argmax.
+    (the output of a sigmoid MLP or Neuron); several outputs mean argmax.
     A one-output model's boundary is also drawn as a line. Returns the Axes.
     """
     if not callable(model):
@@ -107,15 +116,12 @@ def decision_boundary(
     if isinstance(resolution, bool) or not isinstance(resolution, numbers.Integral) or resolution < 2:
         raise ValueError(f"resolution must be an integer >= 2, got {resolution!r}")
     points, labels = _points(X, y)
-    ax = _axes(ax, (5, 4))
-    lo, hi = points.min(axis=0), points.max(axis=0)
-    margin = 0.1 * np.maximum(hi - lo, 1e-9) + 0.25
-    gx = np.linspace(lo[0] - margin[0], hi[0] + margin[0], int(resolution))
-    gy = np.linspace(lo[1] - margin[1], hi[1] + margin[1], int(resolution))
-    xx, yy = np.meshgrid(gx, gy)
-    scores = predict(model, np.column_stack([xx.ravel(), yy.ravel()]))
-    outputs = 1 if scores.ndim == 1 else scores.shape[1]
+    first = predict(model, points[:1])  # checks the model against X before anything is drawn
+    outputs = 1 if first.ndim == 1 else first.shape[1]
     truth = _label_classes(labels, outputs)
+    ax = _axes(ax, (5, 4))
+    xx, yy = _grid(points, int(resolution))
+    scores = predict(model, np.column_stack([xx.ravel(), yy.ravel()]))
     threshold = _threshold(model)
 
     from matplotlib.colors import ListedColormap
@@ -130,8 +136,8 @@ def decision_boundary(
         ax.contour(xx, yy, scores.reshape(xx.shape), levels=[threshold], colors="k", linewidths=1)
     size = 50 if len(points) <= 20 else 20  # a handful of points (XOR) drawn larger
     ax.scatter(points[:, 0], points[:, 1], c=truth, cmap=colours, vmin=-0.5, vmax=k - 0.5, s=size, edgecolors="k")
-    ax.set_xlim(gx[0], gx[-1])
-    ax.set_ylim(gy[0], gy[-1])
+    ax.set_xlim(xx[0, 0], xx[0, -1])
+    ax.set_ylim(yy[0, 0], yy[-1, 0])
     if title is not None:
         ax.set_title(title)
     return ax

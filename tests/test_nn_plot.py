@@ -88,6 +88,23 @@ def test_several_outputs_use_argmax():
     assert region_xs(filled, 2).max() == pytest.approx(0.5, abs=1e-9)
 
 
+def test_several_outputs_need_class_indices():
+    model = nn.MLP(2, [3], seed=0)
+    with pytest.raises(ValueError, match=r"class labels 0\.\.2"):
+        plot.decision_boundary(model, X, [0, 1, 3, 1])
+
+
+def test_bad_labels_are_refused_before_a_figure_is_made():
+    with pytest.raises(ValueError, match="labels"):
+        plot.decision_boundary(neuron("linear", [1.0, 0.0], 0.0), X, [0, 1, 2, 1])
+    assert plt.get_fignums() == []
+
+
+def test_a_model_of_other_inputs_is_refused():
+    with pytest.raises(ValueError, match="3 inputs"):
+        plot.decision_boundary(nn.MLP(3, [1], seed=0), X, [0, 1, 0, 1])
+
+
 def test_draws_on_the_given_axes_with_a_title():
     _, ax = plt.subplots()
     out = plot.decision_boundary(neuron("linear", [0.0, 1.0], 0.0), X, [0, 1, 0, 1], ax=ax, title="regions")
