@@ -6,7 +6,7 @@ Where things are: `Module` (parameters, names, state, save/load) in `module.py`;
 `predict`, `accuracy` in `train.py`; the checkpoint format in `saving.py`.
 """
 
-from nn import datasets, losses
+from nn import datasets, losses, plot  # plot loads matplotlib only when a figure is made
 from nn.layers import ACTIVATIONS, MLP, Layer, Neuron
 from nn.losses import bce_with_logits, binary_cross_entropy, cross_entropy, hinge, mse, squared_error
 from nn.module import Module, load
@@ -33,6 +33,7 @@ __all__ = [
     "load",
     "losses",
     "mse",
+    "plot",
     "predict",
     "squared_error",
 ]

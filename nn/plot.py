@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from nn.train import History, predict
+from nn.train import History, outputs_probabilities, predict
 
 METRICS = ("loss", "accuracy")
 # One colour per class (regions light, points full), readable in print and for most colour-blind readers.
@@ -42,8 +42,7 @@ def _axes(ax: Any, figsize: tuple[float, float]) -> Any:
 
 def _threshold(model: Any) -> float:
     """Where a one-output model's score divides the classes: 0.5 after a sigmoid, else 0 (a logit or hinge score)."""
-    last = getattr(model, "output_activation", None) or getattr(model, "activation", None)
-    return 0.5 if last == "sigmoid" else 0.0
+    return 0.5 if outputs_probabilities(model) else 0.0
 
 
 def _margins(scores: np.ndarray, threshold: float) -> list[np.ndarray]:

@@ -9,16 +9,26 @@ from types import FrameType, TracebackType
 from typing import Any
 
 
+def _tqdm() -> Any:
+    """tqdm's class: the notebook widget when ipywidgets is there, the text bar otherwise, None without tqdm."""
+    try:
+        import ipywidgets  # noqa: F401  (without it tqdm.auto warns and falls back to text anyway)
+        from tqdm.auto import tqdm
+    except ImportError:
+        try:
+            from tqdm import tqdm  # an extra: fit must work without it
+        except ImportError:
+            return None
+    return tqdm
+
+
 class Progress:
     """A tqdm bar with loss and accuracy, or a plain text line when tqdm is not installed."""
 
     def __init__(self, epochs: int, enabled: bool) -> None:
         self.epochs, self.enabled, self.bar = epochs, enabled, None
         if enabled:
-            try:
-                from tqdm.auto import tqdm  # an extra: fit must work without it
-            except ImportError:
-                tqdm = None
+            tqdm = _tqdm()
             if tqdm is not None:
                 self.bar = tqdm(total=epochs, desc="fit", unit="epoch")
 

@@ -194,6 +194,12 @@ def accuracy(model: Callable[[Any], Any], X: Any, y: Any, loss: Callable[..., Va
     return _count_correct(loss, preds, targets) / len(targets)
 
 
+def outputs_probabilities(model: Any) -> bool:
+    """Whether the model's last activation is a sigmoid (an MLP's output_activation, or a lone Neuron's)."""
+    last = getattr(model, "output_activation", None) or getattr(model, "activation", None)
+    return last == "sigmoid"
+
+
 def _guess_classifier(model: Any, preds: list[Any], targets: list[Any]) -> Callable[..., Value]:
     if preds and isinstance(preds[0], list):
         return losses.cross_entropy
@@ -201,8 +207,7 @@ def _guess_classifier(model: Any, preds: list[Any], targets: list[Any]) -> Calla
     if labels <= {-1, 1}:
         return losses.hinge
     if labels <= {0, 1}:
-        sigmoid = getattr(model, "output_activation", None) == "sigmoid"
-        return losses.binary_cross_entropy if sigmoid else losses.bce_with_logits
+        return losses.binary_cross_entropy if outputs_probabilities(model) else losses.bce_with_logits
     raise ValueError(f"cannot tell how to score labels {sorted(labels)[:5]}; pass loss=")
 
 

@@ -190,7 +190,8 @@ def test_progress_bar_with_tqdm(capsys):
 
 
 def test_progress_falls_back_to_text_without_tqdm(capsys, monkeypatch):
-    monkeypatch.setitem(sys.modules, "tqdm.auto", None)  # makes `from tqdm.auto import tqdm` fail
+    monkeypatch.setitem(sys.modules, "tqdm", None)  # makes every `from tqdm... import tqdm` fail
+    monkeypatch.setitem(sys.modules, "tqdm.auto", None)
     model = nn.MLP(2, [2, 1], seed=0)
     nn.fit(model, X4, Y4, nn.mse, nn.SGD(model.parameters(), 0.1), 2, progress=True)
     err = capsys.readouterr().err
