@@ -110,7 +110,7 @@ def ours_loss(model: Any, X: np.ndarray, y: np.ndarray) -> al.Value:
     scores = [model(row) for row in X.tolist()]
     losses = [(1 + -yi * si).relu() for yi, si in zip(y.tolist(), scores)]
     data_loss = al.sum_values(losses) * (1.0 / len(losses))
-    params = model.parameters()
+    params = model.parameters()  # per call, like micrograd's loss() in its demo
     return data_loss + ALPHA * al.dot(params, params)
 
 
@@ -133,9 +133,9 @@ def ours_step(model: Any, X: np.ndarray, y: np.ndarray, step: int) -> float:
 
 
 def compiled_setup(sizes: list[int], weights: list[float]) -> tuple[Any, Any]:
-    """The model plus its per-sample loss compiled once: hinge_b + 1e-4·Σp² (its batch mean is the demo loss)."""
+    """The parameters plus the per-sample loss compiled once: hinge_b + 1e-4·Σp² (its batch mean is the demo loss)."""
     model = ours_setup(sizes, weights)
-    params = model.parameters()
+    params = model.parameters()  # once, as an optimizer holds them
 
     def sample_loss(*xs_and_y: al.Value) -> al.Value:
         *xs, yi = xs_and_y
@@ -143,15 +143,15 @@ def compiled_setup(sizes: list[int], weights: list[float]) -> tuple[Any, Any]:
         return hinge + ALPHA * al.dot(params, params)
 
     placeholders = [al.Value(0.0, f"x{i}") for i in range(sizes[0])] + [al.Value(1.0, "y")]
-    return model, al.compile_graph(sample_loss, placeholders)
+    return params, al.compile_graph(sample_loss, placeholders)
 
 
 def compiled_step(setup: tuple[Any, Any], X: np.ndarray, y: np.ndarray, step: int) -> float:
     """One full-batch SGD step on the compiled path; returns the loss before the step."""
-    model, graph = setup
+    params, graph = setup
     losses = graph.forward(*X.T, y)
     graph.backward(weights=1.0 / len(y))
-    sgd(model.parameters(), learning_rate(step))
+    sgd(params, learning_rate(step))
     return float(np.sum(losses) / len(y))
 
 

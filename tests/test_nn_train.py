@@ -265,3 +265,10 @@ def test_bad_input_is_rejected_before_any_step(changes, message):
 def test_bad_accuracy_and_predict_calls(call, message):
     with pytest.raises(ValueError, match=message):
         call(nn.MLP(2, [2, 1], seed=0))
+
+
+def test_accuracy_of_a_lone_sigmoid_neuron_thresholds_at_one_half():
+    neuron = nn.Neuron(2, activation="sigmoid")
+    neuron.load_state_dict([0.0, 0.0, -0.2])  # σ(-0.2) ≈ 0.45 for every input: class 0
+    X = np.array([[1.0, 2.0], [-1.0, 0.5]])
+    assert nn.accuracy(neuron, X, np.array([0, 0])) == 1.0
