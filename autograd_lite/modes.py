@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 
 
 class _Modes:
@@ -20,33 +20,26 @@ modes = _Modes()
 
 
 @contextmanager
-def no_grad() -> Iterator[None]:
+def _switched(flag: str, value: bool) -> Iterator[None]:
+    """Set one flag for the duration of a `with` block, restoring it even after an error."""
+    previous = getattr(modes, flag)
+    setattr(modes, flag, value)
+    try:
+        yield
+    finally:
+        setattr(modes, flag, previous)
+
+
+def no_grad() -> AbstractContextManager[None]:
     """Inside, ops record no parents: results are leaves, cheap for inference."""
-    previous = modes.grad_enabled
-    modes.grad_enabled = False
-    try:
-        yield
-    finally:
-        modes.grad_enabled = previous
+    return _switched("grad_enabled", False)
 
 
-@contextmanager
-def enable_grad() -> Iterator[None]:
+def enable_grad() -> AbstractContextManager[None]:
     """Record the graph again, e.g. inside a `no_grad` block."""
-    previous = modes.grad_enabled
-    modes.grad_enabled = True
-    try:
-        yield
-    finally:
-        modes.grad_enabled = previous
+    return _switched("grad_enabled", True)
 
 
-@contextmanager
-def detect_anomaly() -> Iterator[None]:
+def detect_anomaly() -> AbstractContextManager[None]:
     """Inside, a NaN or inf made in forward or backward raises FloatingPointError naming the op."""
-    previous = modes.anomaly
-    modes.anomaly = True
-    try:
-        yield
-    finally:
-        modes.anomaly = previous
+    return _switched("anomaly", True)

@@ -8,21 +8,10 @@ use labels ±1: `y = 2 * y - 1`.
 from __future__ import annotations
 
 import math
-import numbers
 
 import numpy as np
 
-
-def _count(n: object, what: str, least: int = 1) -> int:
-    if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < least:
-        raise ValueError(f"{what} must be an integer >= {least}, got {n!r}")
-    return int(n)
-
-
-def _noise(noise: object) -> float:
-    if isinstance(noise, bool) or not isinstance(noise, numbers.Real) or not 0 <= noise < math.inf:
-        raise ValueError(f"noise must be a finite number >= 0, got {noise!r}")
-    return float(noise)
+from nn.checks import integer, number
 
 
 def _shuffled(X: np.ndarray, y: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
@@ -32,7 +21,7 @@ def _shuffled(X: np.ndarray, y: np.ndarray, rng: np.random.Generator) -> tuple[n
 
 def make_moons(n: int = 100, noise: float = 0.1, seed: int | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Two interleaved half circles: the upper one (centre (0, 0)) is class 0, the lower (centre (1, 0.5)) class 1."""
-    n, noise = _count(n, "n", 2), _noise(noise)
+    n, noise = integer(n, "n", 2), number(noise, "noise", 0)
     rng = np.random.default_rng(seed)
     upper, lower = n - n // 2, n // 2
     a, b = np.linspace(0.0, math.pi, upper), np.linspace(0.0, math.pi, lower)
@@ -45,9 +34,8 @@ def make_circles(
     n: int = 100, noise: float = 0.05, factor: float = 0.5, seed: int | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
     """A unit circle (class 0) around a smaller one of radius `factor` (class 1)."""
-    n, noise = _count(n, "n", 2), _noise(noise)
-    if isinstance(factor, bool) or not isinstance(factor, numbers.Real) or not 0 < factor < 1:
-        raise ValueError(f"factor must be in (0, 1), got {factor!r}")
+    n, noise = integer(n, "n", 2), number(noise, "noise", 0)
+    factor = number(factor, "factor", 0, 1, low_open=True)
     rng = np.random.default_rng(seed)
     outer, inner = n - n // 2, n // 2
     a = np.linspace(0.0, 2 * math.pi, outer, endpoint=False)
@@ -61,11 +49,10 @@ def make_spirals(
     n: int = 100, classes: int = 3, noise: float = 0.2, turns: float = 0.65, seed: int | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
     """`classes` spiral arms from the origin, one per class (labels 0 .. classes−1), n points in all."""
-    n, classes, noise = _count(n, "n"), _count(classes, "classes", 2), _noise(noise)
+    n, classes, noise = integer(n, "n"), integer(classes, "classes", 2), number(noise, "noise", 0)
     if n < classes:
         raise ValueError(f"n must be at least classes ({classes}), got {n}")
-    if isinstance(turns, bool) or not isinstance(turns, numbers.Real) or not 0 < turns < math.inf:
-        raise ValueError(f"turns must be a positive number, got {turns!r}")
+    turns = number(turns, "turns", 0, low_open=True)
     rng = np.random.default_rng(seed)
     sizes = [n // classes + (k < n % classes) for k in range(classes)]
     arms = []

@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from autograd_lite import Value, dot
+from nn.checks import integer
 from nn.module import Module
 
 ACTIVATIONS: dict[str, Callable[[Value], Value] | None] = {
@@ -37,12 +38,6 @@ def check_activation(name: Any, what: str = "activation") -> str:
     if not isinstance(name, str) or name not in ACTIVATIONS:
         raise ValueError(f"unknown {what} {name!r}; valid: {', '.join(map(repr, ACTIVATIONS))}")
     return name
-
-
-def _check_count(value: Any, what: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"{what} must be a positive integer, got {value!r}")
-    return int(value)
 
 
 def _rng(seed: Seed) -> random.Random:
@@ -69,7 +64,7 @@ class Neuron(Module):
     def __init__(
         self, nin: int, activation: str = "tanh", bias: bool = True, init: str = "auto", seed: Seed = None
     ) -> None:
-        self.nin = _check_count(nin, "nin")
+        self.nin = integer(nin, "nin")
         self.activation = check_activation(activation)
         if init not in INITS:
             raise ValueError(f"unknown init {init!r}; valid: {', '.join(map(repr, INITS))}")
@@ -106,8 +101,8 @@ class Layer(Module):
     def __init__(
         self, nin: int, nout: int, activation: str = "tanh", bias: bool = True, init: str = "auto", seed: Seed = None
     ) -> None:
-        self.nin = _check_count(nin, "nin")
-        self.nout = _check_count(nout, "nout")
+        self.nin = integer(nin, "nin")
+        self.nout = integer(nout, "nout")
         self.activation = check_activation(activation)
         self.bias = bool(bias)
         rng = _rng(seed)
@@ -145,10 +140,10 @@ class MLP(Module):
         init: str = "auto",
         seed: Seed = None,
     ) -> None:
-        self.nin = _check_count(nin, "nin")
+        self.nin = integer(nin, "nin")
         if isinstance(nouts, (str, bytes)) or not isinstance(nouts, (Sequence, np.ndarray)) or len(nouts) == 0:
             raise ValueError(f"nouts must be a non-empty list of layer sizes, got {nouts!r}")
-        self.nouts = [_check_count(n, f"nouts[{i}]") for i, n in enumerate(nouts)]
+        self.nouts = [integer(n, f"nouts[{i}]") for i, n in enumerate(nouts)]
         self.activation = check_activation(activation)
         self.output_activation = check_activation(output_activation, "output_activation")
         self.bias = bool(bias)

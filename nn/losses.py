@@ -15,13 +15,13 @@ Means are over every element, like PyTorch's reduction="mean".
 from __future__ import annotations
 
 import math
-import numbers
 from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
 
 from autograd_lite import Value, constant, sum_values
+from nn.checks import number
 
 BCE_CLAMP = 1e-12
 
@@ -42,10 +42,7 @@ def _is_sequence(x: Any) -> bool:
 
 def _number(x: Any, what: str) -> float:
     """The finite real number behind x (a number or a Value's data); ValueError otherwise."""
-    value = x.data if isinstance(x, Value) else x
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real) or not math.isfinite(value):
-        raise ValueError(f"{what} must be a finite real number, got {value!r}")
-    return float(value)
+    return number(x.data if isinstance(x, Value) else x, what)
 
 
 def pairs(pred: Any, target: Any, where: str = "") -> list[tuple[Any, Any]]:

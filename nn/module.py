@@ -18,7 +18,6 @@ from __future__ import annotations
 import difflib
 import functools
 import math
-import numbers
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
@@ -26,6 +25,7 @@ import numpy as np
 
 from autograd_lite import Value
 from nn import saving
+from nn.checks import number
 
 # Classes `nn.load` may rebuild, by "module.QualName"; filled as Module subclasses are defined.
 REGISTRY: dict[str, type[Module]] = {}
@@ -231,12 +231,7 @@ def _leaves(module: Module, prefix: str) -> Iterator[tuple[str, Value]]:
 
 
 def _finite(name: str, value: Any) -> float:
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
-        raise ValueError(f"state for {name} must be a real number, got {type(value).__name__}")
-    value = float(value)
-    if not math.isfinite(value):
-        raise ValueError(f"state for {name} must be finite, got {value!r}")
-    return value
+    return number(value, f"state for {name}")
 
 
 def _updates_from_mapping(named: list[tuple[str, Value]], state: Mapping[str, Any], strict: bool) -> list:

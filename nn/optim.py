@@ -8,30 +8,21 @@
 from __future__ import annotations
 
 import math
-import numbers
 from collections.abc import Callable, Iterable
 from typing import Any
 
 from autograd_lite import Value
+from nn.checks import number
 
 LearningRate = float | Callable[[int], float]
 
 
-def _real(x: Any, what: str) -> float:
-    if isinstance(x, bool) or not isinstance(x, numbers.Real) or not math.isfinite(x):
-        raise ValueError(f"{what} must be a finite real number, got {x!r}")
-    return float(x)
-
-
 def _in_unit_interval(x: Any, what: str) -> float:
-    value = _real(x, what)
-    if not 0.0 <= value < 1.0:
-        raise ValueError(f"{what} must be in [0, 1), got {value!r}")
-    return value
+    return number(x, what, 0, 1)
 
 
 def _non_negative(x: Any, what: str) -> float:
-    value = _real(x, what)
+    value = number(x, what)
     if value < 0:
         raise ValueError(f"{what} must be >= 0, got {value!r}")
     return value
@@ -53,7 +44,7 @@ class Optimizer:
                 raise ValueError(f"params[{i}] is a constant (requires_grad=False)")
         if len({id(p) for p in self.params}) != len(self.params):
             raise ValueError("params lists the same Value more than once")
-        if not callable(lr) and _real(lr, "lr") <= 0:
+        if not callable(lr) and number(lr, "lr") <= 0:
             raise ValueError(f"lr must be > 0, got {lr!r}")
         self.lr = lr
         self.weight_decay = _non_negative(weight_decay, "weight_decay")
@@ -63,10 +54,7 @@ class Optimizer:
         """The learning rate the next step will use."""
         if not callable(self.lr):
             return self.lr
-        lr = self.lr(self.steps)
-        if isinstance(lr, bool) or not isinstance(lr, numbers.Real) or not math.isfinite(lr) or lr < 0:
-            raise ValueError(f"lr schedule gave {lr!r} at step {self.steps}; it must be a finite number >= 0")
-        return float(lr)
+        return number(self.lr(self.steps), f"the lr schedule's value at step {self.steps}", 0)
 
     def zero_grad(self) -> None:
         """Set every parameter's `.grad` to 0."""

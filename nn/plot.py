@@ -6,12 +6,12 @@ when a plot is made, so `import nn` works without it.
 
 from __future__ import annotations
 
-import numbers
 from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 
+from nn.checks import integer
 from nn.train import History, outputs_probabilities, predict
 
 METRICS = ("loss", "accuracy")
@@ -112,8 +112,7 @@ def decision_boundary(
     """
     if not callable(model):
         raise TypeError(f"model must be a callable nn module, got {type(model).__name__}")
-    if isinstance(resolution, bool) or not isinstance(resolution, numbers.Integral) or resolution < 2:
-        raise ValueError(f"resolution must be an integer >= 2, got {resolution!r}")
+    resolution = integer(resolution, "resolution", 2)
     points, labels = _points(X, y)
     first = predict(model, points[:1])  # checks the model against X before anything is drawn
     outputs = 1 if first.ndim == 1 else first.shape[1]

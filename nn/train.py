@@ -8,7 +8,6 @@ per sample; a compiled path can stand in for it), then the optimizer updates.
 from __future__ import annotations
 
 import math
-import numbers
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -17,6 +16,7 @@ import numpy as np
 
 from autograd_lite import Value, no_grad, sum_values
 from nn import losses
+from nn.checks import integer, number
 from nn.compiled_step import CannotCompile, compiled_step
 from nn.progress import Progress, StopOnInterrupt
 
@@ -85,9 +85,9 @@ def fit(
     """
     xs, ys = _checked_data(model, X, y, loss)
     n = len(xs)
-    epochs = _checked_int(epochs, "epochs", 0)
-    size = n if batch_size is None else min(_checked_int(batch_size, "batch_size", 1), n)
-    l2 = _checked_l2(l2)
+    epochs = integer(epochs, "epochs", 0)
+    size = n if batch_size is None else min(integer(batch_size, "batch_size", 1), n)
+    l2 = number(l2, "l2", 0)
     if callback is not None and not callable(callback):
         raise ValueError(f"callback must be callable, got {callback!r}")
     for method in ("step", "zero_grad"):
@@ -280,13 +280,4 @@ def _checked_data(model: Any, X: Any, y: Any, loss: Callable[..., Value]) -> tup
     return xs, ys
 
 
-def _checked_int(value: Any, what: str, least: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < least:
-        raise ValueError(f"{what} must be an integer >= {least}, got {value!r}")
-    return int(value)
 
-
-def _checked_l2(l2: Any) -> float:
-    if isinstance(l2, bool) or not isinstance(l2, numbers.Real) or not 0 <= l2 < math.inf:
-        raise ValueError(f"l2 must be a finite number >= 0, got {l2!r}")
-    return float(l2)

@@ -60,11 +60,11 @@ def test_xor():
         (lambda: datasets.make_moons(1), "n must be an integer >= 2"),
         (lambda: datasets.make_moons(10.5), "n must be an integer"),
         (lambda: datasets.make_moons(10, noise=-0.1), "noise must be a finite number >= 0"),
-        (lambda: datasets.make_circles(10, factor=1.0), r"factor must be in \(0, 1\)"),
+        (lambda: datasets.make_circles(10, factor=1.0), r"factor must be a finite number in \(0, 1\)"),
         (lambda: datasets.make_circles(10, noise=float("nan")), "noise must be a finite number"),
         (lambda: datasets.make_spirals(10, classes=1), "classes must be an integer >= 2"),
         (lambda: datasets.make_spirals(2, classes=3), "n must be at least classes"),
-        (lambda: datasets.make_spirals(10, turns=0), "turns must be a positive number"),
+        (lambda: datasets.make_spirals(10, turns=0), "turns must be a finite number > 0"),
     ],
 )
 def test_bad_arguments(make, message):
