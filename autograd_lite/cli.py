@@ -7,6 +7,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from autograd_lite.files import write_atomic
 from autograd_lite.train_command import add_training_arguments, train
 
 DRAW_FORMATS = {".svg": "svg", ".png": "png", ".dot": "dot", ".gv": "dot"}
@@ -31,12 +32,7 @@ def draw(args: argparse.Namespace) -> int:
     try:
         graph = draw_dot(root, style=args.style, show_grad=not args.forward_only)
         data = graph.source.encode() if fmt == "dot" else graph.pipe(format=fmt)
-        tmp = out.with_name(f".{out.name}.tmp")
-        try:
-            tmp.write_bytes(data)
-            tmp.replace(out)  # all or nothing: no half-written file under the name asked for
-        finally:
-            tmp.unlink(missing_ok=True)
+        write_atomic(out, data)  # all or nothing: no half-written file under the name asked for
     except (OSError, RuntimeError, ValueError) as e:
         print(f"autograd-lite draw: error: {e}", file=sys.stderr)
         return 1

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -11,6 +10,7 @@ from typing import Any
 import graphviz
 
 from autograd_lite.dot_binary import ensure_dot
+from autograd_lite.files import write_atomic
 from autograd_lite.render import Grads, check_options, paint
 from autograd_lite.scene import build_scene, local_gradients
 from autograd_lite.value import Value
@@ -84,15 +84,3 @@ document.getElementById("slider").addEventListener("input", (e) => {{
 def _strip_prolog(svg: str) -> str:
     start = svg.find("<svg")
     return svg[start:] if start >= 0 else svg
-
-
-def write_atomic(path: Path, text: str) -> None:
-    """Write text to path via a temporary file and a rename, so no half-written file is left."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise

@@ -11,6 +11,8 @@ from typing import Any
 
 import numpy as np
 
+from autograd_lite.files import write_atomic
+
 DATASETS = ("moons", "circles", "spirals", "xor")
 LOSSES = ("hinge", "bce", "mse", "cross_entropy")
 OPTIMIZERS = ("adam", "sgd")
@@ -154,18 +156,9 @@ def write_outputs(out: Path, model: Any, task: Task, history: Any) -> list[Path]
     fig.savefig(paths[1], dpi=100, bbox_inches="tight")
     plt.close(fig)
     graph = neuron_graph(model, task.X)
-    _write_atomic(paths[2], graph.pipe(format="svg"))
+    write_atomic(paths[2], graph.pipe(format="svg"))
     model.save(str(paths[3]))
     return paths
-
-
-def _write_atomic(path: Path, data: bytes) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    try:
-        tmp.write_bytes(data)
-        tmp.replace(path)
-    finally:
-        tmp.unlink(missing_ok=True)
 
 
 def train(args: argparse.Namespace) -> int:

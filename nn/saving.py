@@ -11,8 +11,9 @@ from __future__ import annotations
 import json
 import math
 import os
-import tempfile
 from typing import Any
+
+from autograd_lite.files import write_atomic
 
 FORMAT = "autograd_lite.nn"
 VERSION = 1
@@ -25,24 +26,7 @@ def write_checkpoint(path: str | os.PathLike, architecture: dict[str, Any] | Non
         indent=1,
         allow_nan=False,
     )
-    directory = os.path.dirname(os.path.abspath(path))
-    fd, temp = tempfile.mkstemp(prefix=".nn-", suffix=".tmp", dir=directory)
-    try:
-        os.chmod(temp, 0o666 & ~_umask())  # mkstemp makes files private; a saved model is an ordinary file
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(temp, path)
-    except BaseException:
-        os.unlink(temp)
-        raise
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
+    write_atomic(path, text)
 
 
 def read_checkpoint(path: str | os.PathLike) -> tuple[dict[str, Any] | None, dict[str, float]]:
