@@ -24,7 +24,7 @@ def test_writes_text_and_bytes_with_ordinary_permissions(tmp_path):
 def test_a_failed_write_keeps_the_old_file_and_leaves_no_temporary(tmp_path):
     target = tmp_path / "model.json"
     write_atomic(target, "old")
-    with pytest.raises(AttributeError):
+    with pytest.raises(TypeError):
         write_atomic(target, 12345)  # not str or bytes: fails while writing
     assert target.read_text() == "old"
     assert os.listdir(tmp_path) == ["model.json"]
