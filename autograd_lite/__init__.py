@@ -22,10 +22,10 @@ from autograd_lite.value import Value, apply, constant, dot, register_op, sum_va
 __version__ = "0.1.0"
 
 _LAZY = {
-    "draw_dot": "autograd_lite.render",
-    "backward_steps": "autograd_lite.steps",
-    "save_backward_animation": "autograd_lite.steps",
-    "explain": "autograd_lite.explain",
+    "draw_dot": "autograd_lite.draw.render",
+    "backward_steps": "autograd_lite.draw.backward_frames",
+    "save_backward_animation": "autograd_lite.draw.backward_frames",
+    "explain": "autograd_lite.draw.explain",
 }
 
 

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from autograd_lite.cli import main
-from autograd_lite.render import GRAD_COLOUR, VALUE_COLOUR
+from autograd_lite.cli.main import main
+from autograd_lite.draw.render import GRAD_COLOUR, VALUE_COLOUR
 
 SVG = "{http://www.w3.org/2000/svg}"
 ROOT = Path(__file__).resolve().parent.parent

@@ -10,7 +10,7 @@ import xml.etree.ElementTree as ET
 import pytest
 
 import nn
-from autograd_lite.cli import main
+from autograd_lite.cli.main import main
 
 FILES = ("decision_boundary.png", "loss.png", "neuron_graph.svg", "model.json")
 QUICK_XOR = ["train", "--data", "xor", "--hidden", "4", "--activation", "tanh", "--loss", "bce", "--quiet"]

@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from autograd_lite import Value, dot, draw_dot, explain
-from autograd_lite.render import PATH_COLOUR
+from autograd_lite.draw.render import PATH_COLOUR
 
 
 def worked_example() -> tuple[Value, list[Value]]:

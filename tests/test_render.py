@@ -11,7 +11,7 @@ from collections import Counter
 import pytest
 
 from autograd_lite import Value, backward_steps, dot, draw_dot, save_backward_animation
-from autograd_lite.render import CURRENT_FILL, GRAD_COLOUR, PATH_COLOUR, VALUE_COLOUR
+from autograd_lite.draw.render import CURRENT_FILL, GRAD_COLOUR, PATH_COLOUR, VALUE_COLOUR
 
 SVG = "{http://www.w3.org/2000/svg}"
 

@@ -11,8 +11,9 @@ from pathlib import Path
 import pytest
 from graphviz.backend import dot_command
 
-from autograd_lite import Value, dot_binary, draw_dot
-from autograd_lite.dot_binary import ensure_dot, locate_dot
+from autograd_lite import Value, draw_dot
+from autograd_lite.draw import graphviz_program as dot_binary
+from autograd_lite.draw.graphviz_program import ensure_dot, locate_dot
 
 
 @pytest.fixture(autouse=True)

@@ -19,8 +19,8 @@ from typing import Any
 
 import graphviz
 
-from autograd_lite.dot_binary import ensure_dot
-from autograd_lite.scene import (
+from autograd_lite.draw.graphviz_program import ensure_dot
+from autograd_lite.draw.scene import (
     Collapse,
     Scene,
     build_scene,

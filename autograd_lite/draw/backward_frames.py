@@ -9,10 +9,10 @@ from typing import Any
 
 import graphviz
 
-from autograd_lite.dot_binary import ensure_dot
+from autograd_lite.draw.graphviz_program import ensure_dot
+from autograd_lite.draw.render import Grads, check_options, paint
+from autograd_lite.draw.scene import build_scene, local_gradients
 from autograd_lite.files import write_atomic
-from autograd_lite.render import Grads, check_options, paint
-from autograd_lite.scene import build_scene, local_gradients
 from autograd_lite.value import Value
 
 

@@ -7,16 +7,16 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from autograd_lite.cli.train import add_training_arguments, train
 from autograd_lite.files import write_atomic
-from autograd_lite.train_command import add_training_arguments, train
 
 DRAW_FORMATS = {".svg": "svg", ".png": "png", ".dot": "dot", ".gv": "dot"}
 
 
 def draw(args: argparse.Namespace) -> int:
     """Draw the graph of an expression (read with `ast`, never `eval`) to an SVG, PNG or DOT file."""
-    from autograd_lite.expr import ExprError, build, parse_assignments
-    from autograd_lite.render import draw_dot
+    from autograd_lite.cli.expressions import ExprError, build, parse_assignments
+    from autograd_lite.draw.render import draw_dot
 
     out = Path(args.output)
     fmt = DRAW_FORMATS.get(out.suffix.lower())

@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 
 from autograd_lite.backward import topological_order
-from autograd_lite.scene import format_number, kind, local_gradients, symbol
+from autograd_lite.draw.scene import format_number, kind, local_gradients, symbol
 from autograd_lite.value import Value
 
 INFIX = {"add": "+", "mul": "×", "pow": "**"}

@@ -1,0 +1,1 @@
+"""Drawing layer: gradient graphs (`render`, `scene`), backward step frames, `explain`, and the Graphviz program."""
