@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
+from typing import Any
 
 
 class _Modes:
     """Mutable flags read on every op; a plain object keeps the lookup cheap."""
 
-    __slots__ = ("anomaly", "grad_enabled")
+    __slots__ = ("anomaly", "grad_enabled", "tracer")
 
     def __init__(self) -> None:
         self.grad_enabled = True
         self.anomaly = False
+        # Set by compile_graph while it traces: sees every op's result so it can mark data that came from inputs.
+        self.tracer: Callable[[float, tuple[Any, ...]], float] | None = None
 
 
 modes = _Modes()

@@ -124,6 +124,12 @@ class Value:
     def __float__(self) -> float:
         return self.data
 
+    def __bool__(self) -> bool:  # `if v:` would take one branch for every sample of a compiled batch
+        raise TypeError(
+            f"the truth value of a Value is ambiguous (Value(data={self.data!r})); compare its number instead, "
+            "e.g. `v.data > 0`, or use a graph op such as relu, max or min"
+        )
+
     def __repr__(self) -> str:
         label = f", label={self.label!r}" if self.label else ""
         return f"Value(data={self.data!r}, grad={self.grad!r}{label})"
@@ -169,6 +175,8 @@ def _apply(rule: Rule, parents: tuple[Value, ...]) -> Value:
     if modes.anomaly and not math.isfinite(out):
         inputs = ", ".join(repr(p.data) for p in parents)
         raise FloatingPointError(f"{rule.name} produced {out!r} from inputs ({inputs})")
+    if modes.tracer is not None:
+        out = modes.tracer(out, parents)
     if modes.grad_enabled:
         return _node(out, parents, rule.name)
     return _node(out, (), "")
