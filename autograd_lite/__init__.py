@@ -14,6 +14,7 @@ from typing import Any
 from autograd_lite import fn
 from autograd_lite.backward import topological_order
 from autograd_lite.compiled import CompileCheckError, CompiledGraph, compile_graph
+from autograd_lite.files import write_atomic
 from autograd_lite.functional import GradcheckError, grad, gradcheck, gradients, value_and_grad
 from autograd_lite.modes import detect_anomaly, enable_grad, no_grad
 from autograd_lite.rules import RULES, Rule
@@ -66,4 +67,5 @@ __all__ = [
     "sum_values",
     "topological_order",
     "value_and_grad",
+    "write_atomic",
 ]

@@ -9,9 +9,12 @@ Where things are: `Module` (parameters, names, state, save/load) in `module.py`;
 from nn import datasets, losses, plot  # plot loads matplotlib only when a figure is made
 from nn.layers import ACTIVATIONS, MLP, Layer, Neuron
 from nn.losses import bce_with_logits, binary_cross_entropy, cross_entropy, hinge, mse, squared_error
-from nn.module import Module, load
+from nn.module import Module, ModuleKinds, load, module_kinds
 from nn.optim import SGD, Adam, Optimizer
 from nn.train import History, accuracy, fit, predict
+
+for _kind in (Neuron, Layer, MLP):
+    module_kinds.add(_kind)  # the classes a saved file may name; add your own the same way
 
 __all__ = [
     "ACTIVATIONS",
@@ -21,6 +24,7 @@ __all__ = [
     "History",
     "Layer",
     "Module",
+    "ModuleKinds",
     "Neuron",
     "Optimizer",
     "accuracy",
@@ -32,6 +36,7 @@ __all__ = [
     "hinge",
     "load",
     "losses",
+    "module_kinds",
     "mse",
     "plot",
     "predict",

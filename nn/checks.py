@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import math
 import numbers
+import reprlib
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -12,7 +14,7 @@ import numpy as np
 def integer(value: Any, what: str, least: int = 1) -> int:
     """value as an int if it is an integer >= least (a bool is not); ValueError naming `what` otherwise."""
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral) or value < least:
-        raise ValueError(f"{what} must be an integer >= {least}, got {value!r}")
+        raise ValueError(f"{what} must be an integer >= {least}, got {short(value)}")
     return int(value)
 
 
@@ -26,12 +28,48 @@ def number(
 ) -> float:
     """value as a float if it is a finite real number in the interval; ValueError naming `what` otherwise."""
     real = not isinstance(value, (bool, np.bool_)) and isinstance(value, numbers.Real)
-    if real and math.isfinite(value):
+    if real and _finite(value):
         above = value > low if low_open else value >= low
         below = value < high if high_open else value <= high
         if above and below:
             return float(value)
-    raise ValueError(f"{what} must be a finite number{_interval(low, high, low_open, high_open)}, got {value!r}")
+    raise ValueError(f"{what} must be a finite number{_interval(low, high, low_open, high_open)}, got {short(value)}")
+
+
+def short(value: Any) -> str:
+    """repr(value), cut to about 60 characters however big or deep the value is (for error messages)."""
+    try:
+        return _SHORT.repr(value)
+    except ValueError:  # an int past Python's 4300-digit str limit
+        return f"<a {type(value).__name__} too large to show>"
+
+
+def clip(text: str, limit: int = 60) -> str:
+    """text itself, or its start and "..." when longer than `limit` characters (names in error messages)."""
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def first_few(items: Sequence[str], shown: int = 3) -> str:
+    """The first `shown` items joined by ", ", then "and N more": error messages stay short for any input."""
+    text = ", ".join(items[:shown])
+    return f"{text} and {len(items) - shown} more" if len(items) > shown else text
+
+
+def _finite(value: numbers.Real) -> bool:
+    try:
+        return math.isfinite(value)
+    except OverflowError:  # an int too large for a float, such as 10**400
+        return False
+
+
+def _short_repr() -> reprlib.Repr:
+    r = reprlib.Repr()
+    r.maxlevel, r.maxstring, r.maxother, r.maxlong = 3, 60, 60, 40
+    r.maxlist = r.maxtuple = r.maxdict = r.maxset = 4
+    return r
+
+
+_SHORT = _short_repr()
 
 
 def _interval(low: float, high: float, low_open: bool, high_open: bool) -> str:

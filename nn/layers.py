@@ -11,6 +11,7 @@ With `init="uniform"` weights are uniform in [-1, 1], as in micrograd.
 
 from __future__ import annotations
 
+import itertools
 import math
 import random
 from collections.abc import Callable, Sequence
@@ -91,6 +92,11 @@ class Neuron(Module):
         """Constructor arguments that rebuild this neuron."""
         return {"nin": self.nin, "activation": self.activation, "bias": self.bias}
 
+    @classmethod
+    def parameter_count(cls, config: dict[str, Any]) -> int:
+        """How many parameters Neuron(**config) has, without building it."""
+        return integer(config["nin"], "nin") + bool(config.get("bias", True))
+
     def extra_repr(self) -> str:
         return f"{self.nin} inputs, {self.activation}, {self.num_parameters()} parameters"
 
@@ -119,6 +125,11 @@ class Layer(Module):
     def config(self) -> dict[str, Any]:
         """Constructor arguments that rebuild this layer."""
         return {"nin": self.nin, "nout": self.nout, "activation": self.activation, "bias": self.bias}
+
+    @classmethod
+    def parameter_count(cls, config: dict[str, Any]) -> int:
+        """How many parameters Layer(**config) has, without building it."""
+        return integer(config["nout"], "nout") * Neuron.parameter_count(config)
 
     def extra_repr(self) -> str:
         return f"{self.nin} → {self.nout}, {self.activation}, {self.num_parameters()} parameters"
@@ -171,6 +182,12 @@ class MLP(Module):
             "output_activation": self.output_activation,
             "bias": self.bias,
         }
+
+    @classmethod
+    def parameter_count(cls, config: dict[str, Any]) -> int:
+        """How many parameters MLP(**config) has, without building it."""
+        sizes, bias = [config["nin"], *config["nouts"]], config.get("bias", True)
+        return sum(Layer.parameter_count({"nin": a, "nout": b, "bias": bias}) for a, b in itertools.pairwise(sizes))
 
     def extra_repr(self) -> str:
         sizes = " → ".join(map(str, [self.nin, *self.nouts]))

@@ -6,65 +6,39 @@ child, and a list or tuple holds either (named by index). Names are dotted
 paths such as `layers.0.neurons.1.w.0`. Attributes starting with `_` are
 private and skipped.
 
-Label contract (drawings rely on it): after construction, the outermost module
-sets every parameter's `.label` to its dotted name, and gives each submodule
-its dotted path so a neuron can label the node it outputs (`layers.0.neurons.1`).
-A standalone Neuron's parameters are `w.0`, `w.1`, ..., `b`. After moving
-modules around by hand, call `label_parameters()` on the outermost one.
+Labels: whenever a module is given a part (a Value, a Module, or a list of them),
+it relabels what it holds, so every parameter's `.label` is its dotted name in
+the outermost module and every submodule knows its dotted path (a neuron labels
+the node it outputs `layers.0.neurons.1`). A standalone Neuron's parameters are
+`w.0`, `w.1`, ..., `b`. After changing a list in place, call `label_parameters()`
+on the outermost module.
 """
 
 from __future__ import annotations
 
-import difflib
-import functools
-import math
-from collections.abc import Iterator, Mapping, Sequence
-from typing import Any
+import os
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from typing import Any, TypeVar
 
 import numpy as np
 
 from autograd_lite import Value
 from nn import saving
-from nn.checks import number
+from nn.checks import clip, first_few, number, short
 
-# Classes `nn.load` may rebuild, by "module.QualName"; filled as Module subclasses are defined.
-REGISTRY: dict[str, type[Module]] = {}
-
-
-class _LabelAfterInit(type):
-    """Metaclass: once the outermost constructor returns, label the parameters from the top."""
-
-    def __call__(cls, *args: Any, **kwargs: Any) -> Any:
-        module = super().__call__(*args, **kwargs)
-        module.label_parameters()  # inner modules labelled themselves first; the outermost call wins
-        return module
+M = TypeVar("M", bound="Module")
+Path = str | os.PathLike[str]
 
 
-class _ClassOrInstanceMethod:
-    """A method that receives the class when called on the class, the instance when called on one."""
-
-    def __init__(self, func: Any) -> None:
-        self.func = func
-        self.__doc__ = func.__doc__
-
-    def __get__(self, instance: Any, owner: type) -> Any:
-        bound_to = owner if instance is None else instance
-
-        @functools.wraps(self.func)
-        def bound(*args: Any, **kwargs: Any) -> Any:
-            return self.func(bound_to, *args, **kwargs)
-
-        return bound
-
-
-class Module(metaclass=_LabelAfterInit):
+class Module:
     """Base class: subclasses set Values, Modules and lists of them as attributes and define `forward`."""
 
     _path = ""  # dotted name inside the outermost module; "" for the outermost itself
 
-    def __init_subclass__(cls, **kwargs: Any) -> None:
-        super().__init_subclass__(**kwargs)
-        REGISTRY[registry_key(cls)] = cls
+    def __setattr__(self, name: str, value: Any) -> None:
+        object.__setattr__(self, name, value)
+        if not name.startswith("_") and _holds_parts(value):
+            self.label_parameters()  # the new part takes its dotted name at once
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         return self.forward(*args, **kwargs)
@@ -74,10 +48,9 @@ class Module(metaclass=_LabelAfterInit):
         raise NotImplementedError(f"{type(self).__name__} does not define forward()")
 
     def __getattr__(self, name: str) -> Any:
-        # Only reached when normal lookup failed: keep the AttributeError, add a hint for typos.
-        close = difflib.get_close_matches(name, [a for a in dir(self) if not a.startswith("_")], n=1)
-        hint = f"; did you mean {close[0]!r}?" if close else ""
-        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}{hint}")
+        # Reached only when normal lookup failed: say which parts the module does have.
+        parts = [attr for attr in vars(self) if not attr.startswith("_")]
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}; it has {first_few(parts, 8)}")
 
     # --- walking the tree
 
@@ -91,13 +64,7 @@ class Module(metaclass=_LabelAfterInit):
 
     def named_parameters(self) -> list[tuple[str, Value]]:
         """(dotted name, parameter) in a stable order; a Value shared by two places is listed once."""
-        seen: set[int] = set()
-        named = []
-        for name, value in _leaves(self, ""):
-            if value.requires_grad and id(value) not in seen:
-                seen.add(id(value))
-                named.append((name, value))
-        return named
+        return _named_parameters(self, "")
 
     def parameters(self) -> list[Value]:
         """Every parameter, in `named_parameters` order (micrograd's: layer, neuron, weights, bias)."""
@@ -108,16 +75,31 @@ class Module(metaclass=_LabelAfterInit):
         return len(self.named_parameters())
 
     def label_parameters(self) -> None:
-        """Set each parameter's `.label` to its dotted name and each submodule's path (done at construction)."""
-        for path, module in self.named_modules():
+        """Set each parameter's `.label` to its dotted name and each submodule's path (done as parts are set)."""
+        for path, module in self.named_modules(self._path):
             object.__setattr__(module, "_path", path)
-        for name, p in self.named_parameters():
+        for name, p in _named_parameters(self, self._path):
             p.label = name
 
     def zero_grad(self) -> None:
         """Set every parameter's `.grad` to 0."""
         for p in self.parameters():
             p.grad = 0.0
+
+    def drawing_groups(self) -> Callable[[Value], tuple[str, ...]]:
+        """Frames for `draw_dot(out, cluster=model.drawing_groups())`: node -> its frames, outermost first.
+
+        Each module that holds parameters itself (a neuron) is a frame around them and
+        around the node it outputs, inside the frames of the modules holding it (a layer).
+        """
+        held: dict[Value, tuple[str, ...]] = {}
+        outputs: dict[str, tuple[str, ...]] = {}
+        _collect_frames(self, self._path, (), held, outputs)
+
+        def frames(node: Value) -> tuple[str, ...]:
+            return outputs.get(node.label, ()) if node.parents else held.get(node, ())
+
+        return frames
 
     # --- state
 
@@ -147,32 +129,48 @@ class Module(metaclass=_LabelAfterInit):
         """Constructor arguments that rebuild this module's architecture, or None if unknown."""
         return None
 
-    def save(self, path: str) -> None:
+    @classmethod
+    def parameter_count(cls, config: dict[str, Any]) -> int | None:
+        """How many parameters `cls(**config)` would have, without building it (None: not known).
+
+        `load` checks this against its limit and against the file before it builds a
+        model; a class that saves a config should say, so a hostile file cannot make
+        it build a huge model.
+        """
+        return None
+
+    def save(self, path: Path) -> None:
         """Write architecture and parameters to `path` as JSON, atomically (temp file, then rename)."""
         state = self.state_dict()
-        for name, value in state.items():
-            if not math.isfinite(value):
-                raise ValueError(f"cannot save: parameter {name} is {value!r}")
+        bad = [f"{name} is {value!r}" for name, value in state.items() if not np.isfinite(value)]
+        if bad:
+            raise ValueError(f"cannot save: parameter {first_few(bad)}")
+        if len(state) > saving.MAX_PARAMETERS:
+            raise ValueError(f"cannot save {len(state):,} parameters: load reads at most {saving.MAX_PARAMETERS:,}")
         config = self.config()
-        architecture = None if config is None else {"class": registry_key(type(self)), "config": config}
+        architecture = None if config is None else {"class": kind_name(type(self)), "config": config}
         saving.write_checkpoint(path, architecture, state)
 
-    @_ClassOrInstanceMethod
-    def load(target: type[Module] | Module, path: str) -> Module:
-        """`Cls.load(path)` rebuilds a saved model; `model.load(path)` fills this model in place.
+    @classmethod
+    def load(cls: type[M], path: Path, kinds: Iterable[type[Module]] = ()) -> M:
+        """Rebuild the model saved at `path` (`MLP.load(path)`); it must be a `cls`.
 
-        A corrupt, truncated or mismatched file raises ValueError and changes nothing.
+        The file may name `cls`, a class in `module_kinds`, or one of `kinds`. A corrupt,
+        hostile or too large file raises ValueError before any model is built (limits
+        in `nn.saving`).
         """
         architecture, state = saving.read_checkpoint(path)
-        if isinstance(target, Module):
-            _check_same_architecture(target, architecture, path)
-            target.load_state_dict(state)
-            return target
-        model = build(architecture, path)
-        if not isinstance(model, target):
-            raise ValueError(f"{path}: holds a {type(model).__name__}, not a {target.__name__}")
+        model = build(architecture, len(state), path, module_kinds.including(cls, *kinds))
+        if not isinstance(model, cls):
+            raise ValueError(f"{path}: holds a {type(model).__name__}, not a {cls.__name__}")
         model.load_state_dict(state)
         return model
+
+    def load_weights(self, path: Path) -> None:
+        """Fill this model's parameters from a file `save` wrote for the same architecture; unchanged on error."""
+        architecture, state = saving.read_checkpoint(path)
+        _check_same_architecture(self, architecture, path)
+        self.load_state_dict(state)
 
     # --- display
 
@@ -184,27 +182,91 @@ class Module(metaclass=_LabelAfterInit):
         return f"{type(self).__name__}({self.extra_repr()})"
 
 
-def registry_key(cls: type) -> str:
-    """The name under which `nn.load` finds a class."""
+class ModuleKinds:
+    """The module classes a saved file may name, by "module.QualName": `load` builds nothing else.
+
+    Nothing is added behind your back: nn adds Neuron, Layer and MLP to `module_kinds`;
+    add your own with `module_kinds.add(MyModule)` (also a class decorator), or pass
+    `kinds=[MyModule]` to one `load`.
+    """
+
+    def __init__(self, classes: Iterable[type[Module]] = ()) -> None:
+        self._by_name: dict[str, type[Module]] = {}
+        for cls in classes:
+            self.add(cls)
+
+    def add(self, cls: type[M]) -> type[M]:
+        """Let files name `cls`; returns it, so it works as a class decorator."""
+        if not (isinstance(cls, type) and issubclass(cls, Module)):
+            raise TypeError(f"module kinds must be Module subclasses, got {short(cls)}")
+        self._by_name[kind_name(cls)] = cls
+        return cls
+
+    def remove(self, cls: type[Module]) -> None:
+        """Stop files from naming `cls`; KeyError if it was not added."""
+        del self._by_name[kind_name(cls)]
+
+    def find(self, name: str) -> type[Module] | None:
+        """The class a file names, or None."""
+        return self._by_name.get(name)
+
+    def including(self, *classes: type[Module]) -> ModuleKinds:
+        """A new ModuleKinds with these classes as well (this one is unchanged)."""
+        return ModuleKinds([*self._by_name.values(), *classes])
+
+    def __contains__(self, cls: object) -> bool:
+        return isinstance(cls, type) and self._by_name.get(kind_name(cls)) is cls
+
+
+module_kinds = ModuleKinds()  # nn/__init__.py adds Neuron, Layer and MLP
+
+
+def kind_name(cls: type) -> str:
+    """The name under which a file records a module's class."""
     return f"{cls.__module__}.{cls.__qualname__}"
 
 
-def load(path: str) -> Module:
-    """Rebuild the model saved at `path` (its class must define `config()` and be imported)."""
-    return Module.load(path)
+def load(path: Path, kinds: Iterable[type[Module]] = ()) -> Module:
+    """Rebuild the model saved at `path`; its class must be in `module_kinds` or in `kinds`."""
+    return Module.load(path, kinds)
 
 
-def build(architecture: dict[str, Any] | None, path: str) -> Module:
-    """Construct the module an architecture record describes; ValueError if it cannot."""
+def build(architecture: dict[str, Any] | None, n_values: int, path: Path, kinds: ModuleKinds) -> Module:
+    """Construct the module an architecture record describes, after checking its size; ValueError if it cannot."""
     if architecture is None:
-        raise ValueError(f"{path}: no architecture saved (the class has no config()); use model.load(path)")
-    cls = REGISTRY.get(architecture["class"])
+        raise ValueError(f"{path}: no architecture saved (the class has no config()); use model.load_weights(path)")
+    cls = kinds.find(architecture["class"])
     if cls is None:
-        raise ValueError(f"{path}: unknown module class {architecture['class']!r} (import the module defining it)")
+        raise ValueError(
+            f"{path}: unknown module class {short(architecture['class'])} (add it to nn.module_kinds or pass kinds=)"
+        )
+    try:
+        count = cls.parameter_count(architecture["config"])
+    except (KeyError, TypeError, ValueError) as error:
+        raise _invalid(architecture, path, error) from None
+    if count is not None:
+        _check_count(count, n_values, path)
     try:
         return cls(**architecture["config"])
     except (TypeError, ValueError) as error:
-        raise ValueError(f"{path}: invalid architecture {architecture!r}: {error}") from None
+        raise _invalid(architecture, path, error) from None
+
+
+def _invalid(architecture: dict[str, Any], path: Path, error: Exception) -> ValueError:
+    return ValueError(f"{path}: invalid architecture {short(architecture)}: {str(error)[:200]}")
+
+
+def _check_count(count: int, n_values: int, path: Path) -> None:
+    if count > saving.MAX_PARAMETERS:
+        raise ValueError(f"{path}: declares {count:,} parameters, more than the limit of {saving.MAX_PARAMETERS:,}")
+    if count != n_values:
+        raise ValueError(f"{path}: declares {count:,} parameters but holds {n_values:,} values")
+
+
+def _holds_parts(value: Any) -> bool:
+    if isinstance(value, (list, tuple)):
+        return any(isinstance(item, (Value, Module)) for item in value)
+    return isinstance(value, (Value, Module))
 
 
 def _children(module: Module, prefix: str) -> Iterator[tuple[str, Any]]:
@@ -230,33 +292,62 @@ def _leaves(module: Module, prefix: str) -> Iterator[tuple[str, Value]]:
             yield name, child
 
 
+def _named_parameters(module: Module, prefix: str) -> list[tuple[str, Value]]:
+    seen: set[int] = set()
+    named = []
+    for name, value in _leaves(module, prefix):
+        if value.requires_grad and id(value) not in seen:
+            seen.add(id(value))
+            named.append((name, value))
+    return named
+
+
+def _collect_frames(
+    module: Module,
+    path: str,
+    frames: tuple[str, ...],
+    held: dict[Value, tuple[str, ...]],
+    outputs: dict[str, tuple[str, ...]],
+) -> None:
+    """Fill `held` (Value -> frames) and `outputs` (module path -> frames); `frames` are those around `module`."""
+    for name, child in _children(module, path):
+        if isinstance(child, Module):
+            _collect_frames(child, name, (*frames, name), held, outputs)
+        elif frames:  # the module drawing_groups was called on gets no frame
+            held.setdefault(child, frames)
+            outputs[path] = frames
+
+
 def _finite(name: str, value: Any) -> float:
-    return number(value, f"state for {name}")
+    return number(value, f"state for {clip(name)}")
 
 
-def _updates_from_mapping(named: list[tuple[str, Value]], state: Mapping[str, Any], strict: bool) -> list:
+def _updates_from_mapping(
+    named: list[tuple[str, Value]], state: Mapping[str, Any], strict: bool
+) -> list[tuple[Value, float]]:
     names = [n for n, _ in named]
     if strict:
-        missing = [n for n in names if n not in state]
-        unexpected = [k for k in state if k not in set(names)]
+        known = set(names)
+        missing = [clip(n) for n in names if n not in state]
+        unexpected = [clip(str(k)) for k in state if k not in known]
         if missing or unexpected:
-            parts = ([f"missing {', '.join(missing)}"] if missing else []) + (
-                [f"unexpected {', '.join(map(str, unexpected))}"] if unexpected else []
+            parts = ([f"missing {first_few(missing)}"] if missing else []) + (
+                [f"unexpected {first_few(unexpected)}"] if unexpected else []
             )
             raise ValueError(f"state_dict does not match the model: {'; '.join(parts)}")
     return [(p, _finite(n, state[n])) for n, p in named if n in state]
 
 
-def _updates_from_sequence(named: list[tuple[str, Value]], values: Sequence[Any]) -> list:
+def _updates_from_sequence(named: list[tuple[str, Value]], values: Sequence[Any]) -> list[tuple[Value, float]]:
     if len(values) != len(named):
         raise ValueError(f"expected {len(named)} values (one per parameter), got {len(values)}")
     return [(p, _finite(n, v)) for (n, p), v in zip(named, values, strict=True)]
 
 
-def _check_same_architecture(model: Module, architecture: dict[str, Any] | None, path: str) -> None:
+def _check_same_architecture(model: Module, architecture: dict[str, Any] | None, path: Path) -> None:
     config = model.config()
     if architecture is None or config is None:
         return  # nothing to compare; load_state_dict still checks every name
-    ours = {"class": registry_key(type(model)), "config": config}
+    ours = {"class": kind_name(type(model)), "config": config}
     if architecture != ours:
-        raise ValueError(f"{path}: saved architecture {architecture!r} does not match this model's {ours!r}")
+        raise ValueError(f"{path}: saved architecture {short(architecture)} does not match this model's {short(ours)}")

@@ -1,9 +1,15 @@
-"""The checkpoint file: JSON (never pickle), written atomically, checked fully when read.
+"""The checkpoint file: JSON (never pickle), written atomically, read within fixed limits and checked in full.
 
 Layout, version 1:
     {"format": "autograd_lite.nn", "version": 1,
      "architecture": {"class": "nn.layers.MLP", "config": {...}} or null,
      "state": {"layers.0.neurons.0.w.0": 0.123, ...}}
+
+A file may come from anyone, so reading it is bounded whatever it holds: at most
+MAX_FILE_BYTES are read, JSON nested deeper than MAX_DEPTH is refused before it is
+parsed, integers longer than MAX_DIGITS digits, NaN and Infinity are refused while
+parsing, and a file may hold at most MAX_PARAMETERS values. Each of these is a
+ValueError that names the problem; the model is built only after the file passed.
 """
 
 from __future__ import annotations
@@ -11,15 +17,37 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 from typing import Any
 
-from autograd_lite.files import write_atomic
+import numpy as np
 
+from autograd_lite import write_atomic
+from nn.checks import clip, first_few, short
+
+Path = str | os.PathLike[str]
 FORMAT = "autograd_lite.nn"
 VERSION = 1
+MAX_FILE_BYTES = 64 * 2**20  # 64 MiB: about a million parameters at the ~60 bytes each that `save` writes
+MAX_PARAMETERS = 1_000_000  # far past what a scalar engine trains, small enough to build in seconds
+MAX_DEPTH = 32  # a checkpoint nests 4 deep; configs of user modules get room to spare
+MAX_DIGITS = 20  # digits of an integer (sizes, seeds); more is not a size a model can have
+
+# What the depth check throws away, in linear time: escapes, then strings (no escapes left), then non-brackets.
+_ESCAPE = re.compile(r"\\.", re.DOTALL)
+_STRING = re.compile(r'"[^"]*"')
+_NOT_BRACKET = re.compile(r"[^\[\]{}]+")
+_LEVEL_STEP = np.zeros(256, dtype=np.int8)
+_LEVEL_STEP[[ord("["), ord("{")]] = 1
+_LEVEL_STEP[[ord("]"), ord("}")]] = -1
+_CHUNK = 2**20  # brackets scanned per numpy step, so a file of brackets needs no big temporary arrays
 
 
-def write_checkpoint(path: str | os.PathLike, architecture: dict[str, Any] | None, state: dict[str, float]) -> None:
+class _Refused(Exception):
+    """Raised by the parse hooks; turned into a ValueError that names the file."""
+
+
+def write_checkpoint(path: Path, architecture: dict[str, Any] | None, state: dict[str, float]) -> None:
     """Write the checkpoint to a temp file beside `path`, then rename it over `path` (all or nothing)."""
     text = json.dumps(
         {"format": FORMAT, "version": VERSION, "architecture": architecture, "state": state},
@@ -29,23 +57,70 @@ def write_checkpoint(path: str | os.PathLike, architecture: dict[str, Any] | Non
     write_atomic(path, text)
 
 
-def read_checkpoint(path: str | os.PathLike) -> tuple[dict[str, Any] | None, dict[str, float]]:
-    """(architecture, state) from a checkpoint; ValueError naming what is wrong with a bad file."""
+def read_checkpoint(path: Path) -> tuple[dict[str, Any] | None, dict[str, float]]:
+    """(architecture, state) from a checkpoint; ValueError naming what is wrong with a bad or too big file."""
+    text = _read_text(path)
+    if _deepest_nesting(text) > MAX_DEPTH:
+        raise ValueError(f"{path}: JSON nested more than {MAX_DEPTH} deep; a checkpoint nests 4 deep")
     try:
-        with open(path, encoding="utf-8") as f:
-            data = json.load(f)
-    except UnicodeDecodeError:
-        raise ValueError(f"{path}: not a checkpoint (not UTF-8 text)") from None
+        data = json.loads(
+            text, parse_int=_integer, parse_constant=_no_constant, object_pairs_hook=_object_without_repeats
+        )
+    except _Refused as refused:
+        raise ValueError(f"{path}: {refused}") from None
     except json.JSONDecodeError as error:
         raise ValueError(f"{path}: corrupt or truncated checkpoint ({error})") from None
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise ValueError(f"{path}: not an autograd_lite.nn checkpoint (no format {FORMAT!r})")
     if data.get("version") != VERSION:
-        raise ValueError(f"{path}: unsupported checkpoint version {data.get('version')!r} (this reads {VERSION})")
+        raise ValueError(f"{path}: unsupported checkpoint version {short(data.get('version'))} (this reads {VERSION})")
     return _architecture(data.get("architecture"), path), _state(data.get("state"), path)
 
 
-def _architecture(architecture: Any, path: str | os.PathLike) -> dict[str, Any] | None:
+def _read_text(path: Path) -> str:
+    """The file as text, reading at most MAX_FILE_BYTES + 1 bytes (so /dev/zero or a huge file ends quickly)."""
+    with open(path, "rb") as f:
+        size = os.fstat(f.fileno()).st_size  # 0 for devices and pipes: the bounded read below still stops them
+        raw = b"" if size > MAX_FILE_BYTES else f.read(MAX_FILE_BYTES + 1)
+    if size > MAX_FILE_BYTES or len(raw) > MAX_FILE_BYTES:
+        raise ValueError(f"{path}: larger than the {MAX_FILE_BYTES // 2**20} MiB a checkpoint may have")
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ValueError(f"{path}: not a checkpoint (not UTF-8 text)") from None
+
+
+def _deepest_nesting(text: str) -> int:
+    """How deep the brackets of a JSON text nest, outside strings (linear time, small memory)."""
+    brackets = _NOT_BRACKET.sub("", _STRING.sub("", _ESCAPE.sub("", text))).encode("ascii")
+    codes = np.frombuffer(brackets, dtype=np.uint8)
+    deepest = level = 0
+    for start in range(0, len(codes), _CHUNK):
+        levels = level + np.cumsum(_LEVEL_STEP[codes[start : start + _CHUNK]], dtype=np.int64)
+        deepest, level = max(deepest, int(levels.max())), int(levels[-1])
+    return deepest
+
+
+def _integer(text: str) -> int:
+    if len(text.lstrip("-")) > MAX_DIGITS:
+        raise _Refused(f"an integer with {len(text.lstrip('-'))} digits (at most {MAX_DIGITS} are read)")
+    return int(text)
+
+
+def _no_constant(name: str) -> float:
+    raise _Refused(f"{name} in the file (parameters must be finite numbers)")
+
+
+def _object_without_repeats(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    obj = dict(pairs)
+    if len(obj) != len(pairs):
+        seen: set[str] = set()
+        repeated = [key for key, _ in pairs if key in seen or seen.add(key)]
+        raise _Refused(f"a name appears twice: {first_few([clip(k) for k in repeated])}")
+    return obj
+
+
+def _architecture(architecture: Any, path: Path) -> dict[str, Any] | None:
     if architecture is None:
         return None
     if (
@@ -54,14 +129,20 @@ def _architecture(architecture: Any, path: str | os.PathLike) -> dict[str, Any] 
         or not isinstance(architecture["class"], str)
         or not isinstance(architecture["config"], dict)
     ):
-        raise ValueError(f"{path}: malformed architecture record {architecture!r}")
+        raise ValueError(f"{path}: malformed architecture record {short(architecture)}")
     return architecture
 
 
-def _state(state: Any, path: str | os.PathLike) -> dict[str, float]:
+def _state(state: Any, path: Path) -> dict[str, float]:
     if not isinstance(state, dict):
         raise ValueError(f"{path}: the checkpoint has no parameter state")
-    for name, value in state.items():
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-            raise ValueError(f"{path}: parameter {name} has a bad value {value!r}")
+    if len(state) > MAX_PARAMETERS:
+        raise ValueError(f"{path}: {len(state):,} parameters, more than the limit of {MAX_PARAMETERS:,}")
+    bad = [f"{clip(name)} = {short(value)}" for name, value in state.items() if not _finite_number(value)]
+    if bad:
+        raise ValueError(f"{path}: parameters with a bad value (not a finite number): {first_few(bad)}")
     return {name: float(value) for name, value in state.items()}
+
+
+def _finite_number(value: Any) -> bool:
+    return not isinstance(value, bool) and isinstance(value, (int, float)) and math.isfinite(value)

@@ -182,7 +182,7 @@ def test_wrong_input_length(module, x, message):
 
 def test_unknown_attribute_raises_attribute_error_with_a_hint():
     model = small_mlp()
-    with pytest.raises(AttributeError, match="did you mean 'layers'"):
+    with pytest.raises(AttributeError, match="has no attribute 'layer'; it has nin, .*layers"):
         model.layer  # noqa: B018
     assert not hasattr(model, "neurons")
 
@@ -259,7 +259,7 @@ def test_load_into_an_existing_model(tmp_path):
     path = tmp_path / "m.json"
     small_mlp(1).save(path)
     model = small_mlp(2)
-    model.load(path)
+    model.load_weights(path)
     assert model.state_dict() == small_mlp(1).state_dict()
 
 
@@ -305,14 +305,14 @@ def checkpoint_text(**changes):
         (checkpoint_text(format="torch"), "not an autograd_lite.nn checkpoint"),
         (checkpoint_text(version=2), "unsupported checkpoint version 2"),
         (checkpoint_text(state=[1, 2]), "no parameter state"),
-        (checkpoint_text(state={"layers.0.neurons.0.w.0": "x"}), "bad value 'x'"),
-        (checkpoint_text(state={"layers.0.neurons.0.w.0": math.nan}), "bad value nan"),
-        (checkpoint_text(state={"layers.0.neurons.0.w.0": True}), "bad value True"),
+        (checkpoint_text(state={"layers.0.neurons.0.w.0": "x"}), "bad value .*w.0 = 'x'"),
+        (checkpoint_text(state={"layers.0.neurons.0.w.0": math.nan}), "NaN in the file"),
+        (checkpoint_text(state={"layers.0.neurons.0.w.0": True}), "bad value .*w.0 = True"),
         (checkpoint_text(architecture={"class": "os.system", "config": {}}), "unknown module class 'os.system'"),
         (checkpoint_text(architecture={"class": "nn.layers.MLP"}), "malformed architecture"),
         (checkpoint_text(architecture={"class": "nn.layers.MLP", "config": {"nin": 2}}), "invalid architecture"),
         (checkpoint_text(architecture=None), "no architecture saved"),
-        (checkpoint_text(state={"layers.0.neurons.0.w.0": 1.0}), "missing"),
+        (checkpoint_text(state={"layers.0.neurons.0.w.0": 1.0}), "declares 13 parameters but holds 1 values"),
     ],
 )
 def test_bad_files_raise_value_error(tmp_path, text, message):
@@ -341,7 +341,7 @@ def test_mismatched_file_changes_nothing(tmp_path, other, message):
     small_mlp(1).save(path)
     before = other.state_dict()
     with pytest.raises(ValueError, match=message):
-        other.load(path)
+        other.load_weights(path)
     assert other.state_dict() == before
 
 
@@ -369,7 +369,7 @@ def test_user_module_without_config_saves_and_loads_in_place(tmp_path):
     source.scale.data = 4.0
     source.save(path)
     target = Scaled(2)
-    target.load(path)
+    target.load_weights(path)
     assert target.state_dict() == source.state_dict()
     assert [n for n, _ in target.named_parameters()] == ["inner.w.0", "inner.w.1", "inner.b", "scale"]
     with pytest.raises(ValueError, match="no architecture saved"):
