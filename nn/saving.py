@@ -5,11 +5,14 @@ Layout, version 1:
      "architecture": {"class": "nn.layers.MLP", "config": {...}} or null,
      "state": {"layers.0.neurons.0.w.0": 0.123, ...}}
 
-A file may come from anyone, so reading it is bounded whatever it holds: at most
-MAX_FILE_BYTES are read, JSON nested deeper than MAX_DEPTH is refused before it is
-parsed, integers longer than MAX_DIGITS digits, NaN and Infinity are refused while
-parsing, and a file may hold at most MAX_PARAMETERS values. Each of these is a
-ValueError that names the problem; the model is built only after the file passed.
+A file may come from anyone, so reading it takes bounded time and memory whatever it
+holds. Before parsing: at most MAX_FILE_BYTES (64 MiB) are read; at most MAX_BRACKETS
+(256) "[" or "{" and about MAX_PARAMETERS (1,000,000) values may appear. While parsing:
+integers of more than MAX_DIGITS (20) digits, NaN and Infinity are refused. After
+parsing: nesting deeper than MAX_DEPTH (32) and non-finite parameters are refused.
+Before building: the architecture's parameter count (its class's `parameter_count`)
+must be within MAX_PARAMETERS and equal the number of values in the file. Each is a
+ValueError naming the problem; a model is built only from a file that passed them all.
 """
 
 from __future__ import annotations
@@ -17,10 +20,7 @@ from __future__ import annotations
 import json
 import math
 import os
-import re
-from typing import Any
-
-import numpy as np
+from typing import Any, BinaryIO
 
 from autograd_lite import write_atomic
 from nn.checks import clip, first_few, short
@@ -32,15 +32,9 @@ MAX_FILE_BYTES = 64 * 2**20  # 64 MiB: about a million parameters at the ~60 byt
 MAX_PARAMETERS = 1_000_000  # far past what a scalar engine trains, small enough to build in seconds
 MAX_DEPTH = 32  # a checkpoint nests 4 deep; configs of user modules get room to spare
 MAX_DIGITS = 20  # digits of an integer (sizes, seeds); more is not a size a model can have
-
-# What the depth check throws away, in linear time: escapes, then strings (no escapes left), then non-brackets.
-_ESCAPE = re.compile(r"\\.", re.DOTALL)
-_STRING = re.compile(r'"[^"]*"')
-_NOT_BRACKET = re.compile(r"[^\[\]{}]+")
-_LEVEL_STEP = np.zeros(256, dtype=np.int8)
-_LEVEL_STEP[[ord("["), ord("{")]] = 1
-_LEVEL_STEP[[ord("]"), ord("}")]] = -1
-_CHUNK = 2**20  # brackets scanned per numpy step, so a file of brackets needs no big temporary arrays
+MAX_BRACKETS = 256  # "[" and "{" in the whole file: a checkpoint has about 5, and each one parsed costs memory
+_CHUNK = 2**20  # bytes per read
+_SLACK = 1000  # values a file may hold besides its parameters (the architecture record)
 
 
 class _Refused(Exception):
@@ -54,14 +48,15 @@ def write_checkpoint(path: Path, architecture: dict[str, Any] | None, state: dic
         indent=1,
         allow_nan=False,
     )
+    if len(text) > MAX_FILE_BYTES:  # a character is at least a byte: the file would be too large to load
+        raise ValueError(f"cannot save {len(text):,} characters: load reads at most {MAX_FILE_BYTES // 2**20} MiB")
     write_atomic(path, text)
 
 
 def read_checkpoint(path: Path) -> tuple[dict[str, Any] | None, dict[str, float]]:
     """(architecture, state) from a checkpoint; ValueError naming what is wrong with a bad or too big file."""
     text = _read_text(path)
-    if _deepest_nesting(text) > MAX_DEPTH:
-        raise ValueError(f"{path}: JSON nested more than {MAX_DEPTH} deep; a checkpoint nests 4 deep")
+    _check_shape(text, path)
     try:
         data = json.loads(
             text, parse_int=_integer, parse_constant=_no_constant, object_pairs_hook=_object_without_repeats
@@ -70,6 +65,8 @@ def read_checkpoint(path: Path) -> tuple[dict[str, Any] | None, dict[str, float]
         raise ValueError(f"{path}: {refused}") from None
     except json.JSONDecodeError as error:
         raise ValueError(f"{path}: corrupt or truncated checkpoint ({error})") from None
+    if _nesting(data) > MAX_DEPTH:
+        raise ValueError(f"{path}: JSON nested more than {MAX_DEPTH} deep (a checkpoint nests 4 deep)")
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise ValueError(f"{path}: not an autograd_lite.nn checkpoint (no format {FORMAT!r})")
     if data.get("version") != VERSION:
@@ -81,7 +78,7 @@ def _read_text(path: Path) -> str:
     """The file as text, reading at most MAX_FILE_BYTES + 1 bytes (so /dev/zero or a huge file ends quickly)."""
     with open(path, "rb") as f:
         size = os.fstat(f.fileno()).st_size  # 0 for devices and pipes: the bounded read below still stops them
-        raw = b"" if size > MAX_FILE_BYTES else f.read(MAX_FILE_BYTES + 1)
+        raw = b"" if size > MAX_FILE_BYTES else _read_at_most(f, MAX_FILE_BYTES + 1)
     if size > MAX_FILE_BYTES or len(raw) > MAX_FILE_BYTES:
         raise ValueError(f"{path}: larger than the {MAX_FILE_BYTES // 2**20} MiB a checkpoint may have")
     try:
@@ -90,14 +87,31 @@ def _read_text(path: Path) -> str:
         raise ValueError(f"{path}: not a checkpoint (not UTF-8 text)") from None
 
 
-def _deepest_nesting(text: str) -> int:
-    """How deep the brackets of a JSON text nest, outside strings (linear time, small memory)."""
-    brackets = _NOT_BRACKET.sub("", _STRING.sub("", _ESCAPE.sub("", text))).encode("ascii")
-    codes = np.frombuffer(brackets, dtype=np.uint8)
-    deepest = level = 0
-    for start in range(0, len(codes), _CHUNK):
-        levels = level + np.cumsum(_LEVEL_STEP[codes[start : start + _CHUNK]], dtype=np.int64)
-        deepest, level = max(deepest, int(levels.max())), int(levels[-1])
+def _read_at_most(f: BinaryIO, limit: int) -> bytearray:
+    """Up to `limit` bytes, read in pieces (one big read would reserve `limit` bytes even for a small file)."""
+    data = bytearray()
+    while len(data) < limit and (piece := f.read(min(_CHUNK, limit - len(data)))):
+        data += piece
+    return data
+
+
+def _check_shape(text: str, path: Path) -> None:
+    """Refuse, before parsing, text whose parse would build many containers or values (each costs memory)."""
+    brackets = text.count("[") + text.count("{")
+    if brackets > MAX_BRACKETS:
+        raise ValueError(f"{path}: {brackets:,} '[' or '{{' (at most {MAX_BRACKETS}; a checkpoint has about 5)")
+    if text.count(",") > MAX_PARAMETERS + _SLACK:
+        raise ValueError(f"{path}: more than {MAX_PARAMETERS:,} values (the limit of parameters in a file)")
+
+
+def _nesting(data: Any) -> int:
+    """How deep lists and dicts nest in parsed JSON (1 for a flat dict); only containers are visited."""
+    deepest, todo = 0, [(data, 1)] if isinstance(data, (dict, list)) else []
+    while todo:
+        item, depth = todo.pop()
+        deepest = max(deepest, depth)
+        children = item.values() if isinstance(item, dict) else item
+        todo.extend([(c, depth + 1) for c in children if isinstance(c, (dict, list))])
     return deepest
 
 
@@ -138,9 +152,10 @@ def _state(state: Any, path: Path) -> dict[str, float]:
         raise ValueError(f"{path}: the checkpoint has no parameter state")
     if len(state) > MAX_PARAMETERS:
         raise ValueError(f"{path}: {len(state):,} parameters, more than the limit of {MAX_PARAMETERS:,}")
-    bad = [f"{clip(name)} = {short(value)}" for name, value in state.items() if not _finite_number(value)]
+    bad = [name for name, value in state.items() if not _finite_number(value)]
     if bad:
-        raise ValueError(f"{path}: parameters with a bad value (not a finite number): {first_few(bad)}")
+        shown = [f"{clip(name)} = {short(state[name])}" for name in bad[:3]] + bad[3:]
+        raise ValueError(f"{path}: parameters with a bad value (not a finite number): {first_few(shown)}")
     return {name: float(value) for name, value in state.items()}
 
 
