@@ -82,7 +82,7 @@ def test_a_hostile_file_is_a_short_value_error(content, message, tmp_path):
 
 
 def test_the_703_byte_file_is_that_small():
-    text = dict((c[0], c[1]) for c in TEXT_CASES)["703-byte MLP(3000, [3000, 1])"]
+    text = {c[0]: c[1] for c in TEXT_CASES}["703-byte MLP(3000, [3000, 1])"]
     assert len(text) < 800
 
 

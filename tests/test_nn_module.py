@@ -182,7 +182,7 @@ def test_wrong_input_length(module, x, message):
 
 def test_unknown_attribute_raises_attribute_error_with_a_hint():
     model = small_mlp()
-    with pytest.raises(AttributeError, match="has no attribute 'layer'; it has nin, .*layers"):
+    with pytest.raises(AttributeError, match=r"has no attribute 'layer'; it has nin, .*layers"):
         model.layer  # noqa: B018
     assert not hasattr(model, "neurons")
 
