@@ -269,7 +269,7 @@ def test_hostile_cluster_names_render_as_text():
     w, x = Value(1.0, f"{name}.w.0"), Value(2.0, "x", requires_grad=False)
     out = dot([w], [x], Value(0.5, f"{name}.b")).tanh()
     out.label = name
-    svg = svg_of(draw_dot(out))
+    svg = svg_of(draw_dot(out, cluster=lambda n: ("layers.<0>&", name) if n.label.startswith(name) else ()))
     cluster_texts = [t for g in groups(svg, "cluster") for t in texts(g)]
     assert sorted(cluster_texts) == sorted([name, "layers.<0>&"])
 
@@ -297,19 +297,25 @@ def tiny_mlp() -> tuple[Value, list[Value]]:
     return layer_in[0], params
 
 
-def real_mlp() -> tuple[Value, list[Value]]:
-    """The same shape built by nn, which labels its parameters and neurons by the same contract."""
+def tiny_mlp_frames(node: Value) -> tuple[str, ...]:
+    """The hand-built graph's frames (layer, neuron), read from its labels as nn would give them."""
+    m = re.fullmatch(r"((layers\.\d+)\.neurons\.\d+)(\.w\.\d+|\.b)?", node.label)
+    return (m.group(2), m.group(1)) if m else ()
+
+
+def real_mlp() -> tuple[Value, object]:
+    """The same shape built by nn, with the frames nn gives its drawings."""
     import nn
 
     model = nn.MLP(2, [3, 1], activation="tanh", seed=0)
-    return model([0.5, -1.0]), model.parameters()
+    return model([0.5, -1.0]), model.drawing_groups()
 
 
-@pytest.mark.parametrize("build", [tiny_mlp, real_mlp], ids=["hand-built", "nn.MLP"])
+@pytest.mark.parametrize("build", [lambda: (tiny_mlp()[0], tiny_mlp_frames), real_mlp], ids=["hand-built", "nn.MLP"])
 def test_mlp_neurons_and_layers_are_clusters_holding_their_parameters(build):
-    out, _ = build()
+    out, grouping = build()
     out.backward()
-    svg = svg_of(draw_dot(out))
+    svg = svg_of(draw_dot(out, cluster=grouping))
     clusters = {texts(g)[0]: bbox(g.find(f"{SVG}path")) for g in groups(svg, "cluster")}
     neurons = ["layers.0.neurons.0", "layers.0.neurons.1", "layers.0.neurons.2", "layers.1.neurons.0"]
     assert sorted(clusters) == sorted(["layers.0", "layers.1", *neurons])
@@ -340,7 +346,8 @@ def test_collapse_folds_a_neuron_into_one_box_with_its_values():
     # the inputs x0, x1 still wire into the box, with their values
     for name in ("x0", "x1"):
         assert len(wires_from(svg, name)) == 3
-    everything = svg_of(draw_dot(out, collapse=lambda label: ".neurons." in label and ".w." not in label))
+    neurons_and_biases = lambda label: ".neurons." in label and ".w." not in label  # noqa: E731
+    everything = svg_of(draw_dot(out, collapse=neurons_and_biases, cluster=tiny_mlp_frames))
     boxes = [t[0] for t in node_texts(everything).values() if t and t[0].startswith("layers.")]
     assert sorted(boxes) == ["layers.0.neurons.0", "layers.0.neurons.1", "layers.0.neurons.2", "layers.1.neurons.0"]
 

@@ -130,7 +130,7 @@ def neuron_graph(model: Any, X: np.ndarray) -> Any:
     out = model(X[0].tolist())
     neuron = next(n for n in topological_order(out) if n.label == "layers.0.neurons.0")
     neuron.backward()
-    return draw_dot(neuron)
+    return draw_dot(neuron, cluster=model.drawing_groups())  # nn names the frames; w.0, b read inside them
 
 
 def write_outputs(out: Path, model: Any, task: Task, history: Any) -> list[Path]:

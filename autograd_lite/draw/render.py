@@ -22,11 +22,11 @@ import graphviz
 from autograd_lite.draw.graphviz_program import ensure_dot
 from autograd_lite.draw.scene import (
     Collapse,
+    Grouping,
     Scene,
     build_scene,
     format_number,
     kind,
-    layer_of,
     local_gradients,
     on_paths,
     symbol,
@@ -104,7 +104,7 @@ def draw_dot(
     show_grad: bool = True,
     collapse: Collapse = None,
     max_nodes: int = 500,
-    cluster: bool | None = None,
+    cluster: Grouping | bool | None = None,
     highlight: Value | None = None,
     legend: bool = False,
 ) -> graphviz.Digraph:
@@ -112,7 +112,7 @@ def draw_dot(
 
     show_grad=False draws the forward pass only. collapse: labels (or a predicate on
     labels) of nodes whose subgraph (the node and what feeds only into it) is drawn as
-    one box. cluster: frame nn neurons and layers (None: when nn's names are present).
+    one box. cluster: frames for nn neurons and layers, `model.drawing_groups()` (node -> frame names).
     highlight: a node whose paths to `root` are coloured (those `explain` lists).
     legend: add a key to colours and shapes. More than max_nodes nodes: ValueError.
     """
@@ -172,7 +172,7 @@ def place_nodes(g: graphviz.Digraph, scene: Scene, nodes: dict[Value, list[tuple
     by_layer: dict[str | None, dict[str | None, list[Value]]] = {}
     for n in scene.drawn:
         neuron = scene.neuron.get(n)
-        by_layer.setdefault(layer_of(neuron) if neuron else None, {}).setdefault(neuron, []).append(n)
+        by_layer.setdefault(scene.layer_of(neuron) if neuron else None, {}).setdefault(neuron, []).append(n)
     count = 0
     for layer, neurons in by_layer.items():
         if layer is None and None in neurons:

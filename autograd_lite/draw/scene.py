@@ -1,4 +1,4 @@
-"""What a drawing shows, before any graphviz: node kinds, folded constants, collapsed subgraphs, nn clusters.
+"""What a drawing shows, before any graphviz: node kinds, folded constants, collapsed subgraphs, frames.
 
 Reads only the public node attributes (data, label, op, parents, requires_grad),
 `topological_order` and the rule table; the engine never imports this module.
@@ -7,8 +7,7 @@ Reads only the public node attributes (data, label, op, parents, requires_grad),
 from __future__ import annotations
 
 import math
-import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from autograd_lite.backward import topological_order
@@ -16,9 +15,10 @@ from autograd_lite.rules import RULES
 from autograd_lite.value import Value
 
 Collapse = str | Iterable[str] | Callable[[str], bool] | None
-
-# nn's parameter names: `<neuron>.w.<i>` and `<neuron>.b`
-PARAMETER_NAME = re.compile(r"(.+)\.(?:w\.\d+|b)", re.DOTALL)
+# node -> the names of the frames around it, outermost first (empty: no frame). A library that builds graphs
+# (nn's `model.drawing_groups()`) supplies it, so the renderer never guesses from names. Leaves and the gates
+# it names are framed; the frame then takes in the gates that feed only into it.
+Grouping = Callable[[Value], Sequence[str]]
 
 
 def kind(node: Value) -> str:
@@ -83,11 +83,16 @@ class Scene:
     folds: dict[Value, str]  # gate -> its label with a constant operand folded in
     unit: dict[Value, Value]  # node -> the drawn node standing for it (itself, or its collapsed box)
     drawn: list[Value]
-    neuron: dict[Value, str]  # drawn node -> the nn neuron cluster holding it
+    neuron: dict[Value, str]  # drawn node -> the innermost frame holding it (an nn neuron)
+    outer: dict[str, str]  # frame -> the frame around it (an nn layer), for frames that have one
 
     def folded(self, parent: Value, gate: Value) -> bool:
         """Whether the wire parent -> gate is a constant folded into the gate's label."""
         return gate in self.folds and kind(parent) == "constant"
+
+    def layer_of(self, frame: str) -> str | None:
+        """The frame around `frame` (an nn neuron's layer), or None."""
+        return self.outer.get(frame)
 
     def collapsed(self, node: Value) -> bool:
         """Whether node is drawn as the box of a collapsed subgraph."""
@@ -95,7 +100,7 @@ class Scene:
 
 
 def build_scene(
-    root: Value, fold: bool, precision: int, collapse: Collapse, cluster: bool | None, max_nodes: int
+    root: Value, fold: bool, precision: int, collapse: Collapse, cluster: Grouping | bool | None, max_nodes: int
 ) -> Scene:
     """Work out what to draw for `root`; ValueError if more than max_nodes would be drawn."""
     order = topological_order(root)
@@ -109,14 +114,14 @@ def build_scene(
     group = collapse_groups(order, consumers, collapse)
     unit = {n: group.get(n, n) for n in order}
     index = {n: i for i, n in enumerate(order)}
-    scene = Scene(root, order, index, consumers, folds, unit, [], {})
+    scene = Scene(root, order, index, consumers, folds, unit, [], {}, {})
     scene.drawn = [n for n in order if unit[n] is n and (n is root or not _all_folded(scene, n))]
     if len(scene.drawn) > max_nodes:
         raise ValueError(
             f"the graph has {len(scene.drawn)} nodes to draw, more than max_nodes={max_nodes}; fold labelled "
             "subgraphs with collapse=[...] (e.g. whole neurons), draw a smaller part, or raise max_nodes"
         )
-    scene.neuron = neuron_clusters(scene, cluster)
+    scene.neuron, scene.outer = frames(scene, cluster)
     return scene
 
 
@@ -165,28 +170,41 @@ def collapse_groups(
     return group
 
 
-def neuron_clusters(scene: Scene, cluster: bool | None) -> dict[Value, str]:
-    """Drawn node -> neuron name, from nn's labels (`<P>.w.<i>`, `<P>.b`, output labelled `<P>`)."""
-    if cluster is False:
-        return {}
-    names = {m.group(1) for n in scene.order if not n.parents and (m := PARAMETER_NAME.fullmatch(n.label))}
-    if cluster is None:  # automatic: only nn's `layers.<i>.neurons.<j>` naming
-        names = {p for p in names if ".neurons." in p}
-    neuron: dict[Value, str] = {}
-    for n in scene.order:
-        m = PARAMETER_NAME.fullmatch(n.label) if not n.parents else None
-        if m and m.group(1) in names:
-            neuron[n] = m.group(1)
+def frames(scene: Scene, cluster: Grouping | bool | None) -> tuple[dict[Value, str], dict[str, str]]:
+    """(drawn node -> innermost frame, frame -> the frame around it) from a grouping; nothing without one."""
+    if cluster is None or cluster is False:
+        return {}, {}
+    if not callable(cluster):
+        raise TypeError("cluster must be a grouping (node -> frame names), such as model.drawing_groups(), or False")
+    named = {n: _frame_names(cluster, n) for n in scene.order}
+    named = {n: names for n, names in named.items() if names}
+    neuron = {n: names[-1] for n, names in named.items()}
+    outer = {names[-1]: names[-2] for names in named.values() if len(names) > 1}
     for top in scene.order:
-        if top.label in names:
-            for m in subgraph_of(scene.order, scene.consumers, top):
-                neuron.setdefault(m, top.label)
-    return {n: neuron[n] for n in scene.drawn if n in neuron}
+        if top.parents and top in neuron:
+            for m in _feeding_only(scene, top, neuron):
+                neuron[m] = neuron[top]
+    return {n: neuron[n] for n in scene.drawn if n in neuron}, outer
 
 
-def layer_of(neuron: str) -> str | None:
-    """The layer part of an nn neuron name: `layers.0` for `layers.0.neurons.1`."""
-    return neuron.rsplit(".neurons.", 1)[0] if ".neurons." in neuron else None
+def _frame_names(grouping: Grouping, node: Value) -> tuple[str, ...]:
+    names = tuple(grouping(node) or ())
+    if not all(isinstance(name, str) for name in names):
+        raise TypeError(f"a grouping must give frame names as str, got {names!r}")
+    return names
+
+
+def _feeding_only(scene: Scene, top: Value, framed: dict[Value, str]) -> set[Value]:
+    """The unframed gates below `top` whose every use leads into `top` through its own frame."""
+    members = {top}
+    for n in reversed(scene.order[: scene.index[top]]):  # ancestors come before top
+        own = framed.get(n) == framed[top]
+        if not own and (n in framed or not n.parents):
+            continue  # another frame's node, or an unframed leaf (an input): stays outside
+        uses = scene.consumers[n]
+        if uses and all(c in members for c, _ in uses):
+            members.add(n)
+    return members
 
 
 def local_gradients(gate: Value) -> tuple[float, ...]:
