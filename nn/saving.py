@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 import math
 import os
+from collections import Counter
 from typing import Any, BinaryIO
 
 from autograd_lite import write_atomic
@@ -127,10 +128,10 @@ def _no_constant(name: str) -> float:
 
 def _object_without_repeats(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     obj = dict(pairs)
-    if len(obj) != len(pairs):
-        seen: set[str] = set()
-        repeated = [key for key, _ in pairs if key in seen or seen.add(key)]
-        raise _Refused(f"a name appears twice: {first_few([clip(k) for k in repeated])}")
+    if len(obj) != len(pairs):  # json would silently keep the last of two values under one name
+        counts = Counter(key for key, _ in pairs)
+        repeated = [clip(key) for key, n in counts.items() if n > 1]
+        raise _Refused(f"a name appears twice: {first_few(repeated)}")
     return obj
 
 

@@ -374,3 +374,69 @@ def test_user_module_without_config_saves_and_loads_in_place(tmp_path):
     assert [n for n, _ in target.named_parameters()] == ["inner.w.0", "inner.w.1", "inner.b", "scale"]
     with pytest.raises(ValueError, match="no architecture saved"):
         nn.load(path)
+
+
+# --- the kinds a file may name
+
+
+class Doubled(nn.Module):
+    """A user module with a config: rebuildable once it is an allowed kind."""
+
+    def __init__(self, nin):
+        self.inner = nn.Neuron(nin, seed=0)
+
+    def forward(self, x):
+        return self.inner(x) * 2
+
+    def config(self):
+        return {"nin": self.inner.nin}
+
+
+@pytest.fixture
+def doubled_allowed():
+    nn.module_kinds.add(Doubled)
+    yield
+    nn.module_kinds.remove(Doubled)  # registering is explicit, and so is undoing it: nothing leaks
+
+
+def test_nn_kinds_are_neuron_layer_and_mlp():
+    assert all(cls in nn.module_kinds for cls in (nn.Neuron, nn.Layer, nn.MLP))
+    assert Doubled not in nn.module_kinds  # defining a subclass registers nothing
+
+
+def test_a_user_kind_loads_through_its_class_or_when_allowed(tmp_path, doubled_allowed):
+    path = tmp_path / "d.json"
+    Doubled(3).save(path)
+    assert type(nn.load(path)) is Doubled
+    assert type(Doubled.load(path)) is Doubled
+
+
+def test_a_user_kind_not_allowed_needs_its_class_or_kinds(tmp_path):
+    path = tmp_path / "d.json"
+    Doubled(3).save(path)
+    with pytest.raises(ValueError, match=r"unknown module class .*Doubled"):
+        nn.load(path)
+    assert type(nn.load(path, kinds=[Doubled])) is Doubled
+    assert type(Doubled.load(path)) is Doubled
+    assert Doubled not in nn.module_kinds
+
+
+def test_module_kinds_holds_only_modules():
+    kinds = nn.ModuleKinds()
+    with pytest.raises(TypeError, match="Module subclasses"):
+        kinds.add(int)
+    assert kinds.add(Doubled) is Doubled and Doubled in kinds
+    wider = kinds.including(Scaled)
+    assert Scaled in wider and Scaled not in kinds  # a wider copy; the original is unchanged
+    kinds.remove(Doubled)
+    assert Doubled not in kinds
+
+
+def test_a_declared_size_is_checked_before_building(tmp_path):
+    path = tmp_path / "m.json"
+    small_mlp(1).save(path)
+    data = json.loads(path.read_text())
+    data["architecture"]["config"]["nouts"] = [3, 2]
+    path.write_text(json.dumps(data))
+    with pytest.raises(ValueError, match="declares 17 parameters but holds 13 values"):
+        nn.load(path)
