@@ -28,3 +28,18 @@ def test_a_failed_write_keeps_the_old_file_and_leaves_no_temporary(tmp_path):
         write_atomic(target, 12345)  # not str or bytes: fails while writing
     assert target.read_text() == "old"
     assert os.listdir(tmp_path) == ["model.json"]
+
+
+def test_the_process_umask_is_never_touched(tmp_path, monkeypatch):
+    def no_umask(mask):
+        raise AssertionError("write_atomic must not change the process umask (other threads create files too)")
+
+    monkeypatch.setattr(os, "umask", no_umask)
+    write_atomic(tmp_path / "a.txt", "x")
+    assert (tmp_path / "a.txt").read_text() == "x"
+
+
+def test_it_is_a_public_name_of_the_engine():
+    import autograd_lite
+
+    assert autograd_lite.write_atomic is write_atomic
