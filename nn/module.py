@@ -157,7 +157,8 @@ class Module:
 
         The file may name `cls`, a class in `module_kinds`, or one of `kinds`. A corrupt,
         hostile or too large file raises ValueError before any model is built (limits
-        in `nn.saving`).
+        in `nn.saving`). Called on a model it still returns a new one: `model.load_weights(path)`
+        fills an existing model.
         """
         architecture, state = saving.read_checkpoint(path)
         model = build(architecture, len(state), path, module_kinds.including(cls, *kinds))
