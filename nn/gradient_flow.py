@@ -69,7 +69,11 @@ def gradient_flow(model: Any, ax: Any = None, title: str | None = None) -> Any:
     for x, s in zip(positions, stats):
         if s.max == 0.0:
             ax.annotate("0", (x, 0.0), xycoords=("data", "axes fraction"), ha="center", va="bottom", color="k")
-    ax.set_xticks(positions, [s.name for s in stats])
+    names = [s.name for s in stats]
+    if len(stats) > 4:  # long dotted names side by side would overlap
+        ax.set_xticks(positions, names, rotation=40, ha="right")
+    else:
+        ax.set_xticks(positions, names)
     ax.set_xlabel("layer (input side first)")
     ax.set_ylabel("|∂loss/∂w|")
     ax.legend()

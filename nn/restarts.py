@@ -49,7 +49,7 @@ class Restarts:
         return min(range(len(self.seeds)), key=lambda i: (-(self.accuracies[i] or 0.0), self.losses[i]))
 
     def plot(self, ax: Any = None, title: str | None = None) -> Any:
-        """Each seed's final loss as a bar (log scale), coloured by its final accuracy; returns the Axes."""
+        """Each seed's final loss as a bar (log scale), coloured by its final accuracy (grey: none); returns the Axes."""
         if not self.seeds:
             raise ValueError("no run finished: nothing to plot")
         from matplotlib import cm, colors
@@ -58,9 +58,13 @@ class Restarts:
 
         new_figure = ax is None
         ax = _axes(ax, (max(4.0, 0.3 * len(self.seeds) + 2.0), 3.2))
-        scale = colors.Normalize(0.5, 1.0)
+        known = [a for a in self.accuracies if a is not None]
+        low, high = (min(known), max(known)) if known else (0.0, 1.0)
+        scale = colors.Normalize(low, max(high, low + 0.01))  # the spread of these runs, not all of [0, 1]
         shades = [cm.viridis(scale(a)) if a is not None else "grey" for a in self.accuracies]
         ax.bar([str(s) for s in self.seeds], self.losses, color=shades, edgecolor="k", linewidth=0.5)
+        if len(self.seeds) > 12:
+            ax.tick_params(axis="x", labelsize=7)
         if min(self.losses) > 0:
             ax.set_yscale("log")
         ax.set_xlabel("seed")
