@@ -73,8 +73,8 @@ def hessian(f: Callable[..., Any], argnums: Argnums = 0) -> Callable[..., Any]:
 def _jacobian_blocks(f: Callable[..., Any], args: tuple[Any, ...], positions: tuple[int, ...], who: str) -> list[Any]:
     """One (outputs, n_i) array per position: floats, or Values when an argument held Values (nested)."""
     _check_positions(args, positions)
-    xs, nested = _variables(args, positions, who)
-    with enable_grad():
+    with enable_grad():  # under no_grad too: the fresh variables must be graph nodes to differentiate through
+        xs, nested = _variables(args, positions, who)
         outputs = _outputs(f(*xs), who)
         flat = [x for i in positions for x in _as_list(xs[i])]
         rows = [gradients(out, flat, create_graph=nested) for out in outputs]

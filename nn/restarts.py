@@ -49,7 +49,7 @@ class Restarts:
         return min(range(len(self.seeds)), key=lambda i: (-(self.accuracies[i] or 0.0), self.losses[i]))
 
     def plot(self, ax: Any = None, title: str | None = None) -> Any:
-        """Each seed's final loss as a bar (log scale), coloured by its final accuracy (grey: none); returns the Axes."""
+        """Each seed's final loss as a bar (log scale), coloured by its final accuracy (grey: none); returns Axes."""
         if not self.seeds:
             raise ValueError("no run finished: nothing to plot")
         from matplotlib import cm, colors

@@ -149,6 +149,13 @@ def test_hessian_nests_for_third_derivatives():
     assert grad(lambda t: hessian(lambda x: x**4)(t)[0, 0])(0.5) == pytest.approx(12.0, rel=1e-14)
 
 
+def test_works_inside_no_grad():
+    with no_grad():
+        assert jacobian(lambda v: [v[0] * v[1]])([2.0, 3.0]).tolist() == [[3.0, 2.0]]
+        assert hessian(lambda v: v[0] ** 3)([2.0]).tolist() == [[12.0]]
+        assert grad(lambda t: jacobian(lambda x: x**3)(t)[0, 0])(2.0) == pytest.approx(12.0, rel=1e-15)
+
+
 def test_called_with_values_it_returns_values():
     out = jacobian(lambda v: [v[0] * v[1]])([Value(2.0), 3.0])
     assert out.dtype == object and isinstance(out[0, 0], Value) and out[0, 0].data == 3.0
