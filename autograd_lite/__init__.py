@@ -16,6 +16,7 @@ from autograd_lite.backward import topological_order
 from autograd_lite.compiled import CompileCheckError, CompiledGraph, compile_graph
 from autograd_lite.files import write_atomic
 from autograd_lite.functional import GradcheckError, grad, gradcheck, gradients, value_and_grad
+from autograd_lite.jacobian import hessian, jacobian
 from autograd_lite.modes import detect_anomaly, enable_grad, no_grad
 from autograd_lite.rules import RULES, Rule
 from autograd_lite.value import Value, apply, constant, dot, register_op, sum_values
@@ -61,6 +62,8 @@ __all__ = [
     "grad",
     "gradcheck",
     "gradients",
+    "hessian",
+    "jacobian",
     "no_grad",
     "register_op",
     "save_backward_animation",

@@ -11,6 +11,7 @@ from nn.layers import ACTIVATIONS, MLP, Layer, Neuron
 from nn.losses import bce_with_logits, binary_cross_entropy, cross_entropy, hinge, mse, squared_error
 from nn.module import Module, ModuleKinds, load, module_kinds
 from nn.optim import SGD, Adam, Optimizer
+from nn.restarts import Restarts, random_restarts
 from nn.train import History, accuracy, fit, predict
 
 for _kind in (Neuron, Layer, MLP):
@@ -27,6 +28,7 @@ __all__ = [
     "ModuleKinds",
     "Neuron",
     "Optimizer",
+    "Restarts",
     "accuracy",
     "bce_with_logits",
     "binary_cross_entropy",
@@ -40,5 +42,6 @@ __all__ = [
     "mse",
     "plot",
     "predict",
+    "random_restarts",
     "squared_error",
 ]

@@ -178,3 +178,6 @@ def loss_curves(histories: Any, ax: Any = None, metric: str = "loss", title: str
     if title is not None:
         ax.set_title(title)
     return ax
+
+
+from nn.gradient_flow import gradient_flow  # noqa: E402, F401  (shown here as nn.plot.gradient_flow)

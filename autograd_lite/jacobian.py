@@ -1,0 +1,167 @@
+"""JAX-style `jacobian` and `hessian` of functions of numbers and vectors, built on `gradients(create_graph=True)`.
+
+`jacobian(f)(x)` is the (outputs × inputs) matrix of ∂f_i/∂x_j; `hessian(f)(x)` is
+the (inputs × inputs) matrix of ∂²f/∂x_i∂x_j of a scalar f, computed as the
+Jacobian of its gradient. Called with numbers they return float arrays; called
+with Values (inside `grad`, `jacobian` or `hessian`) they return arrays of
+Values, so they nest like `grad` does.
+"""
+
+from __future__ import annotations
+
+import numbers
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+from autograd_lite.functional import gradients
+from autograd_lite.modes import enable_grad
+from autograd_lite.value import Value, apply, as_float, constant
+
+Argnums = int | Sequence[int]
+
+
+def jacobian(f: Callable[..., Any], argnums: Argnums = 0) -> Callable[..., Any]:
+    """∂f/∂x as an (outputs, inputs) array, as a function of f's arguments.
+
+    The arguments at `argnums` are numbers (one input each) or flat sequences of
+    numbers; f returns a Value (one output) or a flat sequence of Values. With a
+    tuple `argnums` the result is a tuple of arrays, one per argument.
+    """
+    single, positions = _positions(argnums)
+
+    def wrapped(*args: Any) -> Any:
+        blocks = _jacobian_blocks(f, args, positions, "jacobian")
+        return blocks[0] if single else tuple(blocks)
+
+    wrapped.__name__ = f"jacobian({getattr(f, '__name__', 'f')})"
+    return wrapped
+
+
+def hessian(f: Callable[..., Any], argnums: Argnums = 0) -> Callable[..., Any]:
+    """∂²f/∂x² of a scalar f as an (inputs, inputs) array: the Jacobian of f's gradient.
+
+    With a tuple `argnums` the result is a tuple of tuples: block [i][j] holds
+    ∂²f/∂(argument i)∂(argument j).
+    """
+    single, positions = _positions(argnums)
+
+    def gradient(*args: Any) -> list[Value]:
+        xs, _ = _variables(args, positions, "hessian")
+        out = _outputs(f(*xs), "hessian")
+        if len(out) != 1:
+            raise ValueError(f"hessian needs f to return a single Value (a scalar), got {len(out)} outputs")
+        flat = [x for i in positions for x in _as_list(xs[i])]
+        return gradients(out[0], flat, create_graph=True)
+
+    def wrapped(*args: Any) -> Any:
+        columns = _jacobian_blocks(gradient, args, positions, "hessian")
+        if single:
+            return columns[0]
+        starts = np.cumsum([0, *(_size(args[i]) for i in positions)])
+        n = len(positions)
+        return tuple(tuple(columns[j][starts[i] : starts[i + 1]] for j in range(n)) for i in range(n))
+
+    wrapped.__name__ = f"hessian({getattr(f, '__name__', 'f')})"
+    return wrapped
+
+
+# --- the work -------------------------------------------------------------------------
+
+
+def _jacobian_blocks(f: Callable[..., Any], args: tuple[Any, ...], positions: tuple[int, ...], who: str) -> list[Any]:
+    """One (outputs, n_i) array per position: floats, or Values when an argument held Values (nested)."""
+    _check_positions(args, positions)
+    with enable_grad():  # under no_grad too: the fresh variables must be graph nodes to differentiate through
+        xs, nested = _variables(args, positions, who)
+        outputs = _outputs(f(*xs), who)
+        flat = [x for i in positions for x in _as_list(xs[i])]
+        rows = [gradients(out, flat, create_graph=nested) for out in outputs]
+    matrix = np.empty((len(outputs), len(flat)), dtype=object if nested else float)
+    for r, row in enumerate(rows):
+        matrix[r] = row if nested else [g.data for g in row]
+    sizes = [_size(args[i]) for i in positions]
+    starts = np.cumsum([0, *sizes])
+    return [matrix[:, starts[k] : starts[k + 1]] for k in range(len(sizes))]
+
+
+def _variables(args: tuple[Any, ...], positions: tuple[int, ...], who: str) -> tuple[list[Any], bool]:
+    """args with those at `positions` made fresh variables, and whether any of them held a Value."""
+    xs = list(args)
+    nested = False
+    for i in positions:
+        items = _checked_argument(args[i], i, who)
+        nested = nested or any(isinstance(v, Value) for v in items)
+        # a fresh node per call, as in value_and_grad: an inner derivative must not take
+        # the outer one's variable for its own (perturbation confusion)
+        fresh = [apply("sum", v) if isinstance(v, Value) else Value(v) for v in items]
+        xs[i] = fresh[0] if _is_number(args[i]) else fresh
+    return xs, nested
+
+
+def _checked_argument(arg: Any, i: int, who: str) -> list[Any]:
+    """The argument's entries (floats or Values); ValueError/TypeError for anything but a number or a flat sequence."""
+    if _is_number(arg):
+        return [arg if isinstance(arg, Value) else as_float(arg, f"{who}: argument {i}")]
+    if isinstance(arg, np.ndarray) and arg.ndim != 1:
+        raise ValueError(f"{who}: argument {i} must be a number or a 1-D sequence of numbers, got shape {arg.shape}")
+    if isinstance(arg, (str, bytes)) or not isinstance(arg, (Sequence, np.ndarray)):
+        raise TypeError(f"{who}: argument {i} must be a number or a sequence of numbers, got {type(arg).__name__}")
+    return [_entry(v, f"{who}: argument {i}", k) for k, v in enumerate(arg)]
+
+
+def _outputs(out: Any, who: str) -> list[Value]:
+    """f's result as a list of Values (numbers become constants); ValueError for a nested or non-numeric result."""
+    if _is_number(out):
+        return [constant(out if isinstance(out, Value) else as_float(out, f"{who}: f's result"))]
+    if isinstance(out, np.ndarray) and out.ndim != 1:
+        raise ValueError(f"{who}: f must return a Value or a flat sequence of Values, got shape {out.shape}")
+    if isinstance(out, (str, bytes)) or not isinstance(out, (Sequence, np.ndarray)):
+        raise TypeError(f"{who}: f must return a Value or a sequence of Values, got {type(out).__name__}")
+    return [constant(_entry(v, f"{who}: f's result", k)) for k, v in enumerate(out)]
+
+
+def _entry(v: Any, what: str, k: int) -> Any:
+    """Entry k of a flat sequence as a Value or float; ValueError if it is itself a sequence, TypeError if no number."""
+    if isinstance(v, Value):
+        return v
+    if isinstance(v, (Sequence, np.ndarray)) and not isinstance(v, (str, bytes)):
+        raise ValueError(f"{what} must be a flat sequence of numbers, got a nested sequence at index {k}")
+    return as_float(v, f"{what}[{k}]")
+
+
+def _positions(argnums: Any) -> tuple[bool, tuple[int, ...]]:
+    """(whether argnums is a single int, the positions as a tuple); TypeError/ValueError for bad argnums."""
+    if _is_int(argnums):
+        return True, (int(argnums),)
+    if isinstance(argnums, (str, bytes)) or not isinstance(argnums, Sequence) or not argnums:
+        raise TypeError(f"argnums must be an int or a non-empty sequence of ints, got {argnums!r}")
+    if not all(_is_int(i) for i in argnums):
+        raise TypeError(f"argnums must be an int or a non-empty sequence of ints, got {argnums!r}")
+    positions = tuple(int(i) for i in argnums)
+    if len(set(positions)) != len(positions):
+        raise ValueError(f"argnums lists a position twice: {argnums!r}")
+    return False, positions
+
+
+def _check_positions(args: tuple[Any, ...], positions: tuple[int, ...]) -> None:
+    for i in positions:
+        if not -len(args) <= i < len(args):
+            raise IndexError(f"argnums {i} is out of range for {len(args)} argument(s)")
+
+
+def _is_int(x: Any) -> bool:
+    return isinstance(x, numbers.Integral) and not isinstance(x, (bool, np.bool_))
+
+
+def _is_number(x: Any) -> bool:
+    return isinstance(x, (Value, numbers.Number))
+
+
+def _as_list(x: Any) -> list[Value]:
+    return [x] if isinstance(x, Value) else list(x)
+
+
+def _size(arg: Any) -> int:
+    return 1 if _is_number(arg) else len(arg)
