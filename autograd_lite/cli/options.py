@@ -91,7 +91,8 @@ def add_training_arguments(p: argparse.ArgumentParser, demo: bool) -> None:
     d = DEFAULTS
     add = p.add_argument
     add("--out", default=argparse.SUPPRESS, help=f"folder for the four output files (default: {d['out']})")
-    add("--epochs", type=integer_in(1), default=argparse.SUPPRESS, help=f"passes over the data (default: {d['epochs']})")
+    epochs = f"passes over the data (default: {d['epochs']})"
+    add("--epochs", type=integer_in(1), default=argparse.SUPPRESS, help=epochs)
     add("--quiet", action="store_true", default=argparse.SUPPRESS, help="no progress bar")
     if demo:
         return

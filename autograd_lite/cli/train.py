@@ -8,6 +8,8 @@ last: a run ends with the files, or with one line naming the problem and the fla
 from __future__ import annotations
 
 import argparse
+import contextlib
+import itertools
 import math
 import tempfile
 from collections.abc import Callable
@@ -74,7 +76,7 @@ def make_task(X: np.ndarray, labels: np.ndarray, loss_name: str) -> Task:
 
 def parameter_count(sizes: list[int]) -> int:
     """Weights and biases of an MLP with these layer sizes (inputs first)."""
-    return sum((a + 1) * b for a, b in zip(sizes, sizes[1:]))
+    return sum((a + 1) * b for a, b in itertools.pairwise(sizes))
 
 
 def build_model(args: argparse.Namespace, given: set[str], task: Task) -> nn.MLP:
@@ -94,7 +96,8 @@ def load_model(args: argparse.Namespace, given: set[str], task: Task) -> nn.MLP:
     """The MLP saved at --load; its shape and activation must agree with the task and any flag given."""
     path = Path(args.load)
     if not path.is_file():
-        raise UsageError(f"--load {args.load}: no such file" if not path.exists() else f"--load {args.load}: not a file")
+        problem = "not a regular file" if path.exists() else "no such file"
+        raise UsageError(f"--load {args.load}: {problem}")
     if path.stat().st_size > MAX_MODEL_BYTES:
         raise UsageError(f"--load {args.load}: larger than {MAX_MODEL_BYTES} bytes, not a saved model")
     try:
@@ -157,10 +160,8 @@ def prepare_output(out: Path) -> list[Path]:
 def remove_folders(made: list[Path]) -> None:
     """Remove the folders `prepare_output` made, deepest first, if they are still empty."""
     for folder in made:
-        try:
+        with contextlib.suppress(OSError):
             folder.rmdir()
-        except OSError:
-            pass
 
 
 class Diverged(UsageError):
@@ -181,8 +182,9 @@ def fit(args: argparse.Namespace, model: nn.MLP, task: Task, optimizer: nn.Optim
             seed=args.seed, progress=not args.quiet, l2=args.l2, callback=watch,
         )
     except ArithmeticError:  # an overflow inside a step (numpy or float)
-        raise Diverged(f"training diverged at epoch {done[0] + 1}: the numbers overflowed; try a smaller --lr") from None
-    if (history.loss and not math.isfinite(history.loss[-1])) or not all(math.isfinite(p.data) for p in model.parameters()):
+        raise Diverged(f"training diverged at epoch {done[0] + 1}: numbers overflowed; try a smaller --lr") from None
+    finite_loss = not history.loss or math.isfinite(history.loss[-1])
+    if not finite_loss or not all(math.isfinite(p.data) for p in model.parameters()):
         raise Diverged(f"training diverged at epoch {max(done[0], 1)}: the loss is not finite; try a smaller --lr")
     return history
 

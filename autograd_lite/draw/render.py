@@ -22,7 +22,6 @@ from typing import Any
 import graphviz
 
 from autograd_lite.draw.graphviz_program import locate_dot, run_dot
-from autograd_lite.files import write_atomic
 from autograd_lite.draw.scene import (
     Collapse,
     Scene,
@@ -34,6 +33,7 @@ from autograd_lite.draw.scene import (
     on_paths,
     symbol,
 )
+from autograd_lite.files import write_atomic
 from autograd_lite.value import Value
 
 STYLES = ("wires", "records")
@@ -390,7 +390,7 @@ def layout_size(scene: Scene) -> int:
     node count does.
     """
     pairs = graph_wires(scene, NO_GRADS, set())
-    rank = {n: 0 for n in scene.drawn}
+    rank = dict.fromkeys(scene.drawn, 0)
     for tail, head in pairs:  # graph order is topological, so tails are ranked first
         rank[head] = max(rank.get(head, 0), rank.get(tail, 0) + 1)
     return len(scene.drawn) + sum(2 * max(rank.get(h, 0) - rank.get(t, 0), 1) for t, h in pairs)
