@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import itertools
+import json
 import math
 import tempfile
 from collections.abc import Callable
@@ -100,6 +101,7 @@ def load_model(args: argparse.Namespace, given: set[str], task: Task) -> nn.MLP:
         raise UsageError(f"--load {args.load}: {problem}")
     if path.stat().st_size > MAX_MODEL_BYTES:
         raise UsageError(f"--load {args.load}: larger than {MAX_MODEL_BYTES} bytes, not a saved model")
+    check_saved_size(path)
     try:
         model = nn.load(str(path))
     except (ValueError, OSError, RecursionError, MemoryError) as e:  # the loader says what is wrong with the file
@@ -117,6 +119,18 @@ def load_model(args: argparse.Namespace, given: set[str], task: Task) -> nn.MLP:
     if "activation" in given and model.activation != args.activation:
         raise UsageError(f"--activation {args.activation} contradicts the loaded model's {model.activation}")
     return model
+
+
+def check_saved_size(path: Path) -> None:
+    """The size limit applied to a saved MLP's recorded layer sizes, before nn builds anything."""
+    try:
+        config = json.loads(path.read_text(encoding="utf-8"))["architecture"]["config"]
+        sizes = [int(config["nin"]), *(int(n) for n in config["nouts"])]
+    except (ValueError, TypeError, KeyError, RecursionError, OSError):
+        return  # not an MLP record: the loader says what is wrong with it
+    count = parameter_count(sizes)
+    if count > MAX_PARAMETERS:
+        raise UsageError(f"--load {path}: the model has {count} parameters, more than the limit of {MAX_PARAMETERS}")
 
 
 def make_optimizer(args: argparse.Namespace, given: set[str], model: nn.MLP) -> tuple[nn.Optimizer, str]:
