@@ -10,7 +10,7 @@ EXTRAS := dev,browser
 # Checked before .venv is made: a venv of an old Python would fail later with a confusing error.
 python-version:
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 10))' 2>/dev/null || { \
-		echo "autograd-lite needs Python 3.10 or newer; '$(PYTHON)' is $$($(PYTHON) --version 2>&1 || echo missing)." \
+		echo "autograd-lite needs Python 3.10 or newer; '$(PYTHON)' is $$($(PYTHON) --version 2>/dev/null || echo "not found")." \
 		"Run with PYTHON=python3.12 (or another 3.10+), e.g. make test PYTHON=python3.12" >&2; exit 2; }
 
 # A .venv whose python does not run, or whose install failed half-way (no stamp), is rebuilt, never reused.
