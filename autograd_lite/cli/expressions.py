@@ -15,6 +15,7 @@ import ast
 import keyword
 import math
 from collections.abc import Callable, Mapping, Sequence
+from functools import partial
 
 from autograd_lite.modes import detect_anomaly
 from autograd_lite.rules import RULES
@@ -181,9 +182,12 @@ class _Builder:
         numbers: list[float] = []
         for negative, term in terms:
             x = self.visit(term)
-            signed = self.checked(term, lambda x=x, negative=negative: -x if negative else x)
-            (values if isinstance(signed, Value) else numbers).append(signed)
-        constant = self.checked(node, lambda: math.fsum(numbers))
+            signed = self.checked(term, partial(_negated, x)) if negative else x
+            if isinstance(signed, Value):
+                values.append(signed)
+            else:
+                numbers.append(signed)
+        constant = float(self.checked(node, partial(math.fsum, numbers)))
         if not values:
             return constant
         if len(values) == 1:
@@ -235,6 +239,10 @@ def sum_chain(node: ast.BinOp) -> list[tuple[bool, ast.expr]]:
         left = left.left
     terms.append((False, left))
     return terms[::-1]
+
+
+def _negated(x: Operand) -> Operand:
+    return -x
 
 
 def _arith(op: str, a: Operand, b: Operand) -> Operand:

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import graphviz
+import graphviz  # type: ignore[import-untyped]  # graphviz ships no type hints
 
 from autograd_lite.draw.graphviz_program import locate_dot, run_dot
 from autograd_lite.draw.scene import (
@@ -246,7 +246,7 @@ def place_nodes(g: graphviz.Digraph, scene: Scene, nodes: dict[Value, list[tuple
                 framed = neuron is not None and len(members) > 1
                 with lg.subgraph(name=f"cluster_{count}") if framed else nullcontext(lg) as ng:
                     count += 1
-                    if framed:
+                    if neuron is not None and framed:
                         ng.attr(label=f"<{html_text(neuron)}>", style="rounded,dashed", color="#bdbdbd")
                     for n in members:
                         for nid, attrs in nodes[n]:
