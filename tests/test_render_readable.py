@@ -99,3 +99,32 @@ def test_drawing_never_changes_graphvizs_module_global(tmp_path):
     written = g.render(str(tmp_path / "g"), format="svg")
     assert written.endswith("g.svg") and (tmp_path / "g").read_text().startswith("digraph")
     assert before == dot_command.DOT_BINARY
+
+
+def first_text(group: ET.Element) -> str | None:
+    text = group.find(f"{SVG}text")
+    return None if text is None else text.text
+
+
+def box_of(group: ET.Element) -> tuple[float, float, float, float]:
+    shape = group.find(f"{SVG}path")
+    if shape is None:
+        shape = group.find(f"{SVG}polygon")
+    numbers = [float(n) for n in re.findall(r"-?\d+(?:\.\d+)?", shape.get("d") or shape.get("points"))]
+    return min(numbers[0::2]), min(numbers[1::2]), max(numbers[0::2]), max(numbers[1::2])
+
+
+@pytest.mark.parametrize("inputs", [2, 5])
+def test_inputs_outside_a_frame_sit_before_it_so_their_wires_enter_from_the_side(inputs):
+    model = nn.MLP(inputs, [3, 1], seed=0)
+    out = model([0.25 * i for i in range(inputs)])
+    out.backward()
+    svg = ET.fromstring(draw_dot(out).pipe(format="svg"))
+    groups = list(svg.iter(f"{SVG}g"))
+    frames = [box_of(g) for g in groups if g.get("class") == "cluster"]
+    wanted = {f"x{i}" for i in range(inputs)}
+    data_inputs = [g for g in groups if g.get("class") == "node" and first_text(g) in wanted]
+    assert frames and len(data_inputs) == inputs
+    for node in data_inputs:
+        right_edge = box_of(node)[2]
+        assert all(right_edge <= frame[0] for frame in frames)  # left of every frame, not beside the weights

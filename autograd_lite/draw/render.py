@@ -212,6 +212,8 @@ def paint(
     place_nodes(g, scene, nodes)
     for tail, head, attrs in wires(scene, look, grads, path):
         g.edge(tail, head, **attrs)
+    for tail, head in frame_anchors(scene):
+        g.edge(tail, head, style="invis")
     out_grad = grads.of(scene.root)
     if look.style == "wires":
         g.node("output", "", shape="point", width="0.06")
@@ -380,6 +382,26 @@ def wires(scene: Scene, look: Look, grads: Grads, path: set[Value]) -> list[tupl
     if look.style == "records":
         out.extend(op_wires(scene, path))
     return out
+
+
+def frame_anchors(scene: Scene) -> list[tuple[str, str]]:
+    """Invisible wires from an input outside a neuron's frame to the frame's first leaf.
+
+    They rank the input before the frame, so its wire enters the frame from the side instead
+    of the input sitting beside the weights and its wire cutting across the frame.
+    """
+    first_leaf: dict[str, Value] = {}
+    for n in scene.drawn:
+        name = scene.neuron.get(n)
+        if name is not None and not n.parents:
+            first_leaf.setdefault(name, n)
+    anchors: dict[tuple[str, str], None] = {}
+    for tail, head in graph_wires(scene, NO_GRADS, set()):
+        name = scene.neuron.get(head)
+        if tail.parents or tail in scene.neuron or name not in first_leaf:
+            continue
+        anchors[node_id(scene, tail), node_id(scene, first_leaf[name])] = None
+    return list(anchors)
 
 
 def layout_size(scene: Scene) -> int:
