@@ -140,9 +140,10 @@ def build_parser() -> argparse.ArgumentParser:
         description="Train an MLP on a 2-D toy data set and write the same four files as demo (model.json's "
         "optimizer state goes beside it, in model.optimizer.json, so --load resumes training).",
         epilog="examples:\n"
-        "  autograd-lite train --data circles --hidden 8,8 --activation tanh --loss bce --epochs 200\n"
-        "  autograd-lite train --data spirals --classes 3 --loss cross_entropy --hidden 32,32 --epochs 300\n"
-        "  autograd-lite train --load out/model.json --epochs 50 --out more",
+        "  autograd-lite train --data circles --hidden 8,8 --activation tanh --loss bce --epochs 200 --out circles\n"
+        "  autograd-lite train --data spirals --classes 3 --loss cross_entropy --hidden 32,32 --epochs 300 "
+        "--out spirals\n"
+        "  autograd-lite train --data circles --loss bce --load circles/model.json --epochs 50 --out circles_more",
         formatter_class=raw,
     )
     add_training_arguments(p, demo=False)
