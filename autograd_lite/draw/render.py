@@ -58,7 +58,7 @@ def html_text(text: str) -> str:
     return text.replace("\n", "<br/>")
 
 
-LAYOUT_BUDGET = 8000  # layout size (see `layout_size`) allowed per 500 max_nodes: about 5 s in graphviz-pure
+LAYOUT_BUDGET = 3000  # layout size (see `layout_size`) allowed per 500 max_nodes: a few seconds in graphviz-pure
 _NODE_LINE = re.compile(r"\s*(?:n\d+(?:_op)?|output|legend) \[")
 
 
@@ -409,13 +409,19 @@ def layout_size(scene: Scene) -> int:
 
     A wire skipping k ranks costs dot k virtual nodes, twice over with labels; a value used by
     many gates far apart (x + x + ... + x as a chain) makes layout time explode long before the
-    node count does.
+    node count does. Gates are ranked by their longest path from the inputs; an input sits just
+    before its earliest consumer, as dot places it.
     """
     pairs = graph_wires(scene, NO_GRADS, set())
-    rank = dict.fromkeys(scene.drawn, 0)
-    for tail, head in pairs:  # graph order is topological, so tails are ranked first
+    rank: dict[Value, int] = {}
+    for tail, head in pairs:  # in topological order of the heads, so every tail is ranked first
         rank[head] = max(rank.get(head, 0), rank.get(tail, 0) + 1)
-    return len(scene.drawn) + sum(2 * max(rank.get(h, 0) - rank.get(t, 0), 1) for t, h in pairs)
+    first_use: dict[Value, int] = {}
+    for tail, head in pairs:
+        if tail not in rank:  # an input
+            first_use[tail] = min(first_use.get(tail, rank[head]), rank[head])
+    rank.update((node, r - 1) for node, r in first_use.items())
+    return len(scene.drawn) + sum(2 * max(rank[h] - rank[t], 1) for t, h in pairs)
 
 
 def check_layout(scene: Scene, max_nodes: int) -> None:
