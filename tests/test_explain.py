@@ -100,12 +100,15 @@ BINARY = {
 
 
 def usable(make, *args):
-    """The new node, or None where the op refuses these inputs (outside its domain) or leaves a moderate range."""
+    """The new node, or None where the op refuses these inputs (outside its domain), leaves a moderate range,
+    or has no finite local gradient there (sqrt or a fractional power at 0)."""
     try:
         node = make(*args)
+        local = RULES[node.op].partials(node.data, *(p.data for p in node.parents)) if node.op in RULES else ()
     except (ArithmeticError, ValueError):
         return None
-    return node if abs(node.data) < 1e6 else None
+    moderate = abs(node.data) < 1e6 and all(math.isfinite(d) and abs(d) < 1e6 for d in local)
+    return node if moderate else None
 
 
 @st.composite
