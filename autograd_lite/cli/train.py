@@ -26,7 +26,6 @@ from autograd_lite.cli.options import MAX_PARAMETERS, resolve
 from autograd_lite.files import write_atomic
 
 MAX_MODEL_BYTES = 64 * 1024 * 1024  # a --load file larger than this is not one of our checkpoints
-OUTPUT_FILES = ("decision_boundary.png", "loss.png", "neuron_graph.svg", "model.json")
 
 
 class UsageError(ValueError):
@@ -182,7 +181,7 @@ class Diverged(UsageError):
     """The loss or the weights stopped being finite numbers."""
 
 
-def fit(args: argparse.Namespace, model: nn.MLP, task: Task, optimizer: nn.Optimizer) -> nn.History:
+def fit_watched(args: argparse.Namespace, model: nn.MLP, task: Task, optimizer: nn.Optimizer) -> nn.History:
     """nn.fit with a watch on the loss: Diverged (naming the epoch and --lr) as soon as it is not finite."""
     done = [0]
 
@@ -222,7 +221,7 @@ def train(args: argparse.Namespace) -> int:
     try:
         print(f"{model} on {args.data} ({len(X)} samples), {args.loss} loss, {checkpoint.kind_of(optimizer)} "
               f"lr {optimizer.current_lr():g}{note}")
-        history = fit(args, model, task, optimizer)
+        history = fit_watched(args, model, task, optimizer)
         if history.interrupted:
             print(f"stopped after {history.epochs} epochs")
         predictions = pictures.batch_predict(model, X)
