@@ -169,7 +169,7 @@ def test_fan_out_wires_carry_shares_that_add_up_to_the_leafs_grad():
     f.backward()  # df/dx = 2x + 1 = 7
     svg = svg_of(draw_dot(f))
     shares = sorted(float(texts(g, GRAD_COLOUR)[0]) for g in wires_from(svg, "x"))
-    assert shares == [1.0, 3.0, 3.0]
+    assert shares == [1.0, 6.0]  # x·x's two parallel wires are one wire, marked ×2, carrying 3 + 3
     leaf = next(t for t in node_texts(svg).values() if t and t[0] == "x")
     assert leaf == ["x", "grad 7"]
 

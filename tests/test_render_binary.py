@@ -9,17 +9,10 @@ import sys
 from pathlib import Path
 
 import pytest
-from graphviz.backend import dot_command
 
 from autograd_lite import Value, draw_dot
 from autograd_lite.draw import graphviz_program as dot_binary
-from autograd_lite.draw.graphviz_program import ensure_dot, locate_dot
-
-
-@pytest.fixture(autouse=True)
-def keep_dot_binary(monkeypatch):
-    """Whatever a test points graphviz at is undone afterwards."""
-    monkeypatch.setattr(dot_command, "DOT_BINARY", dot_command.DOT_BINARY)
+from autograd_lite.draw.graphviz_program import locate_dot
 
 
 def small_graph() -> Value:
@@ -31,11 +24,11 @@ def small_graph() -> Value:
 
 def test_without_dot_on_path_graphviz_pure_renders(monkeypatch, tmp_path):
     monkeypatch.setenv("PATH", str(tmp_path))  # an empty directory: no dot, no graphviz-pure
-    binary = ensure_dot()
+    drawing = draw_dot(small_graph())
+    binary = drawing.dot_binary
     assert binary.name.startswith("graphviz-pure")
     assert binary.parent in dot_binary.fallback_dirs()
-    svg = draw_dot(small_graph()).pipe(format="svg").decode()
-    assert binary == dot_command.DOT_BINARY
+    svg = drawing.pipe(format="svg").decode()
     assert "graphviz-pure" in svg and ">6<" in svg
 
 
@@ -46,14 +39,16 @@ def test_a_dot_on_path_is_preferred(monkeypatch, tmp_path):
     fake.write_text(f'#!/bin/sh\nexec "{pure}" "$@"\n')
     fake.chmod(0o755)
     monkeypatch.setenv("PATH", str(tmp_path))
-    assert ensure_dot() == fake
-    assert b"<svg" in draw_dot(small_graph()).pipe(format="svg")
+    drawing = draw_dot(small_graph())
+    assert drawing.dot_binary == fake
+    assert b"<svg" in drawing.pipe(format="svg")
 
 
 @pytest.mark.skipif(shutil.which("dot") is None, reason="no system Graphviz dot on PATH")
 def test_system_dot_renders():
-    assert ensure_dot() == Path(shutil.which("dot"))
-    assert b"<svg" in draw_dot(small_graph()).pipe(format="svg")
+    drawing = draw_dot(small_graph())
+    assert drawing.dot_binary == Path(shutil.which("dot"))
+    assert b"<svg" in drawing.pipe(format="svg")
 
 
 def test_neither_binary_is_a_clear_error(monkeypatch, tmp_path):

@@ -1,47 +1,114 @@
-"""The `autograd-lite` command (also `python -m autograd_lite`)."""
+"""The `autograd-lite` command (also `python -m autograd_lite`).
+
+Every run ends with exit code 0 and the promised files, or with exit code 2 and one
+line that names the problem (and the flag): never a traceback.
+"""
 
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import NoReturn
 
-from autograd_lite.cli.train import add_training_arguments, train
+from autograd_lite import __version__
+from autograd_lite.cli.expressions import ExprError, build, function_list, parse_assignments, quote
+from autograd_lite.cli.options import add_training_arguments
+from autograd_lite.cli.train import UsageError, train
 from autograd_lite.files import write_atomic
+from autograd_lite.modes import detect_anomaly
+from autograd_lite.value import Value
 
 DRAW_FORMATS = {".svg": "svg", ".png": "png", ".dot": "dot", ".gv": "dot"}
+DRAW_MAX_NODES = 500
+DRAW_OPTIONS_WITH_VALUE = ("-o", "--output", "--style", "--max-nodes")
+MESSAGE_LIMIT = 300  # characters of an error line
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse with a one-line error (`autograd-lite train: error: argument --lr: ...`) and exit code 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {one_line(message)} (see {self.prog} --help)\n")
+
+
+def one_line(message: str) -> str:
+    """The first line of a message, cut to MESSAGE_LIMIT characters."""
+    first = message.strip().splitlines()[0] if message.strip() else "failed"
+    return first if len(first) <= MESSAGE_LIMIT else first[: MESSAGE_LIMIT - 1] + "…"
 
 
 def draw(args: argparse.Namespace) -> int:
     """Draw the graph of an expression (read with `ast`, never `eval`) to an SVG, PNG or DOT file."""
-    from autograd_lite.cli.expressions import ExprError, build, parse_assignments
     from autograd_lite.draw.render import draw_dot
 
     out = Path(args.output)
     fmt = DRAW_FORMATS.get(out.suffix.lower())
-    try:
-        if fmt is None:
-            raise ExprError(f"output {args.output!r} must end in {', '.join(DRAW_FORMATS)}")
-        root, variables = build(args.expr, parse_assignments(args.values))
-    except ExprError as e:
-        print(f"autograd-lite draw: error: {e}", file=sys.stderr)
-        return 2
+    if fmt is None:
+        raise ExprError(f"-o {quote(args.output)} must end in {', '.join(DRAW_FORMATS)}")
+    folder = out.parent
+    if not folder.is_dir():
+        raise ExprError(f"-o {quote(args.output)}: the folder {quote(str(folder))} does not exist")
+    root, variables = build(args.expr.strip(), parse_assignments(args.values))
     if not args.forward_only:
-        root.backward()
+        backpropagate(root, variables)
     try:
-        graph = draw_dot(root, style=args.style, show_grad=not args.forward_only)
-        data = graph.source.encode() if fmt == "dot" else graph.pipe(format=fmt)
+        graph = draw_dot(root, style=args.style, show_grad=not args.forward_only, max_nodes=args.max_nodes)
+    except ValueError as e:
+        raise ExprError(f"{e} (on the command line: --max-nodes N)") from None
+    data = graph.source.encode() if fmt == "dot" else graph.pipe(format=fmt)
+    try:
         write_atomic(out, data)  # all or nothing: no half-written file under the name asked for
-    except (OSError, RuntimeError, ValueError) as e:
-        print(f"autograd-lite draw: error: {e}", file=sys.stderr)
-        return 1
+    except OSError as e:
+        raise ExprError(f"-o {quote(args.output)}: cannot write ({e.strerror or type(e).__name__})") from None
     print(f"f = {root.data:g}")
     if not args.forward_only:
         for name, v in variables.items():
             print(f"  df/d{name} = {v.grad:g}")
     print(f"wrote {out}")
     return 0
+
+
+def backpropagate(root: Value, variables: dict[str, Value]) -> None:
+    """root.backward(); an inf or nan on the way, or in a gradient, is an error here (not a number to print)."""
+    try:
+        with detect_anomaly():
+            root.backward()
+    except (ArithmeticError, ValueError) as e:
+        raise ExprError(f"the backward pass fails at these values: {e}") from None
+    for name, v in variables.items():
+        if not math.isfinite(v.grad):
+            raise ExprError(f"df/d{name} = {v.grad}: the gradient is not a finite number at these values")
+
+
+def protect_expression(argv: list[str]) -> list[str]:
+    """In `draw`, an EXPR starting with - ("-x", "-2*x") is the expression, with or without a `--` before it.
+
+    argparse would read it as an option; a leading space keeps it positional (the expression is stripped).
+    """
+    if not argv or argv[0] != "draw":
+        return argv
+    out, rest, expr_seen = ["draw"], argv[1:], False
+    i = 0
+    while i < len(rest):
+        token = rest[i]
+        if token == "--" and not expr_seen and i + 1 < len(rest):
+            out.append(" " + rest[i + 1])
+            expr_seen, i = True, i + 2
+            continue
+        if token in DRAW_OPTIONS_WITH_VALUE:
+            out.extend(rest[i : i + 2])
+            i += 2
+            continue
+        is_option = token.startswith("--") or token == "-h" or token.startswith("-o")
+        if not expr_seen and not is_option:
+            token = " " + token if token.startswith("-") else token
+            expr_seen = True
+        out.append(token)
+        i += 1
+    return out
 
 
 EXAMPLES = """examples:
@@ -53,9 +120,9 @@ EXAMPLES = """examples:
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every subcommand."""
-    parser = argparse.ArgumentParser(
-        prog="autograd-lite", description=__doc__, epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    raw = argparse.RawDescriptionHelpFormatter
+    parser = Parser(prog="autograd-lite", description=__doc__, epilog=EXAMPLES, formatter_class=raw)
+    parser.add_argument("--version", action="version", version=f"autograd-lite {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="{demo,train,draw}")
     p = sub.add_parser(
         "demo",
@@ -63,19 +130,21 @@ def build_parser() -> argparse.ArgumentParser:
         description="Train an MLP 2-16-16-1 (ReLU) on 100 two-moons points with the hinge loss, print the "
         "accuracy, and write decision_boundary.png, loss.png, neuron_graph.svg and model.json to --out.",
         epilog="example:\n  autograd-lite demo --out out",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        formatter_class=raw,
     )
     add_training_arguments(p, demo=True)
     p.set_defaults(run=train)
     p = sub.add_parser(
         "train",
         help="train an MLP on a toy data set, as demo does but with your settings",
-        description="Train an MLP on a 2-D toy data set and write the same four files as demo.",
+        description="Train an MLP on a 2-D toy data set and write the same four files as demo (model.json's "
+        "optimizer state goes beside it, in model.optimizer.json, so --load resumes training).",
         epilog="examples:\n"
-        "  autograd-lite train --data circles --hidden 8,8 --activation tanh --loss bce --epochs 200\n"
-        "  autograd-lite train --data spirals --classes 3 --loss cross_entropy --hidden 32,32 --epochs 300\n"
-        "  autograd-lite train --load out/model.json --epochs 50 --out more",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        "  autograd-lite train --data circles --hidden 8,8 --activation tanh --loss bce --epochs 200 --out circles\n"
+        "  autograd-lite train --data spirals --classes 3 --loss cross_entropy --hidden 32,32 --epochs 300 "
+        "--out spirals\n"
+        "  autograd-lite train --data circles --loss bce --load circles/model.json --epochs 50 --out circles_more",
+        formatter_class=raw,
     )
     add_training_arguments(p, demo=False)
     p.set_defaults(run=train)
@@ -83,26 +152,56 @@ def build_parser() -> argparse.ArgumentParser:
         "draw",
         help="draw the graph of an expression with values and gradients",
         description="Draw EXPR's graph, e.g. autograd-lite draw \"(x + y) * z\" x=-2 y=5 z=-4 -o graph.svg. "
-        "EXPR may use + - * / **, numbers and exp log tanh sigmoid relu abs max min (put -- before an EXPR "
-        "starting with -).",
+        f"EXPR may use numbers, + - * / ** and the rule table's ops: {function_list()} "
+        "((n): any number of arguments). An EXPR starting with - works as it is (\"-x\"), also after --; "
+        "options may come before or after it.",
         epilog="examples:\n"
         '  autograd-lite draw "(x + y) * z" x=-2 y=5 z=-4 -o graph.svg\n'
-        '  autograd-lite draw "sigmoid(w0*x0 + w1*x1 + w2)" w0=2 x0=-1 w1=-3 x1=-2 w2=-3 --style records -o n.png',
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        '  autograd-lite draw "sigmoid(w0*x0 + w1*x1 + w2)" w0=2 x0=-1 w1=-3 x1=-2 w2=-3 --style records -o n.png\n'
+        '  autograd-lite draw -- "-x" x=2 -o neg.svg',
+        formatter_class=raw,
     )
     p.add_argument("expr", metavar="EXPR", help="the expression, e.g. \"(x + y) * z\"")
     p.add_argument("values", metavar="NAME=NUMBER", nargs="*", help="a value for each variable")
     p.add_argument("-o", "--output", default="graph.svg", help="file to write: .svg, .png or .dot (default graph.svg)")
     p.add_argument("--style", choices=("wires", "records"), default="wires", help="slides' wires or micrograd's boxes")
     p.add_argument("--forward-only", action="store_true", help="values only, before backward")
+    p.add_argument(
+        "--max-nodes", type=_positive_int, default=DRAW_MAX_NODES,
+        help=f"refuse to draw more nodes than this (default: {DRAW_MAX_NODES})",
+    )
     p.set_defaults(run=draw)
     return parser
 
 
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return value
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the console script."""
-    args = build_parser().parse_args(argv)
-    return args.run(args)
+    """Entry point of the console script: 0 with the files written, or 2 with one line on stderr."""
+    args = build_parser().parse_args(protect_expression(list(sys.argv[1:] if argv is None else argv)))
+    prefix = f"autograd-lite {args.command}: error:"
+    try:
+        code: int = args.run(args)
+        return code
+    except (UsageError, ExprError) as e:
+        message = str(e)
+    except (RecursionError, MemoryError) as e:
+        message = f"too large to handle ({type(e).__name__})"
+    except (RuntimeError, OSError, ValueError, ArithmeticError) as e:  # e.g. dot failing, a disk error
+        message = f"{type(e).__name__}: {e}"
+    except KeyboardInterrupt:
+        print(f"autograd-lite {args.command}: interrupted", file=sys.stderr)
+        return 130
+    print(f"{prefix} {one_line(message)}", file=sys.stderr)
+    return 2
 
 
 if __name__ == "__main__":

@@ -1,9 +1,18 @@
-"""`autograd-lite train` and `autograd-lite demo`: train an MLP on a toy data set and write what a learner looks at."""
+"""`autograd-lite train` and `autograd-lite demo`: train an MLP on a toy data set and write what a learner looks at.
+
+Every check that can fail runs before training (options, data, model size, --load,
+the --out folder), the four files are made in memory after training, and written
+last: a run ends with the files, or with one line naming the problem and the flag.
+"""
 
 from __future__ import annotations
 
 import argparse
-import sys
+import contextlib
+import itertools
+import json
+import math
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,15 +20,16 @@ from typing import Any
 
 import numpy as np
 
+import nn
+from autograd_lite.cli import checkpoint, pictures
+from autograd_lite.cli.options import MAX_PARAMETERS, resolve
 from autograd_lite.files import write_atomic
 
-DATASETS = ("moons", "circles", "spirals", "xor")
-LOSSES = ("hinge", "bce", "mse", "cross_entropy")
-OPTIMIZERS = ("adam", "sgd")
+MAX_MODEL_BYTES = 64 * 1024 * 1024  # a --load file larger than this is not one of our checkpoints
 
 
 class UsageError(ValueError):
-    """A bad combination of arguments: reported with exit code 2."""
+    """A bad option, or a combination that cannot work: reported as one line with exit code 2."""
 
 
 @dataclass(frozen=True)
@@ -33,56 +43,29 @@ class Task:
     outputs: int
 
 
-def hidden_sizes(text: str) -> list[int]:
-    """'16,16' -> [16, 16]; an argparse type, so a bad value is a usage error."""
-    try:
-        sizes = [int(part) for part in text.split(",") if part.strip()]
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"--hidden must be integers like 16,16, got {text!r}") from None
-    if not sizes or any(s < 1 or s > 4096 for s in sizes):
-        raise argparse.ArgumentTypeError(f"--hidden sizes must be between 1 and 4096, got {text!r}")
-    return sizes
-
-
-def positive(kind: type) -> Callable[[str], Any]:
-    """An argparse type for a positive int or float."""
-
-    def parse(text: str) -> Any:
-        try:
-            value = kind(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"expected a positive {kind.__name__}, got {text!r}") from None
-        if not value > 0 or value == float("inf"):
-            raise argparse.ArgumentTypeError(f"expected a positive {kind.__name__}, got {text!r}")
-        return value
-
-    parse.__name__ = f"positive {kind.__name__}"
-    return parse
-
-
-def load_data(name: str, samples: int, noise: float | None, seed: int, classes: int) -> tuple[np.ndarray, np.ndarray]:
-    """The named toy data set as (X, class indices)."""
-    from nn import datasets
-
-    if name == "xor":
-        return datasets.xor()
-    if name == "spirals":
-        return datasets.make_spirals(samples, classes=classes, **_noise(noise), seed=seed)
-    make = datasets.make_moons if name == "moons" else datasets.make_circles
-    return make(samples, **_noise(noise), seed=seed)
-
-
-def _noise(noise: float | None) -> dict[str, float]:
-    return {} if noise is None else {"noise": noise}
+def load_data(args: argparse.Namespace, given: set[str]) -> tuple[np.ndarray, np.ndarray]:
+    """The data set named by --data as (X, class indices); options that do not apply to it are errors."""
+    if args.data != "spirals" and "classes" in given:
+        raise UsageError(f"--classes applies to --data spirals only, not --data {args.data}")
+    if args.data == "xor":
+        extra = [f"--{name}" for name in ("samples", "noise") if name in given]
+        if extra:
+            raise UsageError(f"--data xor is its 4 fixed points: {' and '.join(extra)} do not apply")
+        return nn.datasets.xor()
+    noise = {} if args.noise is None else {"noise": args.noise}
+    if args.data == "spirals":
+        if args.samples < args.classes:
+            raise UsageError(f"--samples {args.samples} is fewer than --classes {args.classes}: one point per arm")
+        return nn.datasets.make_spirals(args.samples, classes=args.classes, **noise, seed=args.seed)
+    make = nn.datasets.make_moons if args.data == "moons" else nn.datasets.make_circles
+    return make(args.samples, **noise, seed=args.seed)
 
 
 def make_task(X: np.ndarray, labels: np.ndarray, loss_name: str) -> Task:
     """Targets and output count for the loss; UsageError when the loss cannot score these classes."""
-    import nn
-
     classes = int(labels.max()) + 1
     if loss_name == "cross_entropy":
-        return Task(X, labels, labels, nn.cross_entropy, classes)
+        return Task(X, labels, labels, nn.cross_entropy, max(classes, 2))
     if classes > 2:
         raise UsageError(f"--loss {loss_name} scores two classes but the data has {classes}; use --loss cross_entropy")
     if loss_name == "bce":
@@ -91,131 +74,180 @@ def make_task(X: np.ndarray, labels: np.ndarray, loss_name: str) -> Task:
     return Task(X, labels, pm1, nn.hinge if loss_name == "hinge" else nn.mse, 1)
 
 
-def build_model(args: argparse.Namespace, task: Task) -> Any:
-    """A new MLP from the arguments, or the one in --load (checked against the data)."""
-    import nn
+def parameter_count(sizes: list[int]) -> int:
+    """Weights and biases of an MLP with these layer sizes (inputs first)."""
+    return sum((a + 1) * b for a, b in itertools.pairwise(sizes))
 
+
+def build_model(args: argparse.Namespace, given: set[str], task: Task) -> nn.MLP:
+    """A new MLP from the options (size checked first), or the one in --load checked against them."""
     if args.load is None:
+        sizes = [2, *args.hidden, task.outputs]
+        if parameter_count(sizes) > MAX_PARAMETERS:
+            raise UsageError(
+                f"--hidden {','.join(map(str, args.hidden))} makes {parameter_count(sizes)} parameters, "
+                f"more than the limit of {MAX_PARAMETERS} for this scalar engine"
+            )
         return nn.MLP(2, [*args.hidden, task.outputs], activation=args.activation, seed=args.seed)
-    model = nn.load(args.load)
-    sizes = _sizes(model)
-    if sizes and (sizes[0] != 2 or sizes[-1] != task.outputs):
+    return load_model(args, given, task)
+
+
+def load_model(args: argparse.Namespace, given: set[str], task: Task) -> nn.MLP:
+    """The MLP saved at --load; its shape and activation must agree with the task and any flag given."""
+    path = Path(args.load)
+    if not path.is_file():
+        problem = "not a regular file" if path.exists() else "no such file"
+        raise UsageError(f"--load {args.load}: {problem}")
+    if path.stat().st_size > MAX_MODEL_BYTES:
+        raise UsageError(f"--load {args.load}: larger than {MAX_MODEL_BYTES} bytes, not a saved model")
+    check_saved_size(path)
+    try:
+        model = nn.load(str(path))
+    except (ValueError, OSError, RecursionError, MemoryError) as e:  # the loader says what is wrong with the file
+        raise UsageError(f"--load {args.load}: {e}") from None
+    if not isinstance(model, nn.MLP):
+        raise UsageError(f"--load {args.load}: holds a {type(model).__name__}, not an MLP")
+    if model.nin != 2 or model.nouts[-1] != task.outputs:
         raise UsageError(
-            f"--load {args.load}: the model maps {sizes[0]} inputs to {sizes[-1]} outputs, "
+            f"--load {args.load}: the model maps {model.nin} inputs to {model.nouts[-1]} outputs, "
             f"but this task needs 2 → {task.outputs}"
         )
+    if "hidden" in given and list(model.nouts[:-1]) != args.hidden:
+        saved = ",".join(map(str, model.nouts[:-1]))
+        raise UsageError(f"--hidden {','.join(map(str, args.hidden))} contradicts the loaded model's {saved}")
+    if "activation" in given and model.activation != args.activation:
+        raise UsageError(f"--activation {args.activation} contradicts the loaded model's {model.activation}")
     return model
 
 
-def _sizes(model: Any) -> list[int]:
-    layers = getattr(model, "layers", None)
-    if not layers:
-        return []
-    return [len(layers[0].neurons[0].w), *(len(layer.neurons) for layer in layers)]
+def check_saved_size(path: Path) -> None:
+    """The size limit applied to a saved MLP's recorded layer sizes, before nn builds anything."""
+    try:
+        config = json.loads(path.read_text(encoding="utf-8"))["architecture"]["config"]
+        sizes = [int(config["nin"]), *(int(n) for n in config["nouts"])]
+    except (ValueError, TypeError, KeyError, RecursionError, OSError):
+        return  # not an MLP record: the loader says what is wrong with it
+    count = parameter_count(sizes)
+    if count > MAX_PARAMETERS:
+        raise UsageError(f"--load {path}: the model has {count} parameters, more than the limit of {MAX_PARAMETERS}")
 
 
-def make_optimizer(args: argparse.Namespace, model: Any) -> Any:
-    """Adam or SGD over the model's parameters."""
-    import nn
+def make_optimizer(args: argparse.Namespace, given: set[str], model: nn.MLP) -> tuple[nn.Optimizer, str]:
+    """Adam or SGD over the model's parameters, resumed from the state saved beside --load when there is one."""
+    state = None
+    note = ""
+    if args.load is not None and checkpoint.state_path(args.load).exists():
+        try:
+            state = checkpoint.read_state(checkpoint.state_path(args.load), model)
+        except (ValueError, OSError) as e:
+            raise UsageError(f"--load {args.load}: {e}") from None
+        if "optimizer" in given and args.optimizer != state["optimizer"]:
+            note = f" (new {args.optimizer} state; the saved one is {state['optimizer']})"
+            state = None
+    elif args.load is not None:
+        note = " (no optimizer state saved beside the model: starting a fresh one)"
+    kind = state["optimizer"] if state else args.optimizer
+    lr = state["lr"] if state and state["lr"] is not None and "lr" not in given else args.lr
+    optimizer = nn.Adam(model.parameters(), lr=lr) if kind == "adam" else nn.SGD(model.parameters(), lr, momentum=0.9)
+    if state:
+        checkpoint.restore(optimizer, state)
+        note = f" (resumed after step {optimizer.steps})"
+    return optimizer, note
 
-    if args.optimizer == "adam":
-        return nn.Adam(model.parameters(), lr=args.lr)
-    return nn.SGD(model.parameters(), lr=args.lr, momentum=0.9)
+
+def prepare_output(out: Path) -> list[Path]:
+    """Create the --out folder now, so a bad one fails before training; return the folders made (for clean-up)."""
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"--out {out}: exists and is not a folder")
+    made = [p for p in [out, *out.parents] if not p.exists()]
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=out):
+            pass
+    except OSError as e:
+        remove_folders(made)
+        raise UsageError(f"--out {out}: cannot write there ({e.strerror or e})") from None
+    return made
 
 
-def neuron_graph(model: Any, X: np.ndarray) -> Any:
-    """The first hidden neuron on the first sample, backpropagated from its own output (gradient 1 there)."""
-    from autograd_lite import draw_dot, topological_order
-
-    out = model(X[0].tolist())
-    neuron = next(n for n in topological_order(out) if n.label == "layers.0.neurons.0")
-    neuron.backward()
-    return draw_dot(neuron, cluster=model.drawing_groups())  # nn names the frames; w.0, b read inside them
+def remove_folders(made: list[Path]) -> None:
+    """Remove the folders `prepare_output` made, deepest first, if they are still empty."""
+    for folder in made:
+        with contextlib.suppress(OSError):
+            folder.rmdir()
 
 
-def write_outputs(out: Path, model: Any, task: Task, history: Any) -> list[Path]:
-    """decision_boundary.png, loss.png, neuron_graph.svg and model.json in `out`."""
-    import matplotlib
+class Diverged(UsageError):
+    """The loss or the weights stopped being finite numbers."""
 
-    matplotlib.use("Agg")  # files only: no window, works without a display
-    import matplotlib.pyplot as plt
 
-    from nn import plot
+def fit_watched(args: argparse.Namespace, model: nn.MLP, task: Task, optimizer: nn.Optimizer) -> nn.History:
+    """nn.fit with a watch on the loss: Diverged (naming the epoch and --lr) as soon as it is not finite."""
+    done = [0]
 
-    out.mkdir(parents=True, exist_ok=True)
-    paths = [out / "decision_boundary.png", out / "loss.png", out / "neuron_graph.svg", out / "model.json"]
-    ax = plot.decision_boundary(model, task.X, task.labels, title="decision boundary")
-    ax.figure.savefig(paths[0], dpi=100, bbox_inches="tight")
-    plt.close(ax.figure)
-    fig, (left, right) = plt.subplots(1, 2, figsize=(9, 3.5))
-    plot.loss_curves(history, ax=left, metric="loss", title="loss")
-    if any(a is not None for a in history.accuracy):
-        plot.loss_curves(history, ax=right, metric="accuracy", title="accuracy")
-    else:
-        right.set_axis_off()
-    fig.savefig(paths[1], dpi=100, bbox_inches="tight")
-    plt.close(fig)
-    graph = neuron_graph(model, task.X)
-    write_atomic(paths[2], graph.pipe(format="svg"))
-    model.save(str(paths[3]))
-    return paths
+    def watch(epoch: int, history: nn.History) -> bool:
+        done[0] = epoch + 1
+        return not math.isfinite(history.loss[-1])
+
+    try:
+        history = nn.fit(
+            model, task.X, task.targets, task.loss, optimizer, args.epochs, batch_size=args.batch_size,
+            seed=args.seed, progress=not args.quiet, l2=args.l2, callback=watch,
+        )
+    except ArithmeticError:  # an overflow inside a step (numpy or float)
+        raise Diverged(f"training diverged at epoch {done[0] + 1}: numbers overflowed; try a smaller --lr") from None
+    finite_loss = not history.loss or math.isfinite(history.loss[-1])
+    if not finite_loss or not all(math.isfinite(p.data) for p in model.parameters()):
+        raise Diverged(f"training diverged at epoch {max(done[0], 1)}: the loss is not finite; try a smaller --lr")
+    return history
+
+
+def check_outputs(args: argparse.Namespace, model: nn.MLP, task: Task) -> None:
+    """A loaded model whose outputs already overflow on the data cannot be trained (or drawn)."""
+    if args.load is not None and not np.isfinite(pictures.batch_predict(model, task.X)).all():
+        raise UsageError(f"--load {args.load}: the model's outputs are not finite on this data (weights too large)")
 
 
 def train(args: argparse.Namespace) -> int:
-    """Train, report accuracy, write the four files; 2 for bad arguments, 1 for a failure to write."""
-    import nn
-
+    """Train, report the score, write the four files; UsageError for anything that stops the run."""
+    given = resolve(args)
+    X, labels = load_data(args, given)
+    task = make_task(X, labels, args.loss)
+    model = build_model(args, given, task)
+    optimizer, note = make_optimizer(args, given, model)
+    check_outputs(args, model, task)
+    out = Path(args.out)
+    made = prepare_output(out)
     try:
-        X, labels = load_data(args.data, args.samples, args.noise, args.seed, args.classes)
-        task = make_task(X, labels, args.loss)
-        model = build_model(args, task)
-        optimizer = make_optimizer(args, model)
-        print(f"{model} on {args.data} ({len(X)} samples), {args.loss} loss, {args.optimizer} lr {args.lr:g}")
-        # fit checks every argument and the data before its first step
-        history = nn.fit(
-            model, X, task.targets, task.loss, optimizer, args.epochs, batch_size=args.batch_size,
-            seed=args.seed, progress=not args.quiet, l2=args.l2,
-        )
-    except (ValueError, OSError) as e:  # UsageError included; OSError: a --load file that cannot be read
-        print(f"autograd-lite {args.command}: error: {e}", file=sys.stderr)
-        return 2
-    if history.interrupted:
-        print(f"stopped after {history.epochs} epochs")
-    accuracy = nn.accuracy(model, X, task.targets, loss=task.loss)
-    final = f" (final loss {history.loss[-1]:.4g})" if history.loss else ""
-    print(f"training accuracy: {accuracy:.1%}{final}")
-    try:
-        paths = write_outputs(Path(args.out), model, task, history)
-    except OSError as e:
-        print(f"autograd-lite {args.command}: error: cannot write to {args.out}: {e}", file=sys.stderr)
-        return 1
-    for path in paths:
-        print(f"wrote {path}")
+        print(f"{model} on {args.data} ({len(X)} samples), {args.loss} loss, {checkpoint.kind_of(optimizer)} "
+              f"lr {optimizer.current_lr():g}{note}")
+        history = fit_watched(args, model, task, optimizer)
+        if history.interrupted:
+            print(f"stopped after {history.epochs} epochs")
+        predictions = pictures.batch_predict(model, X)
+        final = f" (final loss {history.loss[-1]:.4g})" if history.loss else ""
+        print(pictures.score_line(task.loss, predictions, task.targets) + final)
+        files = {
+            "decision_boundary.png": pictures.boundary_png(model, X, labels),
+            "loss.png": pictures.curves_png(history),
+            "neuron_graph.svg": pictures.first_neuron_svg(model, X[0].tolist()),
+        }
+    except BaseException:
+        remove_folders(made)
+        raise
+    write_files(out, files, model, optimizer)
     return 0
 
 
-def add_training_arguments(p: argparse.ArgumentParser, demo: bool) -> None:
-    """The options `train` takes; `demo` gets only --out, --epochs and --quiet."""
-    p.add_argument("--out", default="out", help="folder for the four output files (default: out)")
-    p.add_argument("--epochs", type=positive(int), default=100, help="passes over the data (default: 100)")
-    p.add_argument("--quiet", action="store_true", help="no progress bar")
-    defaults = {
-        "data": "moons", "samples": 100, "noise": None, "classes": 3, "hidden": [16, 16], "activation": "relu",
-        "loss": "hinge", "optimizer": "adam", "lr": 0.05, "batch_size": None, "l2": 1e-4, "seed": 0, "load": None,
-    }
-    if demo:
-        p.set_defaults(**defaults)
-        return
-    p.add_argument("--data", choices=DATASETS, default="moons", help="toy data set (default: moons)")
-    p.add_argument("--samples", type=positive(int), default=100, help="points to generate (default: 100)")
-    p.add_argument("--noise", type=float, default=None, help="noise of the data set (default: the data set's own)")
-    p.add_argument("--classes", type=positive(int), default=3, help="spiral arms for --data spirals (default: 3)")
-    p.add_argument("--hidden", type=hidden_sizes, default=[16, 16], help="hidden layer sizes (default: 16,16)")
-    p.add_argument("--activation", choices=("relu", "tanh", "sigmoid"), default="relu", help="hidden activation")
-    p.add_argument("--loss", choices=LOSSES, default="hinge", help="training loss (default: hinge)")
-    p.add_argument("--optimizer", choices=OPTIMIZERS, default="adam", help="adam (default) or sgd (momentum 0.9)")
-    p.add_argument("--lr", type=positive(float), default=0.05, help="learning rate (default: 0.05)")
-    p.add_argument("--batch-size", type=positive(int), default=None, help="mini-batch size (default: full batch)")
-    p.add_argument("--l2", type=float, default=1e-4, help="weight of the L2 penalty Σp² (default: 1e-4)")
-    p.add_argument("--seed", type=int, default=0, help="seed for data, weights and shuffling (default: 0)")
-    p.add_argument("--load", default=None, help="continue training the model saved in this JSON file")
+def write_files(out: Path, files: dict[str, bytes], model: nn.MLP, optimizer: nn.Optimizer) -> None:
+    """The pictures, model.json and its optimizer state, each written atomically."""
+    try:
+        for name, data in files.items():
+            write_atomic(out / name, data)
+            print(f"wrote {out / name}")
+        model.save(str(out / "model.json"))
+        checkpoint.save_state(checkpoint.state_path(out / "model.json"), model, optimizer)
+    except OSError as e:
+        raise UsageError(f"--out {out}: cannot write ({e.strerror or e})") from None
+    print(f"wrote {out / 'model.json'} (optimizer state in {checkpoint.state_path(out / 'model.json').name})")
+

@@ -7,10 +7,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import graphviz
-
-from autograd_lite.draw.graphviz_program import ensure_dot
-from autograd_lite.draw.render import Grads, check_options, paint
+from autograd_lite.draw.graphviz_program import locate_dot
+from autograd_lite.draw.render import Drawing, Grads, check_layout, check_options, paint
 from autograd_lite.draw.scene import build_scene, local_gradients
 from autograd_lite.files import write_atomic
 from autograd_lite.value import Value
@@ -18,7 +16,7 @@ from autograd_lite.value import Value
 
 def backward_steps(
     root: Value, style: str = "wires", rankdir: str = "LR", precision: int = 4, max_nodes: int = 500, **kw: Any
-) -> Iterator[graphviz.Digraph]:
+) -> Iterator[Drawing]:
     """One Digraph per gate, in reverse topological order: that gate highlighted, its inputs' gradients filled in.
 
     The gradients are worked out here (seed 1 at `root`), so `.grad` is neither
@@ -29,7 +27,8 @@ def backward_steps(
     scene = build_scene(root, style == "wires", precision, kw.pop("collapse", None), kw.pop("cluster", None), max_nodes)
     if kw:
         raise TypeError(f"backward_steps got unexpected keyword arguments: {', '.join(kw)}")
-    ensure_dot()
+    check_layout(scene, max_nodes)
+    dot_binary = locate_dot()  # once for every frame
     grads: dict[Value, float] = {root: 1.0}
     sent: set[Value] = set()
     shown = Grads(grads.get, sent.__contains__)
@@ -40,7 +39,7 @@ def backward_steps(
         for parent, d in zip(gate.parents, local_gradients(gate), strict=True):
             grads[parent] = grads[parent] + g * d if parent in grads else g * d
         sent.add(gate)
-        yield paint(scene, look, shown, set(), current=scene.unit[gate])
+        yield paint(scene, look, shown, set(), current=scene.unit[gate], dot_binary=dot_binary)
 
 
 def save_backward_animation(root: Value, path: str | os.PathLike[str], **kw: Any) -> Path:

@@ -13,9 +13,9 @@ from dataclasses import dataclass
 
 from autograd_lite.backward import topological_order
 from autograd_lite.draw.scene import format_number, kind, local_gradients, symbol
+from autograd_lite.rules import RULES
 from autograd_lite.value import Value
 
-INFIX = {"add": "+", "mul": "×", "pow": "**"}
 GREEK = {"alpha", "beta", "gamma", "delta", "epsilon", "eta", "theta", "lambda", "mu", "sigma", "tau", "phi"}
 
 
@@ -124,8 +124,8 @@ class Explanation:
             if n.label or not n.parents:
                 continue
             args = [self.name(p) for p in n.parents]
-            if n.op in INFIX and len(args) == 2:
-                expr = f"{args[0]} {INFIX[n.op]} {args[1]}"
+            if is_infix(n.op) and len(args) == 2:
+                expr = f"{args[0]} {symbol(n)} {args[1]}"
             elif n.op == "dot":
                 k = len(args) // 2
                 products = [f"{a}·{b}" for a, b in zip(args[:k], args[k : 2 * k], strict=True)]
@@ -175,6 +175,12 @@ def explain(output: Value, wrt: Value, max_paths: int = 50, precision: int = 6) 
     if isinstance(max_paths, bool) or not isinstance(max_paths, int) or max_paths < 1:
         raise ValueError(f"explain: max_paths must be a positive int, got {max_paths!r}")
     return Explanation(output, wrt, max_paths, precision)
+
+
+def is_infix(op: str) -> bool:
+    """Whether the rule table's op is written between its two inputs: its symbol is an operator (+, ×, **)."""
+    rule = RULES.get(op)
+    return rule is not None and rule.arity == 2 and bool(rule.symbol) and not rule.symbol.isidentifier()
 
 
 def node_names(order: list[Value]) -> dict[Value, str]:

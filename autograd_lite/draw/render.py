@@ -14,12 +14,14 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
-import graphviz
+import graphviz  # type: ignore[import-untyped]  # graphviz ships no type hints
 
-from autograd_lite.draw.graphviz_program import ensure_dot
+from autograd_lite.draw.graphviz_program import locate_dot, run_dot
 from autograd_lite.draw.scene import (
     Collapse,
     Grouping,
@@ -31,6 +33,7 @@ from autograd_lite.draw.scene import (
     on_paths,
     symbol,
 )
+from autograd_lite.files import write_atomic
 from autograd_lite.value import Value
 
 STYLES = ("wires", "records")
@@ -55,19 +58,72 @@ def html_text(text: str) -> str:
     return text.replace("\n", "<br/>")
 
 
-class Drawing(graphviz.Digraph):
-    """A `graphviz.Digraph` whose renders are quiet by default.
+LAYOUT_BUDGET = 3000  # layout size (see `layout_size`) allowed per 500 max_nodes: a few seconds in graphviz-pure
+_NODE_LINE = re.compile(r"\s*(?:n\d+(?:_op)?|output|legend) \[")
 
-    graphviz-pure (like Graphviz without fonts) warns on stderr about every
-    non-ASCII glyph (×, σ, Σ) it sizes; in a notebook that would be red noise
-    under each graph. Errors still raise, with dot's message.
+
+class Drawing(graphviz.Digraph):
+    """A `graphviz.Digraph` rendered by the `dot` program it was given, quietly by default.
+
+    The program is chosen when the drawing is made and run explicitly (graphviz's
+    module-level DOT_BINARY is never changed). graphviz-pure (like Graphviz without
+    fonts) warns on stderr about every non-ASCII glyph (×, σ, Σ) it sizes; in a notebook
+    that would be red noise under each graph. Errors still raise, with dot's message.
     """
 
-    def pipe(self, *args: Any, quiet: bool = True, **kwargs: Any) -> Any:
-        return super().pipe(*args, quiet=quiet, **kwargs)
+    def __init__(self, *args: Any, dot_binary: Path | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.dot_binary = dot_binary
 
-    def render(self, *args: Any, quiet: bool = True, **kwargs: Any) -> Any:
-        return super().render(*args, quiet=quiet, **kwargs)
+    def __repr__(self) -> str:
+        wires = sum("->" in line for line in self.body)
+        nodes = sum(bool(_NODE_LINE.match(line)) and "->" not in line for line in self.body)
+        return f"<Drawing: {nodes} nodes, {wires} wires; .pipe(format='svg') or .render() to save>"
+
+    def pipe(  # type: ignore[override]
+        self,
+        format: str | None = None,
+        renderer: str | None = None,
+        formatter: str | None = None,
+        neato_no_op: Any = None,
+        quiet: bool = True,
+        *,
+        engine: str | None = None,
+        encoding: str | None = None,
+    ) -> Any:
+        """The drawing rendered to `format` (bytes, or str with `encoding`)."""
+        fmt = ":".join(part for part in (format or self.format, renderer, formatter) if part)
+        binary = self.dot_binary or locate_dot()
+        data = run_dot(binary, self.source, fmt, engine or self.engine, quiet)
+        return data.decode(encoding) if encoding else data
+
+    def render(  # type: ignore[override]
+        self,
+        filename: str | None = None,
+        directory: str | None = None,
+        view: bool = False,
+        cleanup: bool = False,
+        format: str | None = None,
+        quiet: bool = True,
+        *,
+        outfile: str | None = None,
+    ) -> str:
+        """Write the DOT source and its rendering (`graph` -> `graph` and `graph.svg`); returns the rendering's path."""
+        if view:
+            raise ValueError("render(view=True) is not supported: open the written file yourself")
+        if outfile is not None:
+            out = Path(outfile)
+            fmt = format or out.suffix.lstrip(".") or self.format
+            source = out.with_suffix(".gv")
+        else:
+            fmt = format or self.format
+            source = Path(directory or self.directory or "", filename or self.filename)
+            out = source.with_name(f"{source.name}.{fmt}")
+        data = self.pipe(format=fmt, quiet=quiet)
+        if not cleanup:
+            write_atomic(source, self.source)
+        write_atomic(out, data)
+        return str(out)
 
 
 @dataclass(frozen=True)
@@ -107,7 +163,7 @@ def draw_dot(
     cluster: Grouping | bool | None = None,
     highlight: Value | None = None,
     legend: bool = False,
-) -> graphviz.Digraph:
+) -> Drawing:
     """The graph of `root` as a `graphviz.Digraph` (shown inline in Jupyter; `.render()`/`.pipe()` to save).
 
     show_grad=False draws the forward pass only. collapse: labels (or a predicate on
@@ -123,8 +179,8 @@ def draw_dot(
         if not isinstance(highlight, Value) or highlight not in scene.consumers:
             raise ValueError("highlight must be a node of the graph being drawn")
         path = on_paths(scene.order, highlight)
-    ensure_dot()
-    return paint(scene, look, ENGINE_GRADS if show_grad else NO_GRADS, path)
+    check_layout(scene, max_nodes)
+    return paint(scene, look, ENGINE_GRADS if show_grad else NO_GRADS, path, dot_binary=locate_dot())
 
 
 def check_options(root: Value, style: str, rankdir: str, precision: int, max_nodes: int, legend: bool) -> Look:
@@ -141,10 +197,13 @@ def check_options(root: Value, style: str, rankdir: str, precision: int, max_nod
     return Look(style, rankdir, precision, legend)
 
 
-def paint(scene: Scene, look: Look, grads: Grads, path: set[Value], current: Value | None = None) -> graphviz.Digraph:
-    """Draw a scene: nodes (inside their clusters), wires, the output wire and the legend."""
+def paint(
+    scene: Scene, look: Look, grads: Grads, path: set[Value], current: Value | None = None, *, dot_binary: Path
+) -> Drawing:
+    """Draw a scene: nodes (inside their clusters), wires, the output wire and the legend; laid out by dot_binary."""
     g = Drawing(
         "autograd_lite",
+        dot_binary=dot_binary,
         graph_attr={"rankdir": look.rankdir, "nodesep": "0.25", "ranksep": "0.6", "forcelabels": "true"},
         node_attr={"fontname": FONT, "fontsize": "12"},
         edge_attr={"fontname": FONT, "fontsize": "11", "arrowsize": "0.6"},
@@ -153,6 +212,8 @@ def paint(scene: Scene, look: Look, grads: Grads, path: set[Value], current: Val
     place_nodes(g, scene, nodes)
     for tail, head, attrs in wires(scene, look, grads, path):
         g.edge(tail, head, **attrs)
+    for tail, head in frame_anchors(scene):
+        g.edge(tail, head, style="invis")
     out_grad = grads.of(scene.root)
     if look.style == "wires":
         g.node("output", "", shape="point", width="0.06")
@@ -179,32 +240,19 @@ def place_nodes(g: graphviz.Digraph, scene: Scene, nodes: dict[Value, list[tuple
             for n in neurons.pop(None):
                 for nid, attrs in nodes[n]:
                     g.node(nid, **attrs)
-        with g.subgraph(name=f"cluster_{count}") if layer is not None else _same(g) as lg:
+        with g.subgraph(name=f"cluster_{count}") if layer is not None else nullcontext(g) as lg:
             count += 1
             if layer is not None:
                 lg.attr(label=f"<{html_text(layer)}>", style="rounded", color="#9e9e9e", fontname=FONT)
             for neuron, members in neurons.items():
                 framed = neuron is not None and len(members) > 1
-                with lg.subgraph(name=f"cluster_{count}") if framed else _same(lg) as ng:
+                with lg.subgraph(name=f"cluster_{count}") if framed else nullcontext(lg) as ng:
                     count += 1
-                    if framed:
+                    if neuron is not None and framed:
                         ng.attr(label=f"<{html_text(neuron)}>", style="rounded,dashed", color="#bdbdbd")
                     for n in members:
                         for nid, attrs in nodes[n]:
                             ng.node(nid, **attrs)
-
-
-class _same:
-    """A context manager yielding the graph itself (no cluster)."""
-
-    def __init__(self, g: graphviz.Digraph) -> None:
-        self.g = g
-
-    def __enter__(self) -> graphviz.Digraph:
-        return self.g
-
-    def __exit__(self, *exc: object) -> None:
-        return None
 
 
 def node_statements(
@@ -276,41 +324,56 @@ def box_label(look: Look, grads: Grads, n: Value, fill: str, title: str) -> str:
     return "<" + table.format(fill, "".join(cells)) + ">"
 
 
-def wire_labels(look: Look, value: float, grad: float | None) -> dict[str, str]:
-    """The slides' wire: the value above in green, the gradient below in red."""
-    attrs = {"label": f'<<font color="{VALUE_COLOUR}">{look.number(value)}</font>>'}
+def wire_labels(look: Look, value: float, grad: float | None, count: int = 1) -> dict[str, str]:
+    """The slides' wire: the value in green over the gradient in red, as one label.
+
+    One label per wire (not a label plus an xlabel) lets dot place it as part of the
+    layout, so the labels of many wires into one gate never overlap. `count` > 1: that
+    many parallel wires drawn as one, marked ×count, carrying their summed gradient.
+    """
+    times = f' <font color="#616161">×{count}</font>' if count > 1 else ""
+    text = f'<font color="{VALUE_COLOUR}">{look.number(value)}</font>{times}'
     if grad is not None:
-        attrs["xlabel"] = f'<<font color="{GRAD_COLOUR}">{look.number(grad)}</font>>'
-    return attrs
+        text += f'<br/><font color="{GRAD_COLOUR}">{look.number(grad)}</font>'
+    return {"label": f"<{text}>"}
 
 
-def wires(scene: Scene, look: Look, grads: Grads, path: set[Value]) -> list[tuple[str, str, dict[str, str]]]:
-    """Every drawn wire (tail id, head id, attributes); wires into a collapsed box are merged per input."""
-    merged: dict[tuple[Value, Value], list] = {}
-    plain: list[tuple[Value, Value, float | None, bool]] = []
+@dataclass
+class Wire:
+    """A drawn wire: the parallel graph wires between two drawn nodes, with their summed gradient share."""
+
+    count: int = 0
+    share: float | None = 0.0
+    lit: bool = False
+
+
+def graph_wires(scene: Scene, grads: Grads, path: set[Value]) -> dict[tuple[Value, Value], Wire]:
+    """(tail, head) -> Wire for every pair of drawn nodes joined by at least one unfolded wire."""
+    drawn: dict[tuple[Value, Value], Wire] = {}
     for c in scene.order:
         if not c.parents:
             continue
         local = local_gradients(c) if grads.sent(c) else None
+        g = grads.of(c)
         for i, p in enumerate(c.parents):
             if scene.folded(p, c) or scene.unit[p] is scene.unit[c]:
                 continue
-            share = None
-            if local is not None and (g := grads.of(c)) is not None:
-                share = g * local[i]
-            lit = p in path and c in path
-            head = scene.unit[c]
-            if head is c:
-                plain.append((scene.unit[p], head, share, lit))
-            else:
-                entry = merged.setdefault((scene.unit[p], head), [0.0, lit])
-                entry[0] = None if share is None or entry[0] is None else entry[0] + share
-                entry[1] = entry[1] or lit
-    plain.extend((tail, head, share, lit) for (tail, head), (share, lit) in merged.items())
+            wire = drawn.setdefault((scene.unit[p], scene.unit[c]), Wire())
+            wire.count += 1
+            share = None if local is None or g is None else g * local[i]
+            wire.share = None if share is None or wire.share is None else wire.share + share
+            wire.lit = wire.lit or (p in path and c in path)
+    return drawn
+
+
+def wires(scene: Scene, look: Look, grads: Grads, path: set[Value]) -> list[tuple[str, str, dict[str, str]]]:
+    """Every drawn wire (tail id, head id, attributes); parallel wires and wires into a collapsed box merged."""
     out = []
-    for tail, head, share, lit in plain:
-        attrs = wire_labels(look, tail.data, share) if look.style == "wires" else {}
-        if lit:
+    for (tail, head), wire in graph_wires(scene, grads, path).items():
+        attrs = wire_labels(look, tail.data, wire.share, wire.count) if look.style == "wires" else {}
+        if look.style == "records" and wire.count > 1:
+            attrs["label"] = f"×{wire.count}"
+        if wire.lit:
             attrs.update(color=PATH_COLOUR, penwidth="2.5")
         head_id = node_id(scene, head)
         if look.style == "records" and not scene.collapsed(head):
@@ -319,6 +382,57 @@ def wires(scene: Scene, look: Look, grads: Grads, path: set[Value]) -> list[tupl
     if look.style == "records":
         out.extend(op_wires(scene, path))
     return out
+
+
+def frame_anchors(scene: Scene) -> list[tuple[str, str]]:
+    """Invisible wires from an input outside a neuron's frame to the frame's first leaf.
+
+    They rank the input before the frame, so its wire enters the frame from the side instead
+    of the input sitting beside the weights and its wire cutting across the frame.
+    """
+    first_leaf: dict[str, Value] = {}
+    for n in scene.drawn:
+        name = scene.neuron.get(n)
+        if name is not None and not n.parents:
+            first_leaf.setdefault(name, n)
+    anchors: dict[tuple[str, str], None] = {}
+    for tail, head in graph_wires(scene, NO_GRADS, set()):
+        name = scene.neuron.get(head)
+        if tail.parents or tail in scene.neuron or name not in first_leaf:
+            continue
+        anchors[node_id(scene, tail), node_id(scene, first_leaf[name])] = None
+    return list(anchors)
+
+
+def layout_size(scene: Scene) -> int:
+    """About how many nodes dot lays out: drawn nodes plus one per rank a wire (and its label) spans.
+
+    A wire skipping k ranks costs dot k virtual nodes, twice over with labels; a value used by
+    many gates far apart (x + x + ... + x as a chain) makes layout time explode long before the
+    node count does. Gates are ranked by their longest path from the inputs; an input sits just
+    before its earliest consumer, as dot places it.
+    """
+    pairs = graph_wires(scene, NO_GRADS, set())
+    rank: dict[Value, int] = {}
+    for tail, head in pairs:  # in topological order of the heads, so every tail is ranked first
+        rank[head] = max(rank.get(head, 0), rank.get(tail, 0) + 1)
+    first_use: dict[Value, int] = {}
+    for tail, head in pairs:
+        if tail not in rank:  # an input
+            first_use[tail] = min(first_use.get(tail, rank[head]), rank[head])
+    rank.update((node, r - 1) for node, r in first_use.items())
+    return len(scene.drawn) + sum(2 * max(rank[h] - rank[t], 1) for t, h in pairs)
+
+
+def check_layout(scene: Scene, max_nodes: int) -> None:
+    """ValueError, before dot runs, for a graph whose layout would take minutes."""
+    size, budget = layout_size(scene), LAYOUT_BUDGET * max_nodes // 500
+    if size > budget:
+        raise ValueError(
+            f"the graph's layout is too large (size {size}, budget {budget} for max_nodes={max_nodes}): "
+            "long wires skip over many gates (one value feeding a long chain?); draw a smaller part, "
+            "use collapse=[...] or sum_values for long sums, or raise max_nodes"
+        )
 
 
 def op_wires(scene: Scene, path: set[Value]) -> list[tuple[str, str, dict[str, str]]]:

@@ -1,0 +1,148 @@
+"""The options of `train` and `demo`: one table of defaults, argparse types that name the flag, explicit-flag tracking.
+
+Every training option's default lives in `DEFAULTS` and nowhere else: argparse is given
+`SUPPRESS`, so after parsing the options a user typed are exactly the attributes present,
+and `resolve` fills in the rest. That is how `--load` can tell a contradicting `--hidden`
+from the default one.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+from collections.abc import Callable
+from typing import Any
+
+DATASETS = ("moons", "circles", "spirals", "xor")
+LOSSES = ("hinge", "bce", "mse", "cross_entropy")
+OPTIMIZERS = ("adam", "sgd")
+ACTIVATIONS = ("relu", "tanh", "sigmoid")
+MAX_SAMPLES = 100_000  # points of a generated data set
+MAX_CLASSES = 8  # spiral arms (one colour each in the plots)
+MAX_PARAMETERS = 50_000  # model size: checked before the model is built, so a typo cannot eat the memory
+
+DEFAULTS: dict[str, Any] = {
+    "out": "out",
+    "epochs": 100,
+    "quiet": False,
+    "data": "moons",
+    "samples": 100,
+    "noise": None,  # None: the data set's own
+    "classes": 3,
+    "hidden": [16, 16],
+    "activation": "relu",
+    "loss": "hinge",
+    "optimizer": "adam",
+    "lr": 0.05,
+    "batch_size": None,  # None: full batch
+    "l2": 1e-4,
+    "seed": 0,
+    "load": None,
+}
+
+
+def hidden_sizes(text: str) -> list[int]:
+    """'16,16' -> [16, 16]; an argparse type, so a bad value is a usage error naming --hidden."""
+    try:
+        sizes = [int(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be integers like 16,16, got {text!r}") from None
+    if not sizes or any(s < 1 for s in sizes):
+        raise argparse.ArgumentTypeError(f"sizes must be at least 1, got {text!r}")
+    return sizes
+
+
+def integer_in(low: int, high: int | None = None) -> Callable[[str], int]:
+    """An argparse type for an int in [low, high]."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+        if value < low or (high is not None and value > high):
+            bounds = f"at least {low}" if high is None else f"between {low} and {high}"
+            raise argparse.ArgumentTypeError(f"must be {bounds}, got {text}")
+        return value
+
+    parse.__name__ = "integer"
+    return parse
+
+
+def number_above(low: float, inclusive: bool) -> Callable[[str], float]:
+    """An argparse type for a finite float > low (or >= low when inclusive)."""
+
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+        if not math.isfinite(value) or value < low or (value == low and not inclusive):
+            relation = ">=" if inclusive else ">"
+            raise argparse.ArgumentTypeError(f"must be a finite number {relation} {low:g}, got {text}")
+        return value
+
+    parse.__name__ = "number"
+    return parse
+
+
+def add_training_arguments(p: argparse.ArgumentParser, demo: bool) -> None:
+    """The options `train` takes; `demo` gets only --out, --epochs and --quiet."""
+    d = DEFAULTS
+    add = p.add_argument
+    add("--out", default=argparse.SUPPRESS, help=f"folder for the four output files (default: {d['out']})")
+    epochs = f"passes over the data (default: {d['epochs']})"
+    add("--epochs", type=integer_in(1), default=argparse.SUPPRESS, help=epochs)
+    add("--quiet", action="store_true", default=argparse.SUPPRESS, help="no progress bar")
+    if demo:
+        return
+    add("--data", choices=DATASETS, default=argparse.SUPPRESS, help=f"toy data set (default: {d['data']})")
+    add(
+        "--samples", type=integer_in(2, MAX_SAMPLES), default=argparse.SUPPRESS,
+        help=f"points to generate, 2 to {MAX_SAMPLES} (default: {d['samples']}; not for xor, which has 4)",
+    )
+    add(
+        "--noise", type=number_above(0.0, inclusive=True), default=argparse.SUPPRESS,
+        help="noise of the data set (default: the data set's own; not for xor)",
+    )
+    add(
+        "--classes", type=integer_in(2, MAX_CLASSES), default=argparse.SUPPRESS,
+        help=f"spiral arms, only with --data spirals (default: {d['classes']})",
+    )
+    add(
+        "--hidden", type=hidden_sizes, default=argparse.SUPPRESS,
+        help=f"hidden layer sizes (default: {','.join(map(str, d['hidden']))}); "
+        f"the model may have at most {MAX_PARAMETERS} parameters",
+    )
+    add("--activation", choices=ACTIVATIONS, default=argparse.SUPPRESS, help=f"hidden activation ({d['activation']})")
+    add("--loss", choices=LOSSES, default=argparse.SUPPRESS, help=f"training loss (default: {d['loss']})")
+    add(
+        "--optimizer", choices=OPTIMIZERS, default=argparse.SUPPRESS,
+        help=f"adam or sgd with momentum 0.9 (default: {d['optimizer']}, or the one saved with --load)",
+    )
+    add(
+        "--lr", type=number_above(0.0, inclusive=False), default=argparse.SUPPRESS,
+        help=f"learning rate (default: {d['lr']}, or the one saved with --load)",
+    )
+    add("--batch-size", type=integer_in(1), default=argparse.SUPPRESS, help="mini-batch size (default: full batch)")
+    add(
+        "--l2", type=number_above(0.0, inclusive=True), default=argparse.SUPPRESS,
+        help=f"weight of the L2 penalty Σp² (default: {d['l2']})",
+    )
+    add(
+        "--seed", type=integer_in(0), default=argparse.SUPPRESS,
+        help=f"seed (>= 0) for data, weights and shuffling (default: {d['seed']})",
+    )
+    add(
+        "--load", default=argparse.SUPPRESS,
+        help="resume training the model saved in this JSON file (with its optimizer state, when saved beside it)",
+    )
+
+
+def resolve(args: argparse.Namespace) -> set[str]:
+    """Fill in every option the user did not give from DEFAULTS; return the names of those given."""
+    given = {name for name in DEFAULTS if hasattr(args, name)}
+    for name, value in DEFAULTS.items():
+        if name not in given:
+            setattr(args, name, value)
+    return given
