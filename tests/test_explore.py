@@ -1,4 +1,4 @@
-"""explore: the widget driven from Python — sliders and boxes, output and gradients, drawing, steps, errors, fallback."""
+"""explore driven from Python: sliders and boxes, output and gradients, drawing, steps, errors, fallback."""
 
 from __future__ import annotations
 
@@ -11,9 +11,9 @@ import pytest
 
 pytest.importorskip("ipywidgets")
 
-from autograd_lite import Value, backward_steps, explore  # noqa: E402
-from autograd_lite.draw.explore import slider_range  # noqa: E402
-from autograd_lite.draw.render import CURRENT_FILL, GRAD_COLOUR, VALUE_COLOUR  # noqa: E402
+from autograd_lite import Value, backward_steps, explore
+from autograd_lite.draw.explore import slider_range
+from autograd_lite.draw.render import CURRENT_FILL, GRAD_COLOUR, VALUE_COLOUR
 
 SVG = "{http://www.w3.org/2000/svg}"
 
