@@ -192,3 +192,99 @@ def test_without_ipywidgets_the_error_names_the_notebooks_extra(monkeypatch):
     monkeypatch.setitem(sys.modules, "ipywidgets", None)  # import ipywidgets now raises ImportError
     with pytest.raises(ImportError, match=r"autograd-lite\[notebooks\]"):
         explore(circuit, x=-2, y=5, z=-4)
+
+
+# --- the real browser ---------------------------------------------------------
+# A notebook with an explore widget is executed (widget state stored), exported by nbconvert to HTML with its
+# widget state embedded, and opened in Debian's headless chromium. The page asks a CDN for the widget manager
+# (@jupyter-widgets/html-manager) and require.js; offline, those requests are answered from the same packages
+# fetched with npm from the npm registry. Other CDN scripts of the page (MathJax) are answered empty and listed.
+
+NOTEBOOK_CODE = "from autograd_lite import explore\nexplore(lambda x, y, z: (x + y) * z, x=-2, y=5, z=-4)"
+
+
+@pytest.fixture(scope="session")
+def widget_scripts(tmp_path_factory) -> dict[str, object]:
+    """{'dist': html-manager's dist folder, 'require': require.js}, packed from the npm registry; else skip."""
+    import shutil
+    import subprocess
+    import tarfile
+
+    npm = shutil.which("npm")
+    if npm is None:
+        pytest.skip("npm not found: the page's widget manager (@jupyter-widgets/html-manager) comes from npm")
+    folder = tmp_path_factory.mktemp("npm")
+    packed = subprocess.run([npm, "pack", "--silent", "@jupyter-widgets/html-manager@1", "requirejs@2"],
+                            cwd=folder, capture_output=True, text=True, timeout=300)
+    if packed.returncode != 0:
+        pytest.skip(f"npm pack failed, so no widget manager for the page: {packed.stderr.strip()[-300:]}")
+    for name in packed.stdout.split():
+        with tarfile.open(folder / name) as tar:
+            tar.extractall(folder / name.removesuffix(".tgz"), filter="data")
+    (manager,) = folder.glob("jupyter-widgets-html-manager-*/package/dist")
+    (require,) = folder.glob("requirejs-*/package/require.js")
+    return {"dist": manager, "require": require}
+
+
+def exported_page(folder) -> str:
+    """The HTML export (lab template, widget state embedded) of an executed notebook holding an explore widget."""
+    nbformat = pytest.importorskip("nbformat")
+    nbclient = pytest.importorskip("nbclient")
+    nbconvert = pytest.importorskip("nbconvert")
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(NOTEBOOK_CODE)]
+    nbclient.NotebookClient(nb, kernel_name="python3", timeout=300, store_widget_state=True).execute()
+    assert "application/vnd.jupyter.widget-state+json" in nb.metadata["widgets"]
+    html, _ = nbconvert.HTMLExporter(template_name="lab").from_notebook_node(nb)
+    page = folder / "explore.html"
+    page.write_text(html, encoding="utf-8")
+    return page.as_uri()
+
+
+def test_the_exported_widget_renders_in_chromium(tmp_path, widget_scripts):
+    import os
+    import shutil
+
+    sync_api = pytest.importorskip("playwright.sync_api", reason="Playwright's Python client is not installed")
+    chromium = shutil.which("chromium")
+    if chromium is None:
+        pytest.skip("Debian's chromium is not installed (apt-get install -y chromium)")
+    url = exported_page(tmp_path)
+    dist, stubbed, problems = widget_scripts["dist"], [], []
+
+    def answer(route) -> None:
+        address = route.request.url.split("?")[0]
+        name = address.rsplit("/", 1)[-1]
+        if "@jupyter-widgets/" in address and (dist / name).is_file():  # the manager, its chunks and fonts
+            route.fulfill(path=str(dist / name))
+        elif name == "require.min.js":
+            route.fulfill(path=str(widget_scripts["require"]))
+        elif address.startswith("file:"):
+            route.continue_()
+        else:
+            stubbed.append(address)
+            route.fulfill(status=200, body="", content_type="application/javascript")
+
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
+        page = browser.new_page(viewport={"width": 900, "height": 600})
+        page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e: problems.append(str(e)))
+        page.route("**/*", answer)
+        page.goto(url)
+        page.wait_for_selector(".widget-html svg", timeout=60_000)
+        page.wait_for_load_state("networkidle")
+        sliders = page.locator(".widget-slider")
+        labels = [sliders.nth(k).locator(".widget-label").inner_text() for k in range(sliders.count())]
+        boxes = [b.input_value() for b in page.locator(".widget-text input").all()]
+        drawing = page.locator(".widget-html svg text").all_text_contents()
+        buttons = page.locator("button").all_text_contents()
+        if os.environ.get("EXPLORE_SCREENSHOT"):  # how the README's picture is made
+            page.locator(".jp-OutputArea-output").first.screenshot(path=os.environ["EXPLORE_SCREENSHOT"])
+        browser.close()
+    assert labels == ["x", "y", "z"] and boxes == ["-2", "5", "-4"]
+    assert sorted(drawing) == sorted(["x", "y", "z", "+", "×", "-2", "5", "-4", "3", "-12",
+                                      "-4", "-4", "3", "-4", "1"])
+    assert [b.strip() for b in buttons] == ["forward only", "step backward", "whole backward"]
+    assert not problems, f"console errors: {problems}"
+    assert all("mathjax" in s.lower() for s in stubbed), f"unexpected outside requests: {stubbed}"
