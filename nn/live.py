@@ -85,8 +85,10 @@ class LiveFigure:
         self.model, self.X, self.y, self.epochs = model, np.asarray(X, dtype=float), np.asarray(y), epochs
         self.boundary = loss in CLASSIFICATION and self.X.ndim == 2 and self.X.shape[1] == 2
         panels = 1 + (loss in CLASSIFICATION) + self.boundary
-        self.figure = Figure(figsize=(3.6 * panels, 3.0), layout="constrained")
+        self.figure = Figure(figsize=(3.6 * panels, 3.0))
         self.axes = self.figure.subplots(1, panels, squeeze=False)[0]
+        # fixed margins: a layout engine would cost more than the drawing itself at every refresh
+        self.figure.subplots_adjust(left=0.25 / panels, right=0.98, bottom=0.16, top=0.9, wspace=0.35)
         self.score = compiled_scorer(model, self.X) if self.boundary else None
         self.handle: Any = None
         self.refreshes = 0  # how many pictures were sent
@@ -137,6 +139,9 @@ class LiveFigure:
         if len(self.axes) > 1 and history.epochs:
             loss_curves(history, ax=self.axes[1], metric="accuracy", title=f"accuracy {history.accuracy[-1]:.1%}")
             self.axes[1].set_xlim(0.5, max(self.epochs, 2) + 0.5)
+        for ax in self.axes[:2]:
+            for line in ax.get_lines():
+                line.set_marker("o" if history.epochs == 1 else "")  # one epoch: a point, not an invisible line
         if self.boundary:
             decision_boundary(self.model, self.X, self.y, ax=self.axes[-1], resolution=RESOLUTION,
                               title="decision boundary", scorer=self.score)
