@@ -4,7 +4,8 @@ In a notebook the figure is one output, replaced through an IPython display
 handle, so training leaves a single picture (the last one is what a notebook
 run without a front end saves). Refreshes are spaced so that drawing takes at
 most `SHARE` of the time: after a refresh that took c seconds, the next waits
-until training has run c·(1 − SHARE)/SHARE seconds more. The decision boundary
+until training has run c·(1 − SHARE)/SHARE seconds more (and the first waits for
+MIN_INTERVAL, so a run faster than that draws only its end). The decision boundary
 is scored with the model's compiled forward pass (`compile_graph`), one numpy
 call per refresh. Outside a kernel, fit shows its text progress bar instead and
 says so once.
@@ -94,13 +95,11 @@ class LiveFigure:
         self.refreshes = 0  # how many pictures were sent
         self.drawing_seconds = 0.0
         self.cost = 0.0  # seconds the last refresh took
-        self.last: float | None = None  # when the last refresh ended
+        self.last = clock()  # when the last refresh ended; the first waits for MIN_INTERVAL of training
         self.shown = -1  # the epoch of the last picture
 
     def due(self, now: float) -> bool:
         """Whether enough training time has passed since the last refresh to keep drawing under SHARE."""
-        if self.last is None:
-            return True
         return now - self.last >= max(MIN_INTERVAL, self.cost * (1 - SHARE) / SHARE)
 
     def update(self, epoch: int, history: History) -> None:

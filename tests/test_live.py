@@ -80,21 +80,23 @@ def test_refreshes_are_spaced_to_keep_drawing_under_a_tenth_and_the_last_epoch_i
     epochs = 100
     _, history = train(clock, epochs)
     (handle,) = handles
-    # after a refresh costing c, the next waits c·0.9/0.1 of training: every `gap` epochs, plus the last epoch
+    # the first picture after MIN_INTERVAL of training; after a refresh costing c, the next waits c·0.9/0.1 of
+    # training: every `gap` epochs; and the last epoch always
+    first = math.ceil(nn.live.MIN_INTERVAL / EPOCH)
     gap = math.ceil(COST * (1 - nn.live.SHARE) / nn.live.SHARE / EPOCH)
-    expected = len(range(0, epochs, gap)) + (1 if (epochs - 1) % gap else 0)
+    expected = len(range(first, epochs, gap)) + (1 if (epochs - 1 - first) % gap else 0)
     assert len(handle.pictures) == expected == figures[0].refreshes
-    between = (expected - 2) * COST  # the first and last pictures are always drawn
-    assert between / (epochs * EPOCH + expected * COST) <= nn.live.SHARE
+    between = (expected - 2) * COST  # the first (its cost not known yet) and the last (always drawn) aside
+    assert between / (epochs * EPOCH + between) <= nn.live.SHARE
     assert history.epochs == epochs and not history.interrupted
 
 
-def test_cheap_refreshes_happen_every_epoch(notebook, monkeypatch):
+def test_cheap_refreshes_happen_every_epoch_once_training_has_run_a_moment(notebook, monkeypatch):
     clock, _, _ = notebook
     handle = FakeHandle(clock, 0.0)
     monkeypatch.setattr(nn.live, "display_handle", lambda: handle)
     train(clock, 6)
-    assert len(handle.pictures) == 6
+    assert len(handle.pictures) == 6 - math.ceil(nn.live.MIN_INTERVAL / EPOCH)  # each epoch from the first due one
 
 
 def test_the_final_figure_shows_every_epoch_and_the_decision_boundary(notebook):
@@ -174,3 +176,10 @@ def test_live_must_be_a_bool():
 
 def test_not_in_a_kernel_here():
     assert nn.live.in_kernel() is False
+
+
+def test_a_run_faster_than_the_minimum_interval_draws_only_its_end(notebook, monkeypatch):
+    clock, handles, figures = notebook
+    monkeypatch.setattr(sys.modules[__name__], "EPOCH", nn.live.MIN_INTERVAL / 100)
+    train(clock, 50)
+    assert len(handles[0].pictures) == 1 and "50/50" in figures[0].axes[0].get_title()
