@@ -194,6 +194,19 @@ def test_without_ipywidgets_the_error_names_the_notebooks_extra(monkeypatch):
         explore(circuit, x=-2, y=5, z=-4)
 
 
+def test_without_ipywidgets_the_package_still_imports_whole():
+    import subprocess
+
+    code = (
+        "import sys; sys.modules['ipywidgets'] = None\n"
+        "from autograd_lite import *\n"
+        "try:\n    explore(lambda x: x * 2, x=1)\nexcept ImportError as e:\n    print(e)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert "autograd-lite[notebooks]" in out.stdout
+
+
 # --- the real browser ---------------------------------------------------------
 # A notebook with an explore widget is executed (widget state stored), exported by nbconvert to HTML with its
 # widget state embedded, and opened in Debian's headless chromium. The page asks a CDN for the widget manager
@@ -241,14 +254,16 @@ def exported_page(folder) -> str:
     return page.as_uri()
 
 
-def test_the_exported_widget_renders_in_chromium(tmp_path, widget_scripts):
+def test_the_exported_widget_renders_in_chromium(tmp_path, request):
     import os
     import shutil
 
     sync_api = pytest.importorskip("playwright.sync_api", reason="Playwright's Python client is not installed")
+    pytest.importorskip("nbconvert", reason="nbconvert (the HTML export with widget state) is not installed")
     chromium = shutil.which("chromium")
     if chromium is None:
         pytest.skip("Debian's chromium is not installed (apt-get install -y chromium)")
+    widget_scripts = request.getfixturevalue("widget_scripts")
     url = exported_page(tmp_path)
     dist, stubbed, problems = widget_scripts["dist"], [], []
 
