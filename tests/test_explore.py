@@ -61,7 +61,7 @@ def test_starts_at_the_given_values_with_output_gradients_and_drawing():
     assert Counter(t for g in edges for t in texts(g, GRAD_COLOUR)) == Counter(["-4", "-4", "3", "-4", "1"])
 
 
-@pytest.mark.parametrize(("name", "value"), [("x", 1.5), ("y", -7.25), ("z", 0.0), ("x", 3.0)])
+@pytest.mark.parametrize(("name", "value"), [("x", 1.5), ("y", -7.3), ("z", 0.0), ("x", 3.07)])
 def test_moving_a_slider_reruns_forward_and_backward_and_redraws(name, value):
     w = explore(circuit, x=-2, y=5, z=-4, style="records")
     w.sliders[name].value = value
@@ -85,6 +85,12 @@ def test_a_number_box_takes_exact_values_beyond_the_slider():
     assert w.sliders["y"].max >= 1234.5678 and w.sliders["y"].value == 1234.5678
     assert w.output.data == expected(-2, 1234.5678, -4)[0]
     assert w.inputs["z"].grad == -2 + 1234.5678
+
+
+def test_a_slider_value_off_its_grid_by_float_error_is_rounded_to_the_step():
+    w = explore(circuit, x=-2, y=5, z=-4)
+    w.sliders["x"].value = -2.0 + 5 * 0.01  # what five arrow-key steps send from the browser
+    assert w.boxes["x"].value == -1.95 and w.inputs["x"].data == -1.95
 
 
 @pytest.mark.parametrize("value", [-4.0, 0.3, 7.0, 0.0, -123.0])

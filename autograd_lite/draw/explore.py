@@ -48,6 +48,11 @@ def slider_range(value: float) -> tuple[float, float, float]:
     return -bound, bound, unit / 100
 
 
+def on_grid(value: float, step: float) -> float:
+    """A slider's value rounded to its step's decimals: arrow keys add 0.01 five times to give 0.05, not 0.0500001."""
+    return round(value, max(0, -math.floor(math.log10(step))))
+
+
 def split_arguments(f: Callable[..., Any], given: dict[str, Any]) -> tuple[dict[str, float], dict[str, Any]]:
     """({argument: starting value}, {draw_dot option: value}); TypeError/ValueError naming the bad name."""
     if not callable(f):
@@ -76,7 +81,8 @@ def split_arguments(f: Callable[..., Any], given: dict[str, Any]) -> tuple[dict[
 
 
 class Explorer(VBox):
-    """The widget `explore` returns: sliders and number boxes, a forward-only toggle, step controls, the drawing.
+    """The widget `explore` returns: sliders (snapping to their step) and number boxes (exact), a forward-only
+    toggle, step controls, the drawing.
 
     For scripts and tests: `.sliders` and `.boxes` (name → widget), `.inputs` (name → the leaf Value),
     `.output` (the current output Value, None after an error), `.drawing` (the Digraph shown),
@@ -114,23 +120,28 @@ class Explorer(VBox):
         slider = w.FloatSlider(value=value, min=low, max=high, step=step, description=name, readout=False,
                                continuous_update=True, layout=w.Layout(width="22em"))
         box = w.FloatText(value=value, layout=w.Layout(width="8em"))
-        slider.observe(lambda change: self._set(name, change["new"]), names="value")
-        box.observe(lambda change: self._set(name, change["new"]), names="value")
+        slider.observe(lambda change: self._set(name, on_grid(change["new"], slider.step), "slider"), names="value")
+        box.observe(lambda change: self._set(name, change["new"], "box"), names="value")
         self.sliders[name], self.boxes[name] = slider, box
         return w.HBox([slider, box])
 
-    def _set(self, name: str, value: float) -> None:
-        """One argument changed (by its slider or its box): align the other, widening the slider if needed."""
+    def _set(self, name: str, value: float, moved: str) -> None:
+        """An argument changed by its slider or its box (`moved`): align the other one, then recompute.
+
+        The slider is left alone when it moved, so its own later positions are never overwritten by an echo.
+        """
         if self._syncing:
             return  # the echo of our own update below
         box, slider = self.boxes[name], self.sliders[name]
-        if not slider.min <= value <= slider.max:
-            low, high, step = slider_range(value)
-            slider.min, slider.max, slider.step = min(low, slider.min), max(high, slider.max), step
         self._syncing = True
         try:
-            box.value = value
-            slider.value = value
+            if moved == "slider":
+                box.value = value
+            else:
+                if not slider.min <= value <= slider.max:
+                    low, high, step = slider_range(value)
+                    slider.min, slider.max, slider.step = min(low, slider.min), max(high, slider.max), step
+                slider.value = value
         finally:
             self._syncing = False
         self.recompute()
