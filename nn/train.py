@@ -103,6 +103,7 @@ def fit(
         from nn.live import live_callback  # matplotlib and IPython, loaded only when asked for
 
         callback, figure = live_callback(model, xs, ys, loss, epochs, callback)
+        progress = progress or figure is None  # outside a notebook the text bar stands in for the figure
     history = _train(
         step or scalar_step(model, loss, l2, model.parameters()),
         xs, ys, loss, optimizer, epochs, size, shuffle, seed, progress, callback,

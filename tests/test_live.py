@@ -149,13 +149,15 @@ def test_a_model_that_branches_on_data_is_scored_by_the_scalar_engine():
 
 def test_outside_a_kernel_the_text_bar_stands_in_and_says_so_once(monkeypatch, capsys):
     monkeypatch.setattr(nn.live, "_told", False)
-    for _ in range(2):
+    notes = 0
+    for progress in (True, False):  # live=True asks for feedback: the bar shows even with progress=False
         model = nn.MLP(2, [3, 1], seed=0)
-        history = nn.fit(model, X, Y, nn.hinge, nn.SGD(model.parameters(), 0.1), 3, live=True)
+        history = nn.fit(model, X, Y, nn.hinge, nn.SGD(model.parameters(), 0.1), 3, progress=progress, live=True)
         assert history.epochs == 3
-    err = capsys.readouterr().err
-    assert err.count(nn.live.FALLBACK_NOTE) == 1
-    assert "3/3" in err, "the text progress bar ran"
+        err = capsys.readouterr().err
+        notes += err.count(nn.live.FALLBACK_NOTE)
+        assert "3/3" in err, "the text progress bar ran"
+    assert notes == 1
 
 
 def test_without_matplotlib_in_a_kernel_the_error_names_the_notebooks_extra(monkeypatch):
