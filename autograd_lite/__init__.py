@@ -28,6 +28,7 @@ _LAZY = {
     "backward_steps": "autograd_lite.draw.backward_frames",
     "save_backward_animation": "autograd_lite.draw.backward_frames",
     "explain": "autograd_lite.draw.explain",
+    "explore": "autograd_lite.draw.explore",
 }
 
 
@@ -58,6 +59,7 @@ __all__ = [
     "draw_dot",
     "enable_grad",
     "explain",
+    "explore",
     "fn",
     "grad",
     "gradcheck",

@@ -6,7 +6,7 @@ when a plot is made, so `import nn` works without it.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
@@ -102,24 +102,27 @@ def _grid(points: np.ndarray, resolution: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 def decision_boundary(
-    model: Any, X: Any, y: Any, ax: Any = None, resolution: int = 80, title: str | None = None
+    model: Any, X: Any, y: Any, ax: Any = None, resolution: int = 80, title: str | None = None,
+    scorer: Callable[[np.ndarray], np.ndarray] | None = None,
 ) -> Any:
     """The model's predicted class over a grid around X as filled regions, with the points coloured by label.
 
     A one-output model's class is its score against 0 (hinge scores, logits) or 0.5
     (the output of a sigmoid MLP or Neuron); several outputs mean argmax.
-    A one-output model's boundary is also drawn as a line. Returns the Axes.
+    A one-output model's boundary is also drawn as a line. `scorer` scores an (n, 2) array of points
+    like `nn.predict(model, points)` (the live figure of `fit` passes a compiled one). Returns the Axes.
     """
     if not callable(model):
         raise TypeError(f"model must be a callable nn module, got {type(model).__name__}")
     resolution = integer(resolution, "resolution", 2)
     points, labels = _points(X, y)
-    first = predict(model, points[:1])  # checks the model against X before anything is drawn
+    score = scorer or (lambda p: predict(model, p))
+    first = score(points[:1])  # checks the model against X before anything is drawn
     outputs = 1 if first.ndim == 1 else first.shape[1]
     truth = _label_classes(labels, outputs)
     ax = _axes(ax, (5, 4))
     xx, yy = _grid(points, int(resolution))
-    scores = predict(model, np.column_stack([xx.ravel(), yy.ravel()]))
+    scores = score(np.column_stack([xx.ravel(), yy.ravel()]))
     threshold = _threshold(model)
 
     from matplotlib.colors import ListedColormap

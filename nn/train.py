@@ -70,6 +70,7 @@ def fit(
     callback: Callable[[int, History], Any] | None = None,
     l2: float = 0.0,
     compiled: bool | None = None,
+    live: bool = False,
 ) -> History:
     """Train `model` on (X, y): `batch_size` None is full batch, 1 online learning, k mini-batches.
 
@@ -82,6 +83,7 @@ def fit(
     (`autograd_lite.compile_graph`) when the model and loss allow it — the same numbers, much
     faster — and otherwise builds the scalar graph per sample; `True` insists (ValueError
     saying why not), `False` always uses the scalar engine. `history.compiled` says which ran.
+    `live=True` in a notebook keeps a figure of the loss, accuracy and decision boundary updated (nn/live.py).
     """
     xs, ys = _checked_data(model, X, y, loss)
     n = len(xs)
@@ -94,11 +96,21 @@ def fit(
         if not callable(getattr(optimizer, method, None)):
             raise ValueError(f"optimizer needs a {method}() method, got {optimizer!r}")
     step = _compiled_or_none(model, loss, l2, xs, ys, compiled)
+    if not isinstance(live, bool):
+        raise ValueError(f"live must be True or False, got {live!r}")
+    figure = None
+    if live:
+        from nn.live import live_callback  # matplotlib and IPython, loaded only when asked for
+
+        callback, figure = live_callback(model, xs, ys, loss, epochs, callback)
+        progress = progress or figure is None  # outside a notebook the text bar stands in for the figure
     history = _train(
         step or scalar_step(model, loss, l2, model.parameters()),
         xs, ys, loss, optimizer, epochs, size, shuffle, seed, progress, callback,
     )
     history.compiled = step is not None
+    if figure is not None:
+        figure.finish(history)
     return history
 
 
