@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from autograd_lite.backward import adjoints
+from autograd_lite.backward import adjoints, topological_order
 from autograd_lite.modes import enable_grad, no_grad
 from autograd_lite.value import Value, apply, as_float, constant
 
@@ -24,17 +24,18 @@ def gradients(output: Value, inputs: Sequence[Value], create_graph: bool = False
             raise TypeError(f"gradients: inputs[{i}] must be a Value, got {type(x).__name__}")
     if create_graph:
         with enable_grad():
-            _, adj = adjoints(output, constant(1.0), create_graph=True)
+            adj = adjoints(output, constant(1.0), create_graph=True)
         return [adj.get(x, constant(0.0)) for x in inputs]
-    _, adj = adjoints(output, 1.0)
+    adj = adjoints(output, 1.0)
     return [Value(adj.get(x, 0.0), requires_grad=False) for x in inputs]
 
 
 def value_and_grad(f: Callable[..., Any], argnums: int | Sequence[int] = 0) -> Callable[..., tuple[Any, Any]]:
     """f's value and its gradient in the arguments `argnums`, as a function of f's arguments.
 
-    Called with numbers it returns floats; called with Values (as when nested,
-    `grad(grad(f))`) it returns Values so the result can be differentiated again.
+    It returns floats, unless f's result depends on a Value that needs a gradient — an argument passed as a Value
+    (as when nested, `grad(grad(f))`) or one f closes over — and then Values, so the result can be differentiated
+    again (`grad(lambda y: grad(lambda x: x * y)(2.0))(3.0)` is 1.0).
     """
     single = isinstance(argnums, int)
     positions = (argnums,) if single else tuple(argnums)
@@ -43,7 +44,6 @@ def value_and_grad(f: Callable[..., Any], argnums: int | Sequence[int] = 0) -> C
         for i in positions:
             if not -len(args) <= i < len(args):
                 raise IndexError(f"argnums {i} is out of range for {len(args)} argument(s)")
-        nested = any(isinstance(args[i], Value) for i in positions)
         xs = list(args)
         with enable_grad():
             for i in positions:
@@ -52,13 +52,22 @@ def value_and_grad(f: Callable[..., Any], argnums: int | Sequence[int] = 0) -> C
                 xs[i] = apply("sum", args[i]) if isinstance(args[i], Value) else Value(as_float(args[i], "argument"))
             out = f(*xs)
             out = out if isinstance(out, Value) else constant(as_float(out, "f's result"))
-            grads = gradients(out, [xs[i] for i in positions], create_graph=nested)
+            variables = [xs[i] for i in positions]
+            passed_values = any(isinstance(args[i], Value) for i in positions)
+            nested = passed_values or _depends_on_other_variables(out, variables)
+            grads = gradients(out, variables, create_graph=nested)
         if not nested:
             out, grads = out.data, [g.data for g in grads]
         return out, grads[0] if single else tuple(grads)
 
     wrapped.__name__ = f"value_and_grad({getattr(f, '__name__', 'f')})"
     return wrapped
+
+
+def _depends_on_other_variables(out: Value, variables: list[Value]) -> bool:
+    """Whether `out` depends on a leaf that needs a gradient other than `variables` (an outer grad's variable)."""
+    own = set(variables)
+    return any(not node.parents and node.requires_grad and node not in own for node in topological_order(out))
 
 
 def grad(f: Callable[..., Any], argnums: int | Sequence[int] = 0) -> Callable[..., Any]:
