@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from autograd_lite.functional import gradients
+from autograd_lite.modes import switched
 from autograd_lite.registry import Forward, Partials, Rule, Vectorized, add_rule, remove_rule
 from autograd_lite.value import Value, apply
 
@@ -50,7 +51,8 @@ def register_op(
     rule = Rule(name, forward_float, partials, vectorized, symbol or name, arity, domain, kink, f"custom op {name}")
     add_rule(rule)
     try:
-        check_rule(rule)
+        with switched(grad_enabled=True, anomaly=False, tracer=None):  # the caller's modes must not skew the checks
+            check_rule(rule)
     except Exception:
         remove_rule(name)
         raise
