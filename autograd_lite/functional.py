@@ -6,7 +6,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from autograd_lite.backward import adjoints, topological_order
-from autograd_lite.modes import enable_grad, no_grad
+from autograd_lite.modes import current, enable_grad, no_grad, switched
 from autograd_lite.value import Value, apply, as_float, constant
 
 
@@ -47,14 +47,17 @@ def value_and_grad(f: Callable[..., Any], argnums: int | Sequence[int] = 0) -> C
         xs = list(args)
         with enable_grad():
             for i in positions:
-                # A fresh node per call: an inner grad must not confuse its variable
-                # with the outer one it was called with (perturbation confusion).
-                xs[i] = apply("sum", args[i]) if isinstance(args[i], Value) else Value(as_float(args[i], "argument"))
-            out = f(*xs)
-            out = out if isinstance(out, Value) else constant(as_float(out, "f's result"))
+                # A fresh node per call, so an inner grad does not confuse its variable with the outer one it was
+                # called with (perturbation confusion). It is a one-input sum, not a leaf, so an outer call does
+                # not take it for a Value f closed over.
+                xs[i] = apply("sum", args[i] if isinstance(args[i], Value) else as_float(args[i], "argument"))
             variables = [xs[i] for i in positions]
+            outer = current().grad_variables
+            with switched(grad_variables=outer.union(variables)):
+                out = f(*xs)
+            out = out if isinstance(out, Value) else constant(as_float(out, "f's result"))
             passed_values = any(isinstance(args[i], Value) for i in positions)
-            nested = passed_values or _depends_on_other_variables(out, variables)
+            nested = passed_values or _needs_graph(out, outer)
             grads = gradients(out, variables, create_graph=nested)
         if not nested:
             out, grads = out.data, [g.data for g in grads]
@@ -64,10 +67,11 @@ def value_and_grad(f: Callable[..., Any], argnums: int | Sequence[int] = 0) -> C
     return wrapped
 
 
-def _depends_on_other_variables(out: Value, variables: list[Value]) -> bool:
-    """Whether `out` depends on a leaf that needs a gradient other than `variables` (an outer grad's variable)."""
-    own = set(variables)
-    return any(not node.parents and node.requires_grad and node not in own for node in topological_order(out))
+def _needs_graph(out: Value, outer_variables: frozenset[Value]) -> bool:
+    """Whether `out` depends on a Value that needs a gradient: a leaf that requires one, or an outer grad's variable."""
+    return any(
+        (not node.parents and node.requires_grad) or node in outer_variables for node in topological_order(out)
+    )
 
 
 def grad(f: Callable[..., Any], argnums: int | Sequence[int] = 0) -> Callable[..., Any]:

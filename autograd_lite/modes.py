@@ -23,6 +23,9 @@ class Modes:
     tracer: Tracer | None = None
     # True while partials are taken on Values (create_graph): float() of a node would cut the graph there.
     taking_partials: bool = False
+    # The variables of the grad/value_and_grad calls running f (outer ones included), so an inner call knows
+    # that its result depends on an outer variable and keeps its graph (mixed partials through closures).
+    grad_variables: frozenset[Any] = frozenset()
 
 
 _DEFAULT = Modes()
