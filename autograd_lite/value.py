@@ -170,11 +170,9 @@ def _node(data: float, parents: tuple[Value, ...], op: str) -> Value:
 def _binary(name: str, a: Any, b: Any) -> Value:
     if not (_is_operand(a) and _is_operand(b)):
         return NotImplemented
-    return _apply(RULES[name], (constant(a), constant(b)))
-
-
-def _apply(rule: Rule, parents: tuple[Value, ...]) -> Value:
-    return _record(rule, parents, rule.forward(*[p.data for p in parents]))
+    a, b = constant(a), constant(b)
+    rule = RULES[name]
+    return _record(rule, (a, b), rule.forward(a.data, b.data))
 
 
 def _record(rule: Rule, parents: tuple[Value, ...], out: float) -> Value:
@@ -193,7 +191,8 @@ def _record(rule: Rule, parents: tuple[Value, ...], out: float) -> Value:
 def apply(op: str, *args: Any) -> Value:
     """Apply the rule-table op `op` to Values or numbers, making one node (or none, if it raises)."""
     rule = _checked_rule(op, len(args))
-    return _apply(rule, tuple([a if type(a) is Value else constant(a) for a in args]))
+    parents = tuple([a if type(a) is Value else constant(a) for a in args])
+    return _record(rule, parents, rule.forward(*[p.data for p in parents]))
 
 
 def apply_allowing_infinity(op: str, *args: Any) -> Value:
@@ -246,7 +245,8 @@ def add_op(rule: Rule) -> Rule:
 
 def _unary_method(name: str, doc: str) -> Callable[[Value], Value]:
     def method(self: Value) -> Value:
-        return _apply(RULES[name], (self,))
+        rule = RULES[name]
+        return _record(rule, (self,), rule.forward(self.data))
 
     method.__name__, method.__qualname__ = name, f"Value.{name}"
     method.__doc__ = doc or f"The rule-table op {name!r} of this Value."
