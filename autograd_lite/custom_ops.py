@@ -149,24 +149,24 @@ def _check_second_derivatives(rule: Rule, xs: list[float]) -> None:
 
 
 def _check_numpy_form(rule: Rule, xs: list[float]) -> None:
+    """The numpy form and the partials on arrays (what compile_graph runs) agree with the float forms."""
     points = [xs, *([x + (k + 1) * 1e-3 * (1 + abs(x)) for x in xs] for k in range(2))]
     points = [p for p in points if _usable(rule, p)]
     columns = [np.array(column) for column in zip(*points)]
     assert rule.vectorized is not None
+    shape = (len(points),)
     try:
-        out = np.asarray(rule.vectorized(*columns), dtype=float)
-        on_arrays = rule.partials(out, *columns)
+        out = np.broadcast_to(np.asarray(rule.vectorized(*columns), dtype=float), shape)
+        slopes = [np.broadcast_to(np.asarray(d, dtype=float), shape) for d in rule.partials(out, *columns)]
     except Exception as error:
         raise TypeError(f"op {rule.name!r}: its numpy form or partials failed on arrays: {error}") from error
     for b, point in enumerate(points):
         expected = rule.forward(*point)
-        got = float(np.broadcast_to(out, (len(points),))[b])
-        if not math.isclose(got, expected, rel_tol=1e-9, abs_tol=1e-12):
-            raise ValueError(f"op {rule.name!r}: its numpy form gives {got!r} at {point}, its forward {expected!r}")
-        for i, (d, e) in enumerate(zip(on_arrays, _float_partials(rule, point))):
-            got = float(np.broadcast_to(d, (len(points),))[b])
-            if not math.isclose(got, e, rel_tol=1e-9, abs_tol=1e-12):
-                message = f"partials on arrays give d/dx{i} = {got!r} at {point}, on floats {e!r}"
+        if not math.isclose(out[b], expected, rel_tol=1e-9, abs_tol=1e-12):
+            raise ValueError(f"op {rule.name!r}: its numpy form gives {out[b]!r} at {point}, its forward {expected!r}")
+        for i, (d, e) in enumerate(zip(slopes, _float_partials(rule, point), strict=True)):
+            if not math.isclose(d[b], e, rel_tol=1e-9, abs_tol=1e-12):
+                message = f"partials on arrays give d/dx{i} = {d[b]!r} at {point}, on floats {e!r}"
                 raise ValueError(f"op {rule.name!r}: {message}")
 
 
