@@ -147,7 +147,7 @@ for _rule in (
     Rule("relu", lambda x: 0.0 if x <= 0 else x, lambda out, x: (ops.step(x),), lambda x: np.maximum(x, 0.0),
          "relu", 1, kink=_distance_to_zero, doc="max(x, 0); slope 0 at 0, like PyTorch"),
     Rule("abs", abs, lambda out, x: (ops.sign(x),), np.abs, "abs", 1, kink=_distance_to_zero,
-         doc="|x|; slope 0 at 0, like PyTorch"),
+         doc="absolute value; slope 0 at 0, like PyTorch"),
     Rule("max", lambda x, y: x if x >= y else y, lambda out, x, y: (ops.ge(x, y), 1.0 - ops.ge(x, y)),
          lambda x, y: np.where(x >= y, x, y), "max", 2, kink=_distance_to_tie,
          doc="the larger of x and y; the gradient goes to the chosen one, to x on a tie"),
