@@ -38,7 +38,7 @@ def value_and_grad(f: Callable[..., Any], argnums: int | Sequence[int] = 0) -> C
     again (`grad(lambda y: grad(lambda x: x * y)(2.0))(3.0)` is 1.0).
     """
     single = isinstance(argnums, int)
-    positions = (argnums,) if single else tuple(argnums)
+    positions: tuple[int, ...] = (argnums,) if isinstance(argnums, int) else tuple(argnums)
 
     def wrapped(*args: Any) -> tuple[Any, Any]:
         for i in positions:
@@ -59,9 +59,9 @@ def value_and_grad(f: Callable[..., Any], argnums: int | Sequence[int] = 0) -> C
             passed_values = any(isinstance(args[i], Value) for i in positions)
             nested = passed_values or _needs_graph(out, outer)
             grads = gradients(out, variables, create_graph=nested)
-        if not nested:
-            out, grads = out.data, [g.data for g in grads]
-        return out, grads[0] if single else tuple(grads)
+        results: list[Any] = grads if nested else [g.data for g in grads]
+        value: Any = out if nested else out.data
+        return value, results[0] if single else tuple(results)
 
     wrapped.__name__ = f"value_and_grad({getattr(f, '__name__', 'f')})"
     return wrapped
