@@ -3,17 +3,27 @@
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 from autograd_lite.modes import current, switched
 from autograd_lite.registry import RULES
 
 
-def topological_order(root: Any) -> list[Any]:
+class Node(Protocol):
+    """What the topological sort reads of a graph node (a `Value`, or anything shaped like one)."""
+
+    @property
+    def parents(self) -> tuple[Any, ...]: ...
+
+
+N = TypeVar("N", bound=Node)
+
+
+def topological_order(root: N) -> list[N]:
     """Every node `root` depends on, each after all of its parents (iterative: deep graphs are fine)."""
-    order: list[Any] = []
-    visited: set[Any] = set()  # nodes hash by identity
-    stack: list[tuple[Any, bool]] = [(root, False)]
+    order: list[N] = []
+    visited: set[N] = set()  # nodes hash by identity
+    stack: list[tuple[N, bool]] = [(root, False)]
     while stack:
         node, parents_done = stack.pop()
         if parents_done:
