@@ -2,8 +2,12 @@
 
 `ops.call("cos", x)` (or `ops.cos(x)`) records a node when an input is a Value, runs the row's numpy form on arrays
 and its forward on numbers. Rules' partials are written with it and plain arithmetic, so one formula serves the
-float backward pass, higher-order gradients on Values and the compiled numpy path. A result too large for a float
-is ±inf here instead of an error, as in numpy and PyTorch: derivatives are infinite where a curve is vertical.
+float backward pass, higher-order gradients on Values and the compiled numpy path.
+
+A result too large for a float (an overflow, 0 ** negative) is ±inf on numbers and arrays, as numpy and PyTorch
+give it: a slope is infinite where a curve is vertical, and partials must say so rather than fail. On Values it is
+the op itself, errors included (`ops.exp(v)` is `v.exp()`), except while the engine takes partials on Values for
+higher-order gradients, where it is ±inf the same way.
 
 The piecewise-constant helpers (`step`, `sign`, `ge`, `le`, `masked`) decide on the numbers behind their inputs:
 their own derivative is zero almost everywhere, so they never record a node.
@@ -16,8 +20,9 @@ from typing import Any
 
 import numpy as np
 
+from autograd_lite.modes import current
 from autograd_lite.registry import RULES, forward_allowing_infinity
-from autograd_lite.value import Value, apply_allowing_infinity
+from autograd_lite.value import Value, apply, apply_allowing_infinity
 
 # What rules compute on: a float, a Value (differentiable) or a numpy array (a batch). Any: all three are accepted.
 Operand = Any
@@ -30,7 +35,7 @@ def call(name: str, *args: Operand) -> Operand:
         raise ValueError(f"unknown op {name!r}; the rule table has: {', '.join(RULES)}")
     for a in args:
         if type(a) is Value:
-            return apply_allowing_infinity(name, *args)
+            return apply_allowing_infinity(name, *args) if current().taking_partials else apply(name, *args)
     for a in args:
         if isinstance(a, np.ndarray):
             if rule.vectorized is None:
