@@ -142,7 +142,9 @@ for _rule in (
     Rule("cos", _periodic("cos", math.cos), lambda out, x: (-ops.call("sin", x),), np.cos, "cos", 1, doc="cosine"),
     Rule("tanh", math.tanh, lambda out, x: (1.0 - out * out,), np.tanh, "tanh", 1,
          doc="hyperbolic tangent (1.0 at 1000, no overflow)"),
-    Rule("sigmoid", _sigmoid, lambda out, x: (out * (1.0 - out),), _sigmoid_numpy, "σ", 1, domain=((-8.0, 8.0),),
+    # σ' = σ(x)·σ(-x): both factors exact where σ saturates, unlike out·(1 - out), whose 1 - out cancels
+    Rule("sigmoid", _sigmoid, lambda out, x: (out * ops.call("sigmoid", -x),), _sigmoid_numpy, "σ", 1,
+         domain=((-8.0, 8.0),),
          doc="1 / (1 + e**-x) as one σ gate (about 0 at -1000, no overflow)"),
     Rule("relu", lambda x: 0.0 if x <= 0 else x, lambda out, x: (ops.step(x),), lambda x: np.maximum(x, 0.0),
          "relu", 1, kink=_distance_to_zero, doc="max(x, 0); slope 0 at 0, like PyTorch"),
