@@ -13,7 +13,7 @@ from typing import Any
 Tracer = Callable[[float, tuple[Any, ...]], float]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Modes:
     """The switches in force in one thread or task; frozen, so a `with` block swaps the whole object."""
 
