@@ -100,7 +100,8 @@ def gradcheck(
 ) -> bool:
     """Check f's gradient at `inputs` against central differences; True, or GradcheckError."""
     xs = [as_float(x, f"gradcheck inputs[{i}]") for i, x in enumerate(inputs)]
-    analytic = grad(f, argnums=tuple(range(len(xs))))(*xs) if xs else ()
+    slopes = grad(f, argnums=tuple(range(len(xs))))(*xs) if xs else ()
+    analytic = [g.data if isinstance(g, Value) else g for g in slopes]  # Values when f closes over parameters
     for i, a in enumerate(analytic):
         numeric = (_evaluate(f, xs, i, eps) - _evaluate(f, xs, i, -eps)) / (2 * eps)
         if not abs(a - numeric) <= atol + rtol * abs(numeric):

@@ -159,6 +159,11 @@ def test_gradcheck_passes_and_reports_mismatches():
     assert "input 1" in str(err) and "analytic" in str(err) and "numeric" in str(err)
 
 
+def test_gradcheck_of_a_function_closing_over_a_parameter():
+    w = Value(1.5)
+    assert gradcheck(lambda x: (x * w).tanh(), [0.3])
+
+
 def test_custom_op_works_everywhere():
     softplus = ag.register_op(
         "softplus_test",
