@@ -20,7 +20,7 @@ from autograd_lite import RULES, Value, apply, gradients
 mpmath = pytest.importorskip("mpmath")
 mp = mpmath.mp
 
-GRAPHS = 1000
+GRAPHS = 2000
 RTOL = 1e-9
 CONSTANTS = (0.0, 1.0, 2.0, 3.0, -1.0, 0.5, -2.5, 1.5)
 
