@@ -1,7 +1,9 @@
 """autograd_lite: a scalar reverse-mode autodiff engine for learning, teaching and prototyping backprop.
 
-Where things are: the rule table (what every op means) in `rules.py`, the
-`Value` node in `value.py`, the backward pass in `backward.py`, functional
+Where things are: the rule table (what every op means) in `rules.py` (rows) and
+`registry.py` (what a rule is), every op as a function on floats, Values and
+arrays in `ops.py`, the `Value` node in `value.py`, `register_op` and its checks
+in `custom_ops.py`, the backward pass in `backward.py`, functional
 gradients and `gradcheck` in `functional.py`. Drawing (`draw_dot`,
 `backward_steps`, `save_backward_animation`) and `explain` are loaded on first
 use, so `import autograd_lite` does not import graphviz.
@@ -11,15 +13,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from autograd_lite import fn
+from autograd_lite import ops
 from autograd_lite.backward import topological_order
 from autograd_lite.compiled import CompileCheckError, CompiledGraph, compile_graph
+from autograd_lite.custom_ops import register_op
 from autograd_lite.files import write_atomic
 from autograd_lite.functional import GradcheckError, grad, gradcheck, gradients, value_and_grad
 from autograd_lite.jacobian import hessian, jacobian
 from autograd_lite.modes import detect_anomaly, enable_grad, no_grad
 from autograd_lite.rules import RULES, Rule
-from autograd_lite.value import Value, apply, constant, dot, register_op, sum_values
+from autograd_lite.value import Value, apply, constant, dot, sum_values
+
+fn = ops  # the old name of `ops`, kept so existing custom ops (`fn.sigmoid(x)`) keep working
 
 __version__ = "0.1.0"
 
@@ -67,6 +72,7 @@ __all__ = [
     "hessian",
     "jacobian",
     "no_grad",
+    "ops",
     "register_op",
     "save_backward_animation",
     "sum_values",

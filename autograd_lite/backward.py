@@ -3,17 +3,27 @@
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
-from autograd_lite.modes import modes
-from autograd_lite.rules import RULES
+from autograd_lite.modes import current, switched
+from autograd_lite.registry import RULES
 
 
-def topological_order(root: Any) -> list[Any]:
+class Node(Protocol):
+    """What the topological sort reads of a graph node (a `Value`, or anything shaped like one)."""
+
+    @property
+    def parents(self) -> tuple[Any, ...]: ...
+
+
+N = TypeVar("N", bound=Node)
+
+
+def topological_order(root: N) -> list[N]:
     """Every node `root` depends on, each after all of its parents (iterative: deep graphs are fine)."""
-    order: list[Any] = []
-    visited: set[Any] = set()  # nodes hash by identity
-    stack: list[tuple[Any, bool]] = [(root, False)]
+    order: list[N] = []
+    visited: set[N] = set()  # nodes hash by identity
+    stack: list[tuple[N, bool]] = [(root, False)]
     while stack:
         node, parents_done = stack.pop()
         if parents_done:
@@ -29,24 +39,30 @@ def topological_order(root: Any) -> list[Any]:
     return order
 
 
-def adjoints(root: Any, seed: Any, create_graph: bool = False) -> tuple[list[Any], dict[Any, Any]]:
-    """d(root)/d(node) · seed for every node, in one reverse sweep.
+def adjoints(root: Any, seed: Any, create_graph: bool = False, order: list[Any] | None = None) -> dict[Any, Any]:
+    """d(root)/d(node) · seed for every node `root` depends on, in one reverse sweep.
 
-    With `create_graph` the local derivatives are taken on the nodes themselves, so
-    the adjoints are Values whose own graphs can be differentiated again.
+    With `create_graph` the local derivatives are taken on the nodes themselves, so the adjoints are Values whose
+    own graphs can be differentiated again. `order` is `topological_order(root)` when the caller already has it.
     """
-    order = topological_order(root)
-    adj: dict[Any, Any] = {root: seed}
-    check = modes.anomaly
+    if order is None:
+        order = topological_order(root)
+    if create_graph:
+        with switched(taking_partials=True):
+            return _sweep(order, {root: seed}, True)
+    return _sweep(order, {root: seed}, False)
+
+
+def _sweep(order: list[Any], adj: dict[Any, Any], on_nodes: bool) -> dict[Any, Any]:
+    check = current().anomaly
     for node in reversed(order):
         parents = node.parents
         if not parents:
             continue
         g = adj[node]
         rule = RULES[node.op]
-        if create_graph:
-            local = rule.partials(node, *parents)
-            contributions = [g if type(d) is float and d == 1.0 else g * d for d in local]
+        if on_nodes:
+            contributions = [g if type(d) is float and d == 1.0 else g * d for d in _partials_on_nodes(node)]
         else:
             contributions = [g * d for d in rule.partials(node.data, *[p.data for p in parents])]
         if check:
@@ -56,7 +72,15 @@ def adjoints(root: Any, seed: Any, create_graph: bool = False) -> tuple[list[Any
                 adj[parent] = adj[parent] + c
             else:
                 adj[parent] = c
-    return order, adj
+    return adj
+
+
+def _partials_on_nodes(node: Any) -> tuple[Any, ...]:
+    """The op's local derivatives as graph nodes; a TypeError from them (float() of a node) names the op."""
+    try:
+        return RULES[node.op].partials(node, *node.parents)
+    except TypeError as error:
+        raise TypeError(f"op {node.op!r}: its partials failed on Values (higher-order gradients): {error}") from error
 
 
 def _check_finite(node: Any, g: Any, contributions: list[Any]) -> None:
@@ -69,8 +93,9 @@ def _check_finite(node: Any, g: Any, contributions: list[Any]) -> None:
             )
 
 
-def backward(root: Any, grad: float = 1.0) -> None:
-    """node.grad += d(root)/d(node) · grad for every node; adds to earlier calls, like PyTorch."""
-    order, adj = adjoints(root, grad)
+def accumulate_grads(root: Any, seed: float = 1.0) -> None:
+    """node.grad += d(root)/d(node) · seed for every node; adds to earlier calls, like PyTorch."""
+    order = topological_order(root)
+    adj = adjoints(root, seed, order=order)
     for node in order:
         node.grad += adj[node]

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from autograd_lite.backward import adjoints
-from autograd_lite.modes import enable_grad, no_grad
+from autograd_lite.backward import adjoints, topological_order
+from autograd_lite.modes import current, enable_grad, no_grad, switched
 from autograd_lite.value import Value, apply, as_float, constant
 
 
@@ -24,41 +24,54 @@ def gradients(output: Value, inputs: Sequence[Value], create_graph: bool = False
             raise TypeError(f"gradients: inputs[{i}] must be a Value, got {type(x).__name__}")
     if create_graph:
         with enable_grad():
-            _, adj = adjoints(output, constant(1.0), create_graph=True)
+            adj = adjoints(output, constant(1.0), create_graph=True)
         return [adj.get(x, constant(0.0)) for x in inputs]
-    _, adj = adjoints(output, 1.0)
+    adj = adjoints(output, 1.0)
     return [Value(adj.get(x, 0.0), requires_grad=False) for x in inputs]
 
 
 def value_and_grad(f: Callable[..., Any], argnums: int | Sequence[int] = 0) -> Callable[..., tuple[Any, Any]]:
     """f's value and its gradient in the arguments `argnums`, as a function of f's arguments.
 
-    Called with numbers it returns floats; called with Values (as when nested,
-    `grad(grad(f))`) it returns Values so the result can be differentiated again.
+    It returns floats, unless f's result depends on a Value that needs a gradient — an argument passed as a Value
+    (as when nested, `grad(grad(f))`) or one f closes over — and then Values, so the result can be differentiated
+    again (`grad(lambda y: grad(lambda x: x * y)(2.0))(3.0)` is 1.0).
     """
     single = isinstance(argnums, int)
-    positions = (argnums,) if single else tuple(argnums)
+    positions: tuple[int, ...] = (argnums,) if isinstance(argnums, int) else tuple(argnums)
 
     def wrapped(*args: Any) -> tuple[Any, Any]:
         for i in positions:
             if not -len(args) <= i < len(args):
                 raise IndexError(f"argnums {i} is out of range for {len(args)} argument(s)")
-        nested = any(isinstance(args[i], Value) for i in positions)
         xs = list(args)
         with enable_grad():
             for i in positions:
-                # A fresh node per call: an inner grad must not confuse its variable
-                # with the outer one it was called with (perturbation confusion).
-                xs[i] = apply("sum", args[i]) if isinstance(args[i], Value) else Value(as_float(args[i], "argument"))
-            out = f(*xs)
+                # A fresh node per call, so an inner grad does not confuse its variable with the outer one it was
+                # called with (perturbation confusion). It is a one-input sum, not a leaf, so an outer call does
+                # not take it for a Value f closed over.
+                xs[i] = apply("sum", args[i] if isinstance(args[i], Value) else as_float(args[i], "argument"))
+            variables = [xs[i] for i in positions]
+            outer = current().grad_variables
+            with switched(grad_variables=outer.union(variables)):
+                out = f(*xs)
             out = out if isinstance(out, Value) else constant(as_float(out, "f's result"))
-            grads = gradients(out, [xs[i] for i in positions], create_graph=nested)
-        if not nested:
-            out, grads = out.data, [g.data for g in grads]
-        return out, grads[0] if single else tuple(grads)
+            passed_values = any(isinstance(args[i], Value) for i in positions)
+            nested = passed_values or _needs_graph(out, outer)
+            grads = gradients(out, variables, create_graph=nested)
+        results: list[Any] = grads if nested else [g.data for g in grads]
+        value: Any = out if nested else out.data
+        return value, results[0] if single else tuple(results)
 
     wrapped.__name__ = f"value_and_grad({getattr(f, '__name__', 'f')})"
     return wrapped
+
+
+def _needs_graph(out: Value, outer_variables: frozenset[Value]) -> bool:
+    """Whether `out` depends on a Value that needs a gradient: a leaf that requires one, or an outer grad's variable."""
+    return any(
+        (not node.parents and node.requires_grad) or node in outer_variables for node in topological_order(out)
+    )
 
 
 def grad(f: Callable[..., Any], argnums: int | Sequence[int] = 0) -> Callable[..., Any]:
@@ -87,7 +100,8 @@ def gradcheck(
 ) -> bool:
     """Check f's gradient at `inputs` against central differences; True, or GradcheckError."""
     xs = [as_float(x, f"gradcheck inputs[{i}]") for i, x in enumerate(inputs)]
-    analytic = grad(f, argnums=tuple(range(len(xs))))(*xs) if xs else ()
+    slopes = grad(f, argnums=tuple(range(len(xs))))(*xs) if xs else ()
+    analytic = [g.data if isinstance(g, Value) else g for g in slopes]  # Values when f closes over parameters
     for i, a in enumerate(analytic):
         numeric = (_evaluate(f, xs, i, eps) - _evaluate(f, xs, i, -eps)) / (2 * eps)
         if not abs(a - numeric) <= atol + rtol * abs(numeric):

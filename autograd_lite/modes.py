@@ -1,48 +1,75 @@
-"""Global switches: recording the graph (`no_grad`) and checking for NaN/inf (`detect_anomaly`)."""
+"""Switches read on every op — recording the graph (`no_grad`), checking for NaN/inf (`detect_anomaly`), the
+compile tracer — kept per thread and per asyncio task (a `contextvars` variable), so one thread's `no_grad()`
+never changes what another thread records."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, replace
 from typing import Any
 
-
-class _Modes:
-    """Mutable flags read on every op; a plain object keeps the lookup cheap."""
-
-    __slots__ = ("anomaly", "grad_enabled", "tracer")
-
-    def __init__(self) -> None:
-        self.grad_enabled = True
-        self.anomaly = False
-        # Set by compile_graph while it traces: sees every op's result so it can mark data that came from inputs.
-        self.tracer: Callable[[float, tuple[Any, ...]], float] | None = None
+Tracer = Callable[[float, tuple[Any, ...]], float]
 
 
-modes = _Modes()
+@dataclass(frozen=True, slots=True)
+class Modes:
+    """The switches in force in one thread or task; frozen, so a `with` block swaps the whole object."""
+
+    grad_enabled: bool = True
+    anomaly: bool = False
+    # Set by compile_graph while it traces: sees every op's result so it can mark data that came from inputs.
+    tracer: Tracer | None = None
+    # True while partials are taken on Values (create_graph): float() of a node would cut the graph there.
+    taking_partials: bool = False
+    # The variables of the grad/value_and_grad calls running f (outer ones included), so an inner call knows
+    # that its result depends on an outer variable and keeps its graph (mixed partials through closures).
+    grad_variables: frozenset[Any] = frozenset()
+
+
+_DEFAULT = Modes()
+_CURRENT: ContextVar[Modes] = ContextVar("autograd_lite_modes", default=_DEFAULT)  # frozen: safe to share
+current: Callable[[], Modes] = _CURRENT.get  # the switches of the calling thread or task
 
 
 @contextmanager
-def _switched(flag: str, value: bool) -> Iterator[None]:
-    """Set one flag for the duration of a `with` block, restoring it even after an error."""
-    previous = getattr(modes, flag)
-    setattr(modes, flag, value)
+def switched(**changes: Any) -> Iterator[None]:
+    """Change switches for the duration of a `with` block in this thread or task, restoring them even after an error."""
+    token = _CURRENT.set(replace(_CURRENT.get(), **changes))
     try:
         yield
     finally:
-        setattr(modes, flag, previous)
+        _CURRENT.reset(token)
+
+
+class _ModesView:
+    """`modes.tracer`, `modes.grad_enabled`, `modes.anomaly` as attributes of the calling thread's switches.
+
+    Reading gives the current value; assigning changes it for the rest of the current thread or task (callers
+    that assign restore the old value themselves, as compile_graph's tracer does).
+    """
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(_CURRENT.get(), name)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        _CURRENT.set(replace(_CURRENT.get(), **{name: value}))
+
+
+modes = _ModesView()
 
 
 def no_grad() -> AbstractContextManager[None]:
     """Inside, ops record no parents: results are leaves, cheap for inference."""
-    return _switched("grad_enabled", False)
+    return switched(grad_enabled=False)
 
 
 def enable_grad() -> AbstractContextManager[None]:
     """Record the graph again, e.g. inside a `no_grad` block."""
-    return _switched("grad_enabled", True)
+    return switched(grad_enabled=True)
 
 
 def detect_anomaly() -> AbstractContextManager[None]:
     """Inside, a NaN or inf made in forward or backward raises FloatingPointError naming the op."""
-    return _switched("anomaly", True)
+    return switched(anomaly=True)

@@ -1,58 +1,30 @@
-"""The one table of local-gradient rules: every primitive op is one row.
+"""The rule table's rows: every primitive op is one row, and adding an op means adding one row here.
 
-A row says what the op computes on floats (`forward`, which also rejects bad
-input with a clear error), its local partial derivatives (`partials`: given the
-output and the inputs, one derivative per input), and optionally its numpy form
-(`vectorized`). `partials` is written with arithmetic and `autograd_lite.fn`, so
-it runs on floats (backward), on Values (higher-order gradients) and on numpy
-arrays (compiled batches) unchanged. Composite ops (sub, div, neg, ...) live in
-`Value` as combinations of these rows.
+A row says what the op computes on floats (`forward`, which also rejects bad input with a clear error naming the
+op), its local partial derivatives (`partials`: given the output and the inputs, one derivative per input), its
+numpy form (`vectorized`), its drawing symbol, arity, sampling domain, kink and a one-line doc. `partials` is
+written with arithmetic and `autograd_lite.ops` (any op of this table, by name), so it runs on floats (backward),
+on Values (higher-order gradients) and on numpy arrays (compiled batches) unchanged. A one-input row is also a
+`Value` method. Composite ops (sub, div, neg, ...) live in `Value` as combinations of these rows.
 """
 
 from __future__ import annotations
 
 import math
+import sys
 from collections.abc import Callable
-from dataclasses import dataclass
 from operator import mul
 from typing import Any
 
 import numpy as np
 
-from autograd_lite import fn
+from autograd_lite import ops
+from autograd_lite.registry import RULES, Rule, add_rule, remove_rule, scoped_rules
+from autograd_lite.value import add_op
+
+__all__ = ["RULES", "Rule", "add_rule", "remove_rule", "scoped_rules"]
 
 Number = float
-
-
-@dataclass(frozen=True)
-class Rule:
-    """What one primitive op means: forward, local derivatives, numpy form, drawing symbol."""
-
-    name: str
-    forward: Callable[..., float]
-    partials: Callable[..., tuple[Any, ...]]
-    vectorized: Callable[..., Any] | None = None
-    symbol: str = ""
-    arity: int | None = None  # None: any number of inputs (n-ary sum, dot)
-    domain: tuple[tuple[float, float], ...] = ((-3.0, 3.0),)  # gradcheck samples here, per input
-    kink: Callable[..., float] | None = None  # distance to the nearest point where the slope jumps
-
-
-RULES: dict[str, Rule] = {}
-
-
-def add_rule(rule: Rule) -> Rule:
-    """Put a rule in the table; names are unique so a drawing or a saved graph means one thing."""
-    if not isinstance(rule.name, str) or not rule.name.isidentifier():
-        raise ValueError(f"op name must be an identifier, got {rule.name!r}")
-    if rule.name in RULES:
-        raise ValueError(f"op {rule.name!r} is already in the rule table")
-    if not callable(rule.forward) or not callable(rule.partials):
-        raise TypeError(f"op {rule.name!r}: forward and partials must be callable")
-    if rule.vectorized is not None and not callable(rule.vectorized):
-        raise TypeError(f"op {rule.name!r}: vectorized must be callable or None")
-    RULES[rule.name] = rule
-    return rule
 
 
 # --- forwards on floats, each naming the op and the value it refuses ---------
@@ -71,20 +43,66 @@ def _log(x: Number) -> Number:
     return math.log(x)
 
 
+def _sqrt(x: Number) -> Number:
+    if x < 0:
+        raise ValueError(f"sqrt is defined only for x >= 0, got x={x!r}")
+    return math.sqrt(x)
+
+
+def _periodic(name: str, f: Callable[[float], float]) -> Callable[[Number], Number]:
+    def forward(x: Number) -> Number:
+        if math.isinf(x):
+            raise ValueError(f"{name} is not defined at x={x!r}")
+        return f(x)
+
+    forward.__name__ = f"_{name}"
+    return forward
+
+
 def _pow(x: Number, p: Number) -> Number:
     if x == 0 and p < 0:
         raise ZeroDivisionError(f"pow: 0.0 ** {p!r} divides by zero")
     if x < 0 and not float(p).is_integer():
         raise ValueError(f"pow: negative base {x!r} to the non-integer power {p!r} has no real value")
     try:
-        return x**p
+        out = x**p
     except OverflowError:
         raise OverflowError(f"pow: {x!r} ** {p!r} overflows float64") from None
+    if math.isinf(out) and math.isfinite(x):  # 2 ** inf: an overflow too, though Python returns inf for it
+        raise OverflowError(f"pow: {x!r} ** {p!r} overflows float64")
+    return out
+
+
+def _pow_numpy(x: Any, p: Any) -> Any:
+    """x ** p on arrays: inf (as numpy and PyTorch give) where a float would raise for 0 ** negative."""
+    with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
+        return np.power(x, p)
+
+
+_RECIPROCAL_OVERFLOWS = 1.0 / sys.float_info.max  # below this |x|, x ** -1 is inf
+
+
+def _pow_partials(out: Any, x: Any, p: Any) -> tuple[Any, Any]:
+    """∂/∂x = p·x**(p-1) and ∂/∂p = x**p·log x, masked as PyTorch does so that no 0·inf appears.
+
+    ∂/∂x is 0 where p == 0 and x**-1 is inf (x = 0: the slope of x**0 at 0 is 0); elsewhere the product is kept,
+    so its derivative in p (the mixed partial, 1/x at p = 0) stays right. ∂/∂p is 0 where x <= 0 (log x undefined).
+    """
+    xd, pd = ops.data(x), ops.data(p)
+    return (
+        ops.masked((pd != 0) | (abs(xd) > _RECIPROCAL_OVERFLOWS), lambda: p * ops.call("pow", x, p - 1.0)),
+        ops.masked(xd > 0, lambda: out * ops.call("log", x)),
+    )
 
 
 def _sigmoid(x: Number) -> Number:
     e = math.exp(-abs(x))  # exp of a non-positive number never overflows
     return 1.0 / (1.0 + e) if x >= 0 else e / (1.0 + e)
+
+
+def _sigmoid_numpy(x: Any) -> Any:
+    e = np.exp(-np.abs(x))  # never overflows
+    return np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
 
 
 def _dot(*xs: Any) -> Any:
@@ -100,53 +118,46 @@ def _dot_partials(out: Any, *xs: Any) -> tuple[Any, ...]:
     return (*xs[n : 2 * n], *xs[:n], *bias)
 
 
+def _distance_to_zero(x: Number) -> Number:
+    return abs(x)
+
+
+def _distance_to_tie(x: Number, y: Number) -> Number:
+    return abs(x - y)
+
+
 # --- the table ----------------------------------------------------------------
 
 for _rule in (
-    Rule("add", lambda x, y: x + y, lambda out, x, y: (1.0, 1.0), lambda x, y: x + y, "+", 2),
-    Rule("mul", lambda x, y: x * y, lambda out, x, y: (y, x), lambda x, y: x * y, "×", 2),
-    Rule(
-        "pow",
-        _pow,
-        lambda out, x, p: (p * fn.power(x, p - 1), out * fn.log_where_positive(x)),
-        fn.power,
-        "**",
-        2,
-        domain=((0.2, 3.0), (-3.0, 3.0)),
-    ),
-    Rule("exp", _exp, lambda out, x: (out,), np.exp, "exp", 1),
-    Rule("log", _log, lambda out, x: (1.0 / x,), np.log, "log", 1, domain=((0.05, 10.0),)),
-    Rule("tanh", math.tanh, lambda out, x: (1.0 - out * out,), np.tanh, "tanh", 1),
-    Rule("sigmoid", _sigmoid, lambda out, x: (out * (1.0 - out),), fn.sigmoid, "σ", 1, domain=((-8.0, 8.0),)),
-    Rule(
-        "relu",
-        lambda x: 0.0 if x <= 0 else x,
-        lambda out, x: (fn.step(x),),
-        lambda x: np.maximum(x, 0.0),
-        "relu",
-        1,
-        kink=lambda x: abs(x),
-    ),
-    Rule("abs", abs, lambda out, x: (fn.sign(x),), np.abs, "abs", 1, kink=lambda x: abs(x)),
-    Rule(
-        "max",
-        lambda x, y: x if x >= y else y,
-        lambda out, x, y: (fn.ge(x, y), 1.0 - fn.ge(x, y)),
-        lambda x, y: np.where(x >= y, x, y),
-        "max",
-        2,
-        kink=lambda x, y: abs(x - y),
-    ),
-    Rule(
-        "min",
-        lambda x, y: x if x <= y else y,
-        lambda out, x, y: (fn.le(x, y), 1.0 - fn.le(x, y)),
-        lambda x, y: np.where(x <= y, x, y),
-        "min",
-        2,
-        kink=lambda x, y: abs(x - y),
-    ),
-    Rule("sum", lambda *xs: sum(xs), lambda out, *xs: (1.0,) * len(xs), lambda *xs: sum(xs), "Σ"),
-    Rule("dot", _dot, _dot_partials, _dot, "·"),
+    Rule("add", lambda x, y: x + y, lambda out, x, y: (1.0, 1.0), lambda x, y: x + y, "+", 2, doc="x + y"),
+    Rule("mul", lambda x, y: x * y, lambda out, x, y: (y, x), lambda x, y: x * y, "×", 2, doc="x · y"),
+    Rule("pow", _pow, _pow_partials, _pow_numpy, "**", 2, domain=((0.2, 3.0), (-3.0, 3.0)),
+         doc="x ** p; a negative x needs a whole-number p, 0 ** negative raises ZeroDivisionError"),
+    Rule("exp", _exp, lambda out, x: (out,), np.exp, "exp", 1, doc="e ** x; OverflowError above about 709.78"),
+    Rule("log", _log, lambda out, x: (ops.call("pow", x, -1.0),), np.log, "log", 1, domain=((0.05, 10.0),),
+         doc="natural logarithm; ValueError for x <= 0"),
+    Rule("sqrt", _sqrt, lambda out, x: (0.5 * ops.call("pow", out, -1.0),), np.sqrt, "√", 1,
+         domain=((0.05, 9.0),), doc="square root; ValueError for x < 0, slope inf at 0 (as in PyTorch)"),
+    Rule("sin", _periodic("sin", math.sin), lambda out, x: (ops.call("cos", x),), np.sin, "sin", 1, doc="sine"),
+    Rule("cos", _periodic("cos", math.cos), lambda out, x: (-ops.call("sin", x),), np.cos, "cos", 1, doc="cosine"),
+    Rule("tanh", math.tanh, lambda out, x: (1.0 - out * out,), np.tanh, "tanh", 1,
+         doc="hyperbolic tangent (1.0 at 1000, no overflow)"),
+    # σ' = σ(x)·σ(-x): both factors exact where σ saturates, unlike out·(1 - out), whose 1 - out cancels
+    Rule("sigmoid", _sigmoid, lambda out, x: (out * ops.call("sigmoid", -x),), _sigmoid_numpy, "σ", 1,
+         domain=((-8.0, 8.0),),
+         doc="1 / (1 + e**-x) as one σ gate (about 0 at -1000, no overflow)"),
+    Rule("relu", lambda x: 0.0 if x <= 0 else x, lambda out, x: (ops.step(x),), lambda x: np.maximum(x, 0.0),
+         "relu", 1, kink=_distance_to_zero, doc="max(x, 0); slope 0 at 0, like PyTorch"),
+    Rule("abs", abs, lambda out, x: (ops.sign(x),), np.abs, "abs", 1, kink=_distance_to_zero,
+         doc="absolute value; slope 0 at 0, like PyTorch"),
+    Rule("max", lambda x, y: x if x >= y else y, lambda out, x, y: (ops.ge(x, y), 1.0 - ops.ge(x, y)),
+         lambda x, y: np.where(x >= y, x, y), "max", 2, kink=_distance_to_tie,
+         doc="the larger of x and y; the gradient goes to the chosen one, to x on a tie"),
+    Rule("min", lambda x, y: x if x <= y else y, lambda out, x, y: (ops.le(x, y), 1.0 - ops.le(x, y)),
+         lambda x, y: np.where(x <= y, x, y), "min", 2, kink=_distance_to_tie,
+         doc="the smaller of x and y; the gradient goes to the chosen one, to x on a tie"),
+    Rule("sum", lambda *xs: sum(xs), lambda out, *xs: (1.0,) * len(xs), lambda *xs: sum(xs), "Σ",
+         doc="x1 + x2 + ... as one node"),
+    Rule("dot", _dot, _dot_partials, _dot, "·", doc="a1·b1 + ... + an·bn (+ bias) as one node"),
 ):
-    add_rule(_rule)
+    add_op(_rule)

@@ -5,13 +5,14 @@ from __future__ import annotations
 import math
 import numbers
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any
+from functools import partial
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from autograd_lite.backward import backward
-from autograd_lite.modes import modes
-from autograd_lite.rules import RULES, Rule, add_rule
+from autograd_lite.backward import accumulate_grads
+from autograd_lite.modes import current
+from autograd_lite.registry import RULES, Forward, Rule, add_rule, forward_allowing_infinity
 
 
 def as_float(x: Any, what: str = "Value data") -> float:
@@ -71,15 +72,13 @@ class Value:
     def __truediv__(self, other: Any) -> Value:  # self * other**-1
         if not _is_operand(other):
             return NotImplemented
-        if _data(other) == 0:
-            raise ZeroDivisionError(f"division by zero: {self.data!r} / {_data(other)!r}")
+        _check_divisor(self.data, _data(other))
         return self * (other**-1 if isinstance(other, Value) else 1.0 / as_float(other))
 
     def __rtruediv__(self, other: Any) -> Value:  # other * self**-1
         if not _is_operand(other):
             return NotImplemented
-        if self.data == 0:
-            raise ZeroDivisionError(f"division by zero: {_data(other)!r} / {self.data!r}")
+        _check_divisor(_data(other), self.data)
         reciprocal = self**-1
         # 1/x is one gate on the slides (the expanded sigmoid), not 1 × x**-1
         return reciprocal if not isinstance(other, Value) and other == 1 else other * reciprocal
@@ -87,25 +86,17 @@ class Value:
     def __abs__(self) -> Value:
         return apply("abs", self)
 
-    def exp(self) -> Value:
-        """e ** self."""
-        return apply("exp", self)
+    if TYPE_CHECKING:  # made from the rule table's one-input rows by `add_op`; declared here for type checkers only
 
-    def log(self) -> Value:
-        """Natural logarithm; ValueError for self <= 0."""
-        return apply("log", self)
-
-    def tanh(self) -> Value:
-        """Hyperbolic tangent (1.0 at 1000, no overflow)."""
-        return apply("tanh", self)
-
-    def sigmoid(self) -> Value:
-        """1 / (1 + e**-self) as a single σ gate (about 0 at -1000, no overflow)."""
-        return apply("sigmoid", self)
-
-    def relu(self) -> Value:
-        """max(self, 0); gradient 0 at 0, like PyTorch."""
-        return apply("relu", self)
+        def exp(self) -> Value: ...
+        def log(self) -> Value: ...
+        def tanh(self) -> Value: ...
+        def sigmoid(self) -> Value: ...
+        def relu(self) -> Value: ...
+        def abs(self) -> Value: ...
+        def sin(self) -> Value: ...
+        def cos(self) -> Value: ...
+        def sqrt(self) -> Value: ...
 
     def max(self, other: Any) -> Value:
         """The larger of self and other; the gradient goes to the chosen one, to self on a tie."""
@@ -119,9 +110,14 @@ class Value:
 
     def backward(self, grad: float = 1.0) -> None:
         """Add d(self)/d(node) · grad to `.grad` of every node in the graph; repeated calls accumulate."""
-        backward(self, as_float(grad, "backward's grad"))
+        accumulate_grads(self, as_float(grad, "backward's grad"))
 
     def __float__(self) -> float:
+        if (self.parents or self.requires_grad) and current().taking_partials:
+            raise TypeError(
+                f"float() of a Value (data={self.data!r}) cuts the graph, so higher-order gradients would be wrong; "
+                "write partials with autograd_lite.ops (ops.cos, ops.exp, ...) instead of math"
+            )
         return self.data
 
     def __bool__(self) -> bool:  # `if v:` would take one branch for every sample of a compiled batch
@@ -141,6 +137,14 @@ def _is_operand(x: Any) -> bool:
 
 def _data(x: Any) -> float:
     return x.data if isinstance(x, Value) else float(x)
+
+
+def _check_divisor(numerator: float, divisor: float) -> None:
+    """a / b is a · b**-1: refuse b = 0, and a b whose reciprocal overflows, the same way for a Value or a number."""
+    if divisor == 0:
+        raise ZeroDivisionError(f"division by zero: {numerator!r} / {divisor!r}")
+    if math.isinf(1.0 / divisor) and math.isfinite(divisor):
+        raise OverflowError(f"division: {numerator!r} / {divisor!r} overflows float64 (1 / {divisor!r} is too large)")
 
 
 def constant(x: Any) -> Value:
@@ -170,28 +174,49 @@ def _binary(name: str, a: Any, b: Any) -> Value:
     return _apply(RULES[name], (constant(a), constant(b)))
 
 
-def _apply(rule: Rule, parents: tuple[Value, ...]) -> Value:
-    out = rule.forward(*[p.data for p in parents])
-    if modes.anomaly and not math.isfinite(out):
+def _apply(rule: Rule, parents: tuple[Value, ...], forward: Forward | None = None) -> Value:
+    """Run the row's forward (or `forward`) on the parents' numbers and record the node under this thread's switches.
+
+    The one place where an op's forward runs on Values (compile_graph's tracer looks for this frame).
+    """
+    out = (rule.forward if forward is None else forward)(*[p.data for p in parents])
+    switches = current()
+    if switches.anomaly and not math.isfinite(out):
         inputs = ", ".join(repr(p.data) for p in parents)
         raise FloatingPointError(f"{rule.name} produced {out!r} from inputs ({inputs})")
-    if modes.tracer is not None:
-        out = modes.tracer(out, parents)
-    if modes.grad_enabled:
+    if switches.tracer is not None:
+        out = switches.tracer(out, parents)
+    if switches.grad_enabled:
         return _node(out, parents, rule.name)
     return _node(out, (), "")
 
 
 def apply(op: str, *args: Any) -> Value:
     """Apply the rule-table op `op` to Values or numbers, making one node (or none, if it raises)."""
+    rule = _checked_rule(op, len(args))
+    return _apply(rule, tuple([a if type(a) is Value else constant(a) for a in args]))
+
+
+def apply_allowing_infinity(op: str, *args: Any) -> Value:
+    """`apply`, but a result too large for a float (overflow, 0 ** negative) is ±inf, as in numpy and PyTorch.
+
+    For derivatives, which are infinite where a curve is vertical (the slope of x**0.5 at 0): a user's own
+    `x ** -1` at 0 still raises.
+    """
+    rule = _checked_rule(op, len(args))
+    parents = tuple([a if type(a) is Value else constant(a) for a in args])
+    return _apply(rule, parents, partial(forward_allowing_infinity, rule))
+
+
+def _checked_rule(op: str, n_inputs: int) -> Rule:
     rule = RULES.get(op)
     if rule is None:
         raise ValueError(f"unknown op {op!r}; the rule table has: {', '.join(RULES)}")
-    if rule.arity is not None and len(args) != rule.arity:
-        raise TypeError(f"{op} takes {rule.arity} input(s), got {len(args)}")
-    if rule.arity is None and not args:
+    if rule.arity is not None and n_inputs != rule.arity:
+        raise TypeError(f"{op} takes {rule.arity} input(s), got {n_inputs}")
+    if rule.arity is None and not n_inputs:
         raise TypeError(f"{op} needs at least one input")
-    return _apply(rule, tuple([a if type(a) is Value else constant(a) for a in args]))
+    return rule
 
 
 def sum_values(values: Iterable[Any]) -> Value:
@@ -210,45 +235,20 @@ def dot(a: Sequence[Any], b: Sequence[Any], bias: Any = None) -> Value:
     return apply("dot", *a, *b, *(() if bias is None else (bias,)))
 
 
-def register_op(
-    name: str,
-    forward: Callable[..., float],
-    partials: Callable[..., tuple[Any, ...]],
-    vectorized: Callable[..., Any] | None = None,
-    symbol: str = "",
-    arity: int | None = None,
-    domain: tuple[tuple[float, float], ...] = ((-3.0, 3.0),),
-    kink: Callable[..., float] | None = None,
-) -> Callable[..., Value]:
-    """Add a custom op to the rule table and return a function applying it to Values or numbers.
-
-    `partials(out, *inputs)` returns one local derivative per input; write it with
-    arithmetic and `autograd_lite.fn` so it also serves higher-order gradients and
-    numpy. `arity` defaults to forward's number of positional parameters.
-    """
-    if arity is None:
-        arity = _positional_count(forward)
-
-    def forward_float(*xs: float) -> float:
-        return float(forward(*xs))
-
-    add_rule(Rule(name, forward_float, partials, vectorized, symbol or name, arity, domain, kink))
-
-    def op(*args: Any) -> Value:
-        return apply(name, *args)
-
-    op.__name__ = op.__qualname__ = name
-    op.__doc__ = f"Apply the custom op {name!r}."
-    return op
+def add_op(rule: Rule) -> Rule:
+    """Add a built-in row to the table; a one-input op also becomes a `Value` method (`x.cos()` for row "cos")."""
+    if rule.arity == 1 and hasattr(Value, rule.name):
+        raise ValueError(f"op {rule.name!r} would hide Value.{rule.name}; choose another name")
+    add_rule(rule)
+    if rule.arity == 1:
+        setattr(Value, rule.name, _unary_method(rule.name, rule.doc))
+    return rule
 
 
-def _positional_count(f: Callable[..., Any]) -> int | None:
-    import inspect
+def _unary_method(name: str, doc: str) -> Callable[[Value], Value]:
+    def method(self: Value) -> Value:
+        return _apply(RULES[name], (self,))
 
-    try:
-        params = inspect.signature(f).parameters.values()
-    except (TypeError, ValueError):
-        return None
-    if any(p.kind is p.VAR_POSITIONAL for p in params):
-        return None
-    return sum(p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) for p in params)
+    method.__name__, method.__qualname__ = name, f"Value.{name}"
+    method.__doc__ = doc or f"The rule-table op {name!r} of this Value."
+    return method

@@ -151,12 +151,17 @@ def test_infinite_slope_gives_inf_like_pytorch():
 
 def test_gradcheck_passes_and_reports_mismatches():
     assert gradcheck(lambda x, y: (x * y).tanh() + x.exp() / y, [0.3, 1.2])
-    wrong = ag.register_op("wrong_square", lambda x: x * x, lambda out, x: (3 * x,), symbol="sq")
+    # the bug gradcheck is for: a number taken out of the graph (b.data) is a constant to the engine
     with pytest.raises(GradcheckError) as info:
-        gradcheck(lambda a, b: a + wrong(b), [1.0, 2.0])
+        gradcheck(lambda a, b: a + b * b.data, [1.0, 2.0])
     err = info.value
-    assert err.index == 1 and err.analytic == pytest.approx(6.0) and err.numeric == pytest.approx(4.0)
+    assert err.index == 1 and err.analytic == pytest.approx(2.0) and err.numeric == pytest.approx(4.0)
     assert "input 1" in str(err) and "analytic" in str(err) and "numeric" in str(err)
+
+
+def test_gradcheck_of_a_function_closing_over_a_parameter():
+    w = Value(1.5)
+    assert gradcheck(lambda x: (x * w).tanh(), [0.3])
 
 
 def test_custom_op_works_everywhere():
@@ -176,16 +181,3 @@ def test_custom_op_works_everywhere():
     # higher order through the custom op: d2/dx2 softplus = s(x)(1-s(x))
     assert grad(grad(softplus))(0.4) == pytest.approx(_s(0.4) * (1 - _s(0.4)), rel=1e-12)
     assert ag.RULES["softplus_test"].arity == 1
-
-
-def test_register_op_refuses_bad_definitions():
-    with pytest.raises(ValueError, match="already"):
-        ag.register_op("add", lambda x, y: x + y, lambda out, x, y: (1.0, 1.0))
-    with pytest.raises(ValueError, match="identifier"):
-        ag.register_op("not a name", lambda x: x, lambda out, x: (1.0,))
-    with pytest.raises(TypeError, match="callable"):
-        ag.register_op("no_partials", lambda x: x, None)
-    with pytest.raises(ValueError, match="unknown op"):
-        ag.apply("nonexistent", 1.0)
-    with pytest.raises(TypeError, match="takes 1"):
-        ag.apply("exp", 1.0, 2.0)

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import nn
-from autograd_lite import Value, dot, register_op
+from autograd_lite import RULES, Value, apply, dot, register_op
 
 
 def train_both(make_model, X, y, loss, make_optimizer, **fit_args):
@@ -97,9 +97,10 @@ class Branchy(nn.Module):
         return dot(self.w, x) if x[0].data > 0 else dot(self.w, x) * 2
 
 
-softsign = register_op(
-    "softsign_no_numpy", lambda x: x / (1 + abs(x)), lambda out, x: (1 / (1 + abs(x)) ** 2,), kink=abs
-)
+def softsign(v):  # registered when first used in a test (conftest removes it after each), not at collection
+    if "softsign_no_numpy" not in RULES:
+        register_op("softsign_no_numpy", lambda x: x / (1 + abs(x)), lambda out, x: (1 / (1 + abs(x)) ** 2,), kink=abs)
+    return apply("softsign_no_numpy", v)
 
 
 class NoNumpyForm(nn.Module):

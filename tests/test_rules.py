@@ -9,7 +9,7 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from autograd_lite import RULES, Value, apply, gradients
+from autograd_lite import RULES, Value, apply, gradients, ops
 
 EPS = 1e-6
 
@@ -110,3 +110,38 @@ def test_every_rule_has_what_drawings_and_tests_need():
         assert rule.name == name
         assert rule.symbol, f"{name} has no drawing symbol"
         assert rule.domain and all(lo < hi for lo, hi in rule.domain)
+
+
+def sample_point(rule) -> list[float]:
+    """The middle of the rule's domain for each input (3 inputs for an n-ary rule)."""
+    n = rule.arity if rule.arity is not None else 3
+    return [sum(rule.domain[min(i, len(rule.domain) - 1)]) / 2 + 0.1 * i for i in range(n)]
+
+
+@pytest.mark.parametrize("name", [n for n in RULE_NAMES if RULES[n].arity == 1])
+def test_one_input_rows_are_value_methods(name):
+    rule = RULES[name]
+    (x0,) = sample_point(rule)
+    x = Value(x0)
+    out = getattr(x, name)()
+    assert out.op == name and out.parents == (x,) and out.data == rule.forward(x0)
+    assert getattr(Value, name).__doc__ == rule.doc
+
+
+@pytest.mark.parametrize("name", RULE_NAMES)
+def test_ops_runs_every_row_on_floats_values_and_arrays(name):
+    rule = RULES[name]
+    xs = sample_point(rule)
+    assert ops.call(name, *xs) == getattr(ops, name)(*xs) == rule.forward(*xs)
+    node = ops.call(name, *[Value(x) for x in xs])
+    assert node.op == name and node.data == rule.forward(*xs)
+    if rule.vectorized is not None:
+        batch = ops.call(name, *[np.array([x, x]) for x in xs])
+        assert np.allclose(batch, rule.forward(*xs), rtol=1e-12, atol=0)
+
+
+def test_ops_refuses_unknown_names():
+    with pytest.raises(AttributeError, match="rule table"):
+        ops.no_such_op  # noqa: B018
+    with pytest.raises(ValueError, match="unknown op"):
+        ops.call("no_such_op", 1.0)

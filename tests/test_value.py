@@ -136,6 +136,15 @@ def test_stable_forms_do_not_overflow():
         (lambda: Value(-8.0) ** 0.5, ValueError, ["pow", "-8.0", "0.5"]),
         (lambda: Value(800.0).exp(), OverflowError, ["exp", "800.0"]),
         (lambda: Value(10.0) ** 400, OverflowError, ["pow"]),
+        (lambda: Value(2.0) ** math.inf, OverflowError, ["pow", "inf"]),
+        (lambda: Value(2.0) ** Value(math.inf), OverflowError, ["pow", "inf"]),
+        (lambda: 2.0 ** Value(math.inf), OverflowError, ["pow", "inf"]),
+        (lambda: Value(1.0) / 1e-320, OverflowError, ["division", "1e-320"]),
+        (lambda: Value(1.0) / Value(1e-320), OverflowError, ["division", "1e-320"]),
+        (lambda: 1.0 / Value(1e-320), OverflowError, ["division", "1e-320"]),
+        (lambda: Value(-1.0).sqrt(), ValueError, ["sqrt", "-1.0"]),
+        (lambda: Value(math.inf).sin(), ValueError, ["sin", "inf"]),
+        (lambda: Value(-math.inf).cos(), ValueError, ["cos", "inf"]),
     ],
 )
 def test_bad_input_raises_a_clear_error(make, error, words):
@@ -167,6 +176,19 @@ def test_a_failed_op_creates_no_node_and_changes_no_grad(failing):
     assert _count_values() == before
     assert (x.grad, y.grad) == before_grads
     assert y.parents == (x, y.parents[1])
+
+
+def test_division_by_a_value_or_a_number_is_the_same_op():
+    for divisor in (3.0, 1e-300, -7.5):
+        by_number, by_value = Value(1.0) / divisor, Value(1.0) / Value(divisor)
+        assert by_number.data == by_value.data
+
+
+def test_sqrt_at_zero_follows_pytorch():
+    x = Value(0.0)
+    y = x.sqrt()
+    y.backward()
+    assert y.data == 0.0 and x.grad == math.inf
 
 
 def test_negative_base_to_integer_power_is_fine():
