@@ -3,20 +3,26 @@
 from __future__ import annotations
 
 import math
-from typing import Any, Protocol, TypeVar
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Literal, Protocol, TypeVar, overload
 
 from autograd_lite.modes import current, switched
 from autograd_lite.registry import RULES
+from autograd_lite.types import Node, Scalar
 
-
-class Node(Protocol):
-    """What the topological sort reads of a graph node (a `Value`, or anything shaped like one)."""
-
-    @property
-    def parents(self) -> tuple[Any, ...]: ...
-
+if TYPE_CHECKING:
+    from autograd_lite.value import Value
 
 N = TypeVar("N", bound=Node)
+
+
+class _Accumulating(Node, Protocol):
+    """A node whose `.grad` backward adds to."""
+
+    grad: float
+
+
+A = TypeVar("A", bound=_Accumulating)
 
 
 def topological_order(root: N) -> list[N]:
@@ -39,7 +45,13 @@ def topological_order(root: N) -> list[N]:
     return order
 
 
-def adjoints(root: Any, seed: Any, create_graph: bool = False, order: list[Any] | None = None) -> dict[Any, Any]:
+@overload
+def adjoints(
+    root: N, seed: float, create_graph: Literal[False] = False, order: list[N] | None = None
+) -> dict[N, float]: ...
+@overload
+def adjoints(root: N, seed: Value, create_graph: Literal[True], order: list[N] | None = None) -> dict[N, Value]: ...
+def adjoints(root: N, seed: Scalar, create_graph: bool = False, order: list[N] | None = None) -> Mapping[N, Scalar]:
     """d(root)/d(node) · seed for every node `root` depends on, in one reverse sweep.
 
     With `create_graph` the local derivatives are taken on the nodes themselves, so the adjoints are Values whose
@@ -53,7 +65,7 @@ def adjoints(root: Any, seed: Any, create_graph: bool = False, order: list[Any] 
     return _sweep(order, {root: seed}, False)
 
 
-def _sweep(order: list[Any], adj: dict[Any, Any], on_nodes: bool) -> dict[Any, Any]:
+def _sweep(order: list[N], adj: dict[N, Scalar], on_nodes: bool) -> dict[N, Scalar]:
     check = current().anomaly
     for node in reversed(order):
         parents = node.parents
@@ -75,7 +87,7 @@ def _sweep(order: list[Any], adj: dict[Any, Any], on_nodes: bool) -> dict[Any, A
     return adj
 
 
-def _partials_on_nodes(node: Any) -> tuple[Any, ...]:
+def _partials_on_nodes(node: Node) -> tuple[Scalar, ...]:
     """The op's local derivatives as graph nodes; a TypeError from them (float() of a node) names the op."""
     try:
         return RULES[node.op].partials(node, *node.parents)
@@ -83,7 +95,7 @@ def _partials_on_nodes(node: Any) -> tuple[Any, ...]:
         raise TypeError(f"op {node.op!r}: its partials failed on Values (higher-order gradients): {error}") from error
 
 
-def _check_finite(node: Any, g: Any, contributions: list[Any]) -> None:
+def _check_finite(node: Node, g: Scalar, contributions: list[Scalar]) -> None:
     """FloatingPointError naming the op if backward through `node` made a NaN or inf (detect_anomaly)."""
     for i, c in enumerate(contributions):
         if not math.isfinite(getattr(c, "data", c)):
@@ -93,7 +105,7 @@ def _check_finite(node: Any, g: Any, contributions: list[Any]) -> None:
             )
 
 
-def accumulate_grads(root: Any, seed: float = 1.0) -> None:
+def accumulate_grads(root: A, seed: float = 1.0) -> None:
     """node.grad += d(root)/d(node) · seed for every node; adds to earlier calls, like PyTorch."""
     order = topological_order(root)
     adj = adjoints(root, seed, order=order)

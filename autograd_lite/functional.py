@@ -26,8 +26,8 @@ def gradients(output: Value, inputs: Sequence[Value], create_graph: bool = False
         with enable_grad():
             adj = adjoints(output, constant(1.0), create_graph=True)
         return [adj.get(x, constant(0.0)) for x in inputs]
-    adj = adjoints(output, 1.0)
-    return [Value(adj.get(x, 0.0), requires_grad=False) for x in inputs]
+    slopes = adjoints(output, 1.0)
+    return [Value(slopes.get(x, 0.0), requires_grad=False) for x in inputs]
 
 
 def value_and_grad(f: Callable[..., Any], argnums: int | Sequence[int] = 0) -> Callable[..., tuple[Any, Any]]:

@@ -1,0 +1,33 @@
+"""Names for the types the engine passes around, for annotations only (nothing here runs on a hot path)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Protocol, Union
+
+import numpy as np
+import numpy.typing as npt
+
+if TYPE_CHECKING:
+    from typing_extensions import Self
+
+    from autograd_lite.value import Value
+
+# A batch of numbers on the compiled numpy path.
+Array = npt.NDArray[np.float64]
+# A gradient: a float, or a Value when it must be differentiable again (create_graph, nested grad).
+Scalar = Union[float, "Value"]
+# What rules and `ops` compute on: a float, a Value (differentiable) or a numpy array (a batch).
+Operand = Union[float, "Value", Array]
+
+
+class Node(Protocol):
+    """What the backward pass and the renderer read of a graph node: a `Value`, or anything shaped like one."""
+
+    @property
+    def data(self) -> float: ...
+
+    @property
+    def op(self) -> str: ...
+
+    @property
+    def parents(self) -> tuple[Self, ...]: ...
