@@ -16,16 +16,16 @@ their own derivative is zero almost everywhere, so they never record a node.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from autograd_lite.modes import current
 from autograd_lite.registry import RULES, forward_allowing_infinity
+from autograd_lite.types import Numbers, Operand, Scalar
 from autograd_lite.value import Value, apply, apply_allowing_infinity
 
-# What rules compute on: a float, a Value (differentiable) or a numpy array (a batch). Any: all three are accepted.
-Operand = Any
+__all__ = ["Operand", "call", "data", "ge", "le", "masked", "sign", "step"]
 
 
 def call(name: str, *args: Operand) -> Operand:
@@ -35,14 +35,16 @@ def call(name: str, *args: Operand) -> Operand:
         raise ValueError(f"unknown op {name!r}; the rule table has: {', '.join(RULES)}")
     for a in args:
         if type(a) is Value:
-            return apply_allowing_infinity(name, *args) if current().taking_partials else apply(name, *args)
+            # (mixing a Value and an array is refused by `apply`, so the arguments are Values and numbers here)
+            nodes: tuple[Scalar, ...] = args  # type: ignore[assignment]
+            return apply_allowing_infinity(name, *nodes) if current().taking_partials else apply(name, *nodes)
     for a in args:
         if isinstance(a, np.ndarray):
             if rule.vectorized is None:
                 raise NotImplementedError(f"op {name!r} has no numpy form (vectorized), so it cannot run on arrays")
             with np.errstate(divide="ignore", over="ignore"):
                 return rule.vectorized(*args)
-    return forward_allowing_infinity(rule, *args)
+    return forward_allowing_infinity(rule, *args)  # type: ignore[arg-type]  # no Value, no array: numbers
 
 
 def __getattr__(name: str) -> Callable[..., Operand]:
@@ -58,12 +60,13 @@ def __getattr__(name: str) -> Callable[..., Operand]:
     return op
 
 
-def data(x: Operand) -> Any:
+def data(x: Operand) -> Numbers:
     """The plain number(s) behind x: `.data` of a Value, x itself otherwise."""
-    return x.data if type(x) is Value else x  # (an ndarray's own .data is its memory buffer)
+    # (an ndarray's own .data is its memory buffer); `type(x) is` is exact, so mypy cannot narrow the other branch
+    return x.data if type(x) is Value else x  # type: ignore[return-value]
 
 
-def masked(condition: Any, compute: Callable[[], Operand]) -> Operand:
+def masked(condition: bool | npt.NDArray[np.bool_], compute: Callable[[], Operand]) -> Operand:
     """compute() where condition holds and 0 elsewhere, like PyTorch's masks in derivative formulas.
 
     On numbers `compute` runs only when needed, so a masked-out 0 ** -1 is never formed (no 0·inf); on arrays
@@ -71,29 +74,29 @@ def masked(condition: Any, compute: Callable[[], Operand]) -> Operand:
     """
     if isinstance(condition, np.ndarray):
         with np.errstate(all="ignore"):
-            return np.where(condition, compute(), 0.0)
+            return np.where(condition, compute(), 0.0)  # type: ignore[arg-type]  # on arrays, compute gives arrays
     return compute() if condition else 0.0
 
 
-def step(x: Operand) -> Any:
+def step(x: Operand) -> Numbers:
     """1 where x > 0, else 0 (relu's slope; 0 at the kink, like PyTorch)."""
     x = data(x)
     return (x > 0).astype(float) if isinstance(x, np.ndarray) else float(x > 0)
 
 
-def sign(x: Operand) -> Any:
+def sign(x: Operand) -> Numbers:
     """-1, 0 or 1 (abs's slope; 0 at the kink, like PyTorch)."""
     x = data(x)
     return np.sign(x) if isinstance(x, np.ndarray) else float((x > 0) - (x < 0))
 
 
-def ge(x: Operand, y: Operand) -> Any:
+def ge(x: Operand, y: Operand) -> Numbers:
     """1 where x >= y, else 0 (routes max's gradient; ties go to x)."""
     out = data(x) >= data(y)
     return out.astype(float) if isinstance(out, np.ndarray) else float(out)
 
 
-def le(x: Operand, y: Operand) -> Any:
+def le(x: Operand, y: Operand) -> Numbers:
     """1 where x <= y, else 0 (routes min's gradient; ties go to x)."""
     out = data(x) <= data(y)
     return out.astype(float) if isinstance(out, np.ndarray) else float(out)

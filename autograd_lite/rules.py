@@ -14,17 +14,19 @@ import math
 import sys
 from collections.abc import Callable
 from operator import mul
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
 from autograd_lite import ops
 from autograd_lite.registry import RULES, Rule, add_rule, remove_rule, scoped_rules
+from autograd_lite.types import Array, Operand
 from autograd_lite.value import add_op
 
 __all__ = ["RULES", "Rule", "add_rule", "remove_rule", "scoped_rules"]
 
 Number = float
+Num = TypeVar("Num", float, Array)  # a row's forward and numpy form: floats in, a float out; arrays in, an array out
 
 
 # --- forwards on floats, each naming the op and the value it refuses ---------
@@ -73,7 +75,7 @@ def _pow(x: Number, p: Number) -> Number:
     return out
 
 
-def _pow_numpy(x: Any, p: Any) -> Any:
+def _pow_numpy(x: Array | float, p: Array | float) -> Array:
     """x ** p on arrays: inf (as numpy and PyTorch give) where a float would raise for 0 ** negative."""
     with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
         return np.power(x, p)
@@ -82,7 +84,7 @@ def _pow_numpy(x: Any, p: Any) -> Any:
 _RECIPROCAL_OVERFLOWS = 1.0 / sys.float_info.max  # below this |x|, x ** -1 is inf
 
 
-def _pow_partials(out: Any, x: Any, p: Any) -> tuple[Any, Any]:
+def _pow_partials(out: Any, x: Any, p: Any) -> tuple[Operand, Operand]:  # Any: all floats, all Values or arrays
     """∂/∂x = p·x**(p-1) and ∂/∂p = x**p·log x, masked as PyTorch does so that no 0·inf appears.
 
     ∂/∂x is 0 where p == 0 and x**-1 is inf (x = 0: the slope of x**0 at 0 is 0); elsewhere the product is kept,
@@ -90,7 +92,10 @@ def _pow_partials(out: Any, x: Any, p: Any) -> tuple[Any, Any]:
     """
     xd, pd = ops.data(x), ops.data(p)
     return (
-        ops.masked((pd != 0) | (abs(xd) > _RECIPROCAL_OVERFLOWS), lambda: p * ops.call("pow", x, p - 1.0)),
+        ops.masked(
+            (pd != 0) | (abs(xd) > _RECIPROCAL_OVERFLOWS),  # type: ignore[operator]  # numpy stubs: `!=` on arrays
+            lambda: p * ops.call("pow", x, p - 1.0),
+        ),
         ops.masked(xd > 0, lambda: out * ops.call("log", x)),
     )
 
@@ -100,19 +105,19 @@ def _sigmoid(x: Number) -> Number:
     return 1.0 / (1.0 + e) if x >= 0 else e / (1.0 + e)
 
 
-def _sigmoid_numpy(x: Any) -> Any:
+def _sigmoid_numpy(x: Array) -> Array:
     e = np.exp(-np.abs(x))  # never overflows
     return np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
 
 
-def _dot(*xs: Any) -> Any:
+def _dot(*xs: Num) -> Num:
     """a·b (+ bias): inputs are a1..an, b1..bn and, when their count is odd, a bias last."""
     n = len(xs) // 2
     total = sum(map(mul, xs[:n], xs[n : 2 * n]))
     return total + xs[-1] if len(xs) % 2 else total
 
 
-def _dot_partials(out: Any, *xs: Any) -> tuple[Any, ...]:
+def _dot_partials(out: Operand, *xs: Operand) -> tuple[Operand, ...]:
     n = len(xs) // 2
     bias = (1.0,) if len(xs) % 2 else ()
     return (*xs[n : 2 * n], *xs[:n], *bias)

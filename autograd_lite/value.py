@@ -6,7 +6,7 @@ import math
 import numbers
 from collections.abc import Callable, Iterable, Sequence
 from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -14,8 +14,13 @@ from autograd_lite.backward import accumulate_grads
 from autograd_lite.modes import current
 from autograd_lite.registry import RULES, Forward, Rule, add_rule, forward_allowing_infinity
 
+if TYPE_CHECKING:
+    from typing import TypeGuard
 
-def as_float(x: Any, what: str = "Value data") -> float:
+    from autograd_lite.types import Scalar
+
+
+def as_float(x: object, what: str = "Value data") -> float:
     """x as a float if it is a real number (int, float, numpy real scalar); TypeError naming its type otherwise."""
     if isinstance(x, (bool, np.bool_)) or not isinstance(x, numbers.Real):
         raise TypeError(f"{what} must be a real number (int, float or numpy real scalar), got {type(x).__name__}")
@@ -40,42 +45,42 @@ class Value:
 
     # --- arithmetic: primitives from the rule table, the rest composed from them
 
-    def __add__(self, other: Any) -> Value:
+    def __add__(self, other: Scalar) -> Value:
         return _binary("add", self, other)
 
-    def __radd__(self, other: Any) -> Value:  # other + self
+    def __radd__(self, other: Scalar) -> Value:  # other + self
         return _binary("add", other, self)
 
-    def __mul__(self, other: Any) -> Value:
+    def __mul__(self, other: Scalar) -> Value:
         return _binary("mul", self, other)
 
-    def __rmul__(self, other: Any) -> Value:  # other * self
+    def __rmul__(self, other: Scalar) -> Value:  # other * self
         return _binary("mul", other, self)
 
-    def __pow__(self, other: Any) -> Value:
+    def __pow__(self, other: Scalar) -> Value:
         return _binary("pow", self, other)
 
-    def __rpow__(self, other: Any) -> Value:  # other ** self
+    def __rpow__(self, other: Scalar) -> Value:  # other ** self
         return _binary("pow", other, self)
 
     def __neg__(self) -> Value:  # drawn as the slides' "*-1" gate
         return self * -1.0
 
-    def __sub__(self, other: Any) -> Value:  # self + (-other)
+    def __sub__(self, other: Scalar) -> Value:  # self + (-other)
         if not _is_operand(other):
             return NotImplemented
         return self + (-other if isinstance(other, Value) else -as_float(other))
 
-    def __rsub__(self, other: Any) -> Value:  # other - self
+    def __rsub__(self, other: Scalar) -> Value:  # other - self
         return other + (-self) if _is_operand(other) else NotImplemented
 
-    def __truediv__(self, other: Any) -> Value:  # self * other**-1
+    def __truediv__(self, other: Scalar) -> Value:  # self * other**-1
         if not _is_operand(other):
             return NotImplemented
         _check_divisor(self.data, _data(other))
         return self * (other**-1 if isinstance(other, Value) else 1.0 / as_float(other))
 
-    def __rtruediv__(self, other: Any) -> Value:  # other * self**-1
+    def __rtruediv__(self, other: Scalar) -> Value:  # other * self**-1
         if not _is_operand(other):
             return NotImplemented
         _check_divisor(_data(other), self.data)
@@ -98,11 +103,11 @@ class Value:
         def cos(self) -> Value: ...
         def sqrt(self) -> Value: ...
 
-    def max(self, other: Any) -> Value:
+    def max(self, other: Scalar) -> Value:
         """The larger of self and other; the gradient goes to the chosen one, to self on a tie."""
         return apply("max", self, other)
 
-    def min(self, other: Any) -> Value:
+    def min(self, other: Scalar) -> Value:
         """The smaller of self and other; the gradient goes to the chosen one, to self on a tie."""
         return apply("min", self, other)
 
@@ -131,11 +136,11 @@ class Value:
         return f"Value(data={self.data!r}, grad={self.grad!r}{label})"
 
 
-def _is_operand(x: Any) -> bool:
+def _is_operand(x: object) -> TypeGuard[Scalar]:
     return isinstance(x, Value) or (isinstance(x, numbers.Real) and not isinstance(x, (bool, np.bool_)))
 
 
-def _data(x: Any) -> float:
+def _data(x: Scalar) -> float:
     return x.data if isinstance(x, Value) else float(x)
 
 
@@ -147,7 +152,7 @@ def _check_divisor(numerator: float, divisor: float) -> None:
         raise OverflowError(f"division: {numerator!r} / {divisor!r} overflows float64 (1 / {divisor!r} is too large)")
 
 
-def constant(x: Any) -> Value:
+def constant(x: Scalar) -> Value:
     """A number as a leaf that needs no gradient (how operators wrap plain numbers)."""
     if isinstance(x, Value):
         return x
@@ -168,7 +173,7 @@ def _node(data: float, parents: tuple[Value, ...], op: str) -> Value:
     return node
 
 
-def _binary(name: str, a: Any, b: Any) -> Value:
+def _binary(name: str, a: object, b: object) -> Value:
     if not (_is_operand(a) and _is_operand(b)):
         return NotImplemented
     return _apply(RULES[name], (constant(a), constant(b)))
@@ -191,13 +196,13 @@ def _apply(rule: Rule, parents: tuple[Value, ...], forward: Forward | None = Non
     return _node(out, (), "")
 
 
-def apply(op: str, *args: Any) -> Value:
+def apply(op: str, *args: Scalar) -> Value:
     """Apply the rule-table op `op` to Values or numbers, making one node (or none, if it raises)."""
     rule = _checked_rule(op, len(args))
     return _apply(rule, tuple([a if type(a) is Value else constant(a) for a in args]))
 
 
-def apply_allowing_infinity(op: str, *args: Any) -> Value:
+def apply_allowing_infinity(op: str, *args: Scalar) -> Value:
     """`apply`, but a result too large for a float (overflow, 0 ** negative) is ±inf, as in numpy and PyTorch.
 
     For derivatives, which are infinite where a curve is vertical (the slope of x**0.5 at 0): a user's own
@@ -219,13 +224,13 @@ def _checked_rule(op: str, n_inputs: int) -> Rule:
     return rule
 
 
-def sum_values(values: Iterable[Any]) -> Value:
+def sum_values(values: Iterable[Scalar]) -> Value:
     """Σ values as one n-ary node (one gate instead of a chain of adds); 0 for no values."""
     values = tuple(values)
     return apply("sum", *values) if values else constant(0.0)
 
 
-def dot(a: Sequence[Any], b: Sequence[Any], bias: Any = None) -> Value:
+def dot(a: Sequence[Scalar], b: Sequence[Scalar], bias: Scalar | None = None) -> Value:
     """Σ a_i·b_i (+ bias) as one node: a neuron's weighted sum without a chain of binary gates."""
     a, b = tuple(a), tuple(b)
     if len(a) != len(b):
