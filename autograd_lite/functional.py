@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any, overload
 
 from autograd_lite.backward import adjoints, topological_order
 from autograd_lite.modes import current, enable_grad, no_grad, switched
 from autograd_lite.value import Value, apply, as_float, constant
+
+if TYPE_CHECKING:
+    from autograd_lite.types import Gradient, Scalar
 
 
 def gradients(output: Value, inputs: Sequence[Value], create_graph: bool = False) -> list[Value]:
@@ -30,7 +33,15 @@ def gradients(output: Value, inputs: Sequence[Value], create_graph: bool = False
     return [Value(slopes.get(x, 0.0), requires_grad=False) for x in inputs]
 
 
-def value_and_grad(f: Callable[..., Any], argnums: int | Sequence[int] = 0) -> Callable[..., tuple[Any, Any]]:
+@overload
+def value_and_grad(f: Callable[..., object], argnums: int = 0) -> Callable[..., tuple[Scalar, Scalar]]: ...
+@overload
+def value_and_grad(
+    f: Callable[..., object], argnums: Sequence[int]
+) -> Callable[..., tuple[Scalar, tuple[Scalar, ...]]]: ...
+def value_and_grad(
+    f: Callable[..., object], argnums: int | Sequence[int] = 0
+) -> Callable[..., tuple[Scalar, Gradient]]:
     """f's value and its gradient in the arguments `argnums`, as a function of f's arguments.
 
     It returns floats, unless f's result depends on a Value that needs a gradient — an argument passed as a Value
@@ -40,7 +51,7 @@ def value_and_grad(f: Callable[..., Any], argnums: int | Sequence[int] = 0) -> C
     single = isinstance(argnums, int)
     positions: tuple[int, ...] = (argnums,) if isinstance(argnums, int) else tuple(argnums)
 
-    def wrapped(*args: Any) -> tuple[Any, Any]:
+    def wrapped(*args: Any) -> tuple[Scalar, Gradient]:  # Any: arguments not in argnums go to f untouched
         for i in positions:
             if not -len(args) <= i < len(args):
                 raise IndexError(f"argnums {i} is out of range for {len(args)} argument(s)")
@@ -59,8 +70,8 @@ def value_and_grad(f: Callable[..., Any], argnums: int | Sequence[int] = 0) -> C
             passed_values = any(isinstance(args[i], Value) for i in positions)
             nested = passed_values or _needs_graph(out, outer)
             grads = gradients(out, variables, create_graph=nested)
-        results: list[Any] = grads if nested else [g.data for g in grads]
-        value: Any = out if nested else out.data
+        results: list[Value] | list[float] = grads if nested else [g.data for g in grads]
+        value: Scalar = out if nested else out.data
         return value, results[0] if single else tuple(results)
 
     wrapped.__name__ = f"value_and_grad({getattr(f, '__name__', 'f')})"
@@ -74,11 +85,15 @@ def _needs_graph(out: Value, outer_variables: frozenset[Value]) -> bool:
     )
 
 
-def grad(f: Callable[..., Any], argnums: int | Sequence[int] = 0) -> Callable[..., Any]:
+@overload
+def grad(f: Callable[..., object], argnums: int = 0) -> Callable[..., Scalar]: ...
+@overload
+def grad(f: Callable[..., object], argnums: Sequence[int]) -> Callable[..., tuple[Scalar, ...]]: ...
+def grad(f: Callable[..., object], argnums: int | Sequence[int] = 0) -> Callable[..., Gradient]:
     """The gradient of f in the arguments `argnums`, as a function; nest it for higher derivatives."""
     vg = value_and_grad(f, argnums)
 
-    def wrapped(*args: Any) -> Any:
+    def wrapped(*args: Any) -> Gradient:  # Any: as in value_and_grad
         return vg(*args)[1]
 
     wrapped.__name__ = f"grad({getattr(f, '__name__', 'f')})"
@@ -96,7 +111,7 @@ class GradcheckError(AssertionError):
 
 
 def gradcheck(
-    f: Callable[..., Any], inputs: Sequence[float], eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1e-3
+    f: Callable[..., object], inputs: Sequence[float], eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1e-3
 ) -> bool:
     """Check f's gradient at `inputs` against central differences; True, or GradcheckError."""
     xs = [as_float(x, f"gradcheck inputs[{i}]") for i, x in enumerate(inputs)]
@@ -109,7 +124,7 @@ def gradcheck(
     return True
 
 
-def _evaluate(f: Callable[..., Any], xs: list[float], i: int, shift: float) -> float:
+def _evaluate(f: Callable[..., object], xs: list[float], i: int, shift: float) -> float:
     moved = [Value(x + shift if j == i else x) for j, x in enumerate(xs)]
     with no_grad():
         out = f(*moved)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numbers
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -19,10 +19,18 @@ from autograd_lite.functional import gradients
 from autograd_lite.modes import enable_grad
 from autograd_lite.value import Value, apply, as_float, constant
 
+if TYPE_CHECKING:
+    from typing import TypeGuard
+
+    from autograd_lite.types import Scalar
+
 Argnums = int | Sequence[int]
+# One (outputs, inputs) array per argument: floats, or Values (dtype object) when nested.
+Jacobian = np.ndarray | tuple[np.ndarray, ...]
+Hessian = np.ndarray | tuple[tuple[np.ndarray, ...], ...]
 
 
-def jacobian(f: Callable[..., Any], argnums: Argnums = 0) -> Callable[..., Any]:
+def jacobian(f: Callable[..., object], argnums: Argnums = 0) -> Callable[..., Jacobian]:
     """∂f/∂x as an (outputs, inputs) array, as a function of f's arguments.
 
     The arguments at `argnums` are numbers (one input each) or flat sequences of
@@ -31,7 +39,7 @@ def jacobian(f: Callable[..., Any], argnums: Argnums = 0) -> Callable[..., Any]:
     """
     single, positions = _positions(argnums)
 
-    def wrapped(*args: Any) -> Any:
+    def wrapped(*args: object) -> Jacobian:
         blocks = _jacobian_blocks(f, args, positions, "jacobian")
         return blocks[0] if single else tuple(blocks)
 
@@ -39,7 +47,7 @@ def jacobian(f: Callable[..., Any], argnums: Argnums = 0) -> Callable[..., Any]:
     return wrapped
 
 
-def hessian(f: Callable[..., Any], argnums: Argnums = 0) -> Callable[..., Any]:
+def hessian(f: Callable[..., object], argnums: Argnums = 0) -> Callable[..., Hessian]:
     """∂²f/∂x² of a scalar f as an (inputs, inputs) array: the Jacobian of f's gradient.
 
     With a tuple `argnums` the result is a tuple of tuples: block [i][j] holds
@@ -47,7 +55,7 @@ def hessian(f: Callable[..., Any], argnums: Argnums = 0) -> Callable[..., Any]:
     """
     single, positions = _positions(argnums)
 
-    def gradient(*args: Any) -> list[Value]:
+    def gradient(*args: object) -> list[Value]:
         xs, _ = _variables(args, positions, "hessian")
         out = _outputs(f(*xs), "hessian")
         if len(out) != 1:
@@ -55,7 +63,7 @@ def hessian(f: Callable[..., Any], argnums: Argnums = 0) -> Callable[..., Any]:
         flat = [x for i in positions for x in _as_list(xs[i])]
         return gradients(out[0], flat, create_graph=True)
 
-    def wrapped(*args: Any) -> Any:
+    def wrapped(*args: object) -> Hessian:
         columns = _jacobian_blocks(gradient, args, positions, "hessian")
         if single:
             return columns[0]
@@ -70,7 +78,9 @@ def hessian(f: Callable[..., Any], argnums: Argnums = 0) -> Callable[..., Any]:
 # --- the work -------------------------------------------------------------------------
 
 
-def _jacobian_blocks(f: Callable[..., Any], args: tuple[Any, ...], positions: tuple[int, ...], who: str) -> list[Any]:
+def _jacobian_blocks(
+    f: Callable[..., object], args: tuple[object, ...], positions: tuple[int, ...], who: str
+) -> list[np.ndarray]:
     """One (outputs, n_i) array per position: floats, or Values when an argument held Values (nested)."""
     _check_positions(args, positions)
     with enable_grad():  # under no_grad too: the fresh variables must be graph nodes to differentiate through
@@ -86,7 +96,7 @@ def _jacobian_blocks(f: Callable[..., Any], args: tuple[Any, ...], positions: tu
     return [matrix[:, starts[k] : starts[k + 1]] for k in range(len(sizes))]
 
 
-def _variables(args: tuple[Any, ...], positions: tuple[int, ...], who: str) -> tuple[list[Any], bool]:
+def _variables(args: tuple[object, ...], positions: tuple[int, ...], who: str) -> tuple[list[object], bool]:
     """args with those at `positions` made fresh variables, and whether any of them held a Value."""
     xs = list(args)
     nested = False
@@ -100,7 +110,7 @@ def _variables(args: tuple[Any, ...], positions: tuple[int, ...], who: str) -> t
     return xs, nested
 
 
-def _checked_argument(arg: Any, i: int, who: str) -> list[Any]:
+def _checked_argument(arg: object, i: int, who: str) -> list[Scalar]:
     """The argument's entries (floats or Values); ValueError/TypeError for anything but a number or a flat sequence."""
     if _is_number(arg):
         return [arg if isinstance(arg, Value) else as_float(arg, f"{who}: argument {i}")]
@@ -111,7 +121,7 @@ def _checked_argument(arg: Any, i: int, who: str) -> list[Any]:
     return [_entry(v, f"{who}: argument {i}", k) for k, v in enumerate(arg)]
 
 
-def _outputs(out: Any, who: str) -> list[Value]:
+def _outputs(out: object, who: str) -> list[Value]:
     """f's result as a list of Values (numbers become constants); ValueError for a nested or non-numeric result."""
     if _is_number(out):
         return [constant(out if isinstance(out, Value) else as_float(out, f"{who}: f's result"))]
@@ -122,7 +132,7 @@ def _outputs(out: Any, who: str) -> list[Value]:
     return [constant(_entry(v, f"{who}: f's result", k)) for k, v in enumerate(out)]
 
 
-def _entry(v: Any, what: str, k: int) -> Any:
+def _entry(v: object, what: str, k: int) -> Scalar:
     """Entry k of a flat sequence as a Value or float; ValueError if it is itself a sequence, TypeError if no number."""
     if isinstance(v, Value):
         return v
@@ -131,7 +141,7 @@ def _entry(v: Any, what: str, k: int) -> Any:
     return as_float(v, f"{what}[{k}]")
 
 
-def _positions(argnums: Any) -> tuple[bool, tuple[int, ...]]:
+def _positions(argnums: object) -> tuple[bool, tuple[int, ...]]:
     """(whether argnums is a single int, the positions as a tuple); TypeError/ValueError for bad argnums."""
     if _is_int(argnums):
         return True, (int(argnums),)
@@ -145,23 +155,23 @@ def _positions(argnums: Any) -> tuple[bool, tuple[int, ...]]:
     return False, positions
 
 
-def _check_positions(args: tuple[Any, ...], positions: tuple[int, ...]) -> None:
+def _check_positions(args: tuple[object, ...], positions: tuple[int, ...]) -> None:
     for i in positions:
         if not -len(args) <= i < len(args):
             raise IndexError(f"argnums {i} is out of range for {len(args)} argument(s)")
 
 
-def _is_int(x: Any) -> bool:
+def _is_int(x: object) -> TypeGuard[numbers.Integral]:
     return isinstance(x, numbers.Integral) and not isinstance(x, (bool, np.bool_))
 
 
-def _is_number(x: Any) -> bool:
+def _is_number(x: object) -> TypeGuard[Value | numbers.Number]:
     return isinstance(x, (Value, numbers.Number))
 
 
-def _as_list(x: Any) -> list[Value]:
+def _as_list(x: Any) -> list[Value]:  # Any: a Value or a list of them, which the caller's list[object] lost
     return [x] if isinstance(x, Value) else list(x)
 
 
-def _size(arg: Any) -> int:
+def _size(arg: Any) -> int:  # Any: an argument already checked to be a number or a flat sequence
     return 1 if _is_number(arg) else len(arg)
