@@ -37,7 +37,7 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str) -> Any:
+def __getattr__(name: str) -> Any:  # Any: a different function for each lazy name
     """Load the drawing and explaining functions on first use."""
     module = _LAZY.get(name)
     if module is None:

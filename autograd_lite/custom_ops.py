@@ -8,7 +8,7 @@ from __future__ import annotations
 import inspect
 import math
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -16,6 +16,9 @@ from autograd_lite.functional import gradients
 from autograd_lite.modes import switched
 from autograd_lite.registry import Forward, Partials, Rule, Vectorized, add_rule, remove_rule
 from autograd_lite.value import Value, apply
+
+if TYPE_CHECKING:
+    from autograd_lite.types import Scalar
 
 _FRACTIONS = (0.382, 0.618, 0.27, 0.73, 0.15, 0.85, 0.45)  # where in its domain a row is sampled (away from ends)
 _STEP = 1e-5  # central differences: relative step, and the agreement asked of them
@@ -57,7 +60,7 @@ def register_op(
         remove_rule(name)
         raise
 
-    def op(*args: Any) -> Value:
+    def op(*args: Scalar) -> Value:
         return apply(name, *args)
 
     op.__name__ = op.__qualname__ = name
@@ -182,7 +185,7 @@ def _close(a: float, b: float) -> bool:
     return abs(a - b) <= _TOLERANCE * (1 + abs(b))
 
 
-def _positional_count(f: Callable[..., Any]) -> int | None:
+def _positional_count(f: Callable[..., object]) -> int | None:
     try:
         params = inspect.signature(f).parameters.values()
     except (TypeError, ValueError):

@@ -8,9 +8,12 @@ from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-Tracer = Callable[[float, tuple[Any, ...]], float]
+if TYPE_CHECKING:
+    from autograd_lite.value import Value
+
+Tracer = Callable[[float, tuple["Value", ...]], float]
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,7 +28,7 @@ class Modes:
     taking_partials: bool = False
     # The variables of the grad/value_and_grad calls running f (outer ones included), so an inner call knows
     # that its result depends on an outer variable and keeps its graph (mixed partials through closures).
-    grad_variables: frozenset[Any] = frozenset()
+    grad_variables: frozenset[Value] = frozenset()
 
 
 _DEFAULT = Modes()
@@ -34,7 +37,7 @@ current: Callable[[], Modes] = _CURRENT.get  # the switches of the calling threa
 
 
 @contextmanager
-def switched(**changes: Any) -> Iterator[None]:
+def switched(**changes: Any) -> Iterator[None]:  # Any: each switch has its own type
     """Change switches for the duration of a `with` block in this thread or task, restoring them even after an error."""
     token = _CURRENT.set(replace(_CURRENT.get(), **changes))
     try:
@@ -50,7 +53,7 @@ class _ModesView:
     that assign restore the old value themselves, as compile_graph's tracer does).
     """
 
-    def __getattr__(self, name: str) -> Any:
+    def __getattr__(self, name: str) -> Any:  # Any: each switch has its own type
         return getattr(_CURRENT.get(), name)
 
     def __setattr__(self, name: str, value: Any) -> None:
