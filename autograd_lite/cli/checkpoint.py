@@ -12,10 +12,20 @@ import json
 import math
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 import nn
 from autograd_lite.files import write_atomic
+
+
+class OptimizerState(TypedDict):
+    """What `read_state` gives and `restore` takes."""
+
+    optimizer: str
+    steps: int
+    lr: float | None
+    buffers: dict[str, list[float]]  # buffer name -> one float per parameter, in named_parameters order
+
 
 FORMAT = "autograd_lite.cli.optimizer"
 VERSION = 1
@@ -44,7 +54,7 @@ def save_state(path: Path, model: nn.Module, optimizer: nn.Optimizer) -> None:
     write_atomic(path, json.dumps({**record, "buffers": buffers}, allow_nan=False))
 
 
-def read_state(path: Path, model: nn.Module) -> dict[str, Any]:
+def read_state(path: Path, model: nn.Module) -> OptimizerState:
     """The saved state checked against `model`: {"optimizer", "steps", "lr", "buffers": {name: [floats]}}.
 
     ValueError naming the file and the problem for anything malformed.
@@ -72,7 +82,7 @@ def read_state(path: Path, model: nn.Module) -> dict[str, Any]:
     return {"optimizer": kind, "steps": steps, "lr": lr, "buffers": rows}
 
 
-def _buffer(path: Path, name: str, values: Any, names: list[str]) -> list[float]:
+def _buffer(path: Path, name: str, values: object, names: list[str]) -> list[float]:
     if not isinstance(values, dict) or set(values) != set(names):
         raise ValueError(f"{path}: buffer {name} does not match the model's parameters")
     if not all(_finite_number(values[n]) for n in names):
@@ -80,12 +90,12 @@ def _buffer(path: Path, name: str, values: Any, names: list[str]) -> list[float]
     return [float(values[n]) for n in names]
 
 
-def _finite_number(x: Any, positive: bool = False) -> bool:
+def _finite_number(x: Any, positive: bool = False) -> bool:  # Any: a JSON value, checked here
     ok = not isinstance(x, bool) and isinstance(x, (int, float)) and math.isfinite(x)
     return ok and (x > 0 or not positive)
 
 
-def restore(optimizer: nn.Optimizer, state: dict[str, Any]) -> None:
+def restore(optimizer: nn.Optimizer, state: OptimizerState) -> None:
     """Put a state from `read_state` into an optimizer of the same kind over the same parameters."""
     optimizer.steps = state["steps"]
     for name, values in state["buffers"].items():

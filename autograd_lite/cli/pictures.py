@@ -7,12 +7,16 @@ while plotting leaves no half-filled output folder behind.
 from __future__ import annotations
 
 import io
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 import nn
 from autograd_lite import CompileCheckError, Value, compile_graph, draw_dot
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 
 def batch_predict(model: nn.MLP, X: np.ndarray) -> np.ndarray:
@@ -25,7 +29,7 @@ def batch_predict(model: nn.MLP, X: np.ndarray) -> np.ndarray:
         return nn.predict(model, X)  # the scalar engine says the same, slowly, or raises with a clear message
 
 
-def score_line(loss: Any, predictions: np.ndarray, targets: np.ndarray) -> str:
+def score_line(loss: Callable[..., Value], predictions: np.ndarray, targets: np.ndarray) -> str:
     """`training accuracy: 97.0%` for a classification loss; mean squared error and R² for mse."""
     count = nn.train.CLASSIFICATION.get(loss)
     if count is not None:
@@ -45,7 +49,7 @@ def first_neuron_svg(model: nn.MLP, x: list[float]) -> bytes:
     return data
 
 
-def png_bytes(figure: Any) -> bytes:
+def png_bytes(figure: Figure) -> bytes:
     """A matplotlib figure as PNG bytes (and the figure closed)."""
     import matplotlib.pyplot as plt
 

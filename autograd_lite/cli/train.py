@@ -16,7 +16,7 @@ import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -24,6 +24,9 @@ import nn
 from autograd_lite.cli import checkpoint, pictures
 from autograd_lite.cli.options import MAX_PARAMETERS, resolve
 from autograd_lite.files import write_atomic
+
+if TYPE_CHECKING:
+    from autograd_lite import Value
 
 MAX_MODEL_BYTES = 64 * 1024 * 1024  # a --load file larger than this is not one of our checkpoints
 
@@ -39,7 +42,7 @@ class Task:
     X: np.ndarray
     labels: np.ndarray  # class indices 0, 1, ...
     targets: np.ndarray  # what the loss is given
-    loss: Callable[..., Any]
+    loss: Callable[..., Value]
     outputs: int
 
 

@@ -12,13 +12,17 @@ from __future__ import annotations
 import inspect
 import math
 from collections.abc import Callable
-from typing import Any
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
 
 import graphviz
 
 from autograd_lite.draw.backward_frames import backward_steps
 from autograd_lite.draw.render import draw_dot, html_text
 from autograd_lite.value import Value
+
+if TYPE_CHECKING:
+    from ipywidgets import FloatSlider, FloatText, HBox
 
 try:
     from ipywidgets import VBox
@@ -31,7 +35,7 @@ STEP_OPTIONS = ("style", "rankdir", "precision", "max_nodes", "collapse", "clust
 EXTRA = "explore needs ipywidgets: pip install 'autograd-lite[notebooks]'"
 
 
-def _ipywidgets() -> Any:
+def _ipywidgets() -> ModuleType:
     """The ipywidgets module, or an ImportError naming the `notebooks` extra."""
     try:
         import ipywidgets
@@ -53,7 +57,7 @@ def on_grid(value: float, step: float) -> float:
     return round(value, max(0, -math.floor(math.log10(step))))
 
 
-def split_arguments(f: Callable[..., Any], given: dict[str, Any]) -> tuple[dict[str, float], dict[str, Any]]:
+def split_arguments(f: Callable[..., object], given: dict[str, object]) -> tuple[dict[str, float], dict[str, Any]]:
     """({argument: starting value}, {draw_dot option: value}); TypeError/ValueError naming the bad name."""
     if not callable(f):
         raise TypeError(f"explore needs a function of Values, got {type(f).__name__}")
@@ -89,7 +93,7 @@ class Explorer(VBox):
     `.error` (why f failed at these inputs, or None), `.step` (the backward frame shown, 1-based, or None).
     """
 
-    def __init__(self, f: Callable[..., Any], values: dict[str, float], options: dict[str, Any]) -> None:
+    def __init__(self, f: Callable[..., object], values: dict[str, float], options: dict[str, Any]) -> None:
         w = _ipywidgets()
         self.f, self.options = f, options
         self.inputs: dict[str, Value] = {}
@@ -98,9 +102,9 @@ class Explorer(VBox):
         self.error: str | None = None
         self.frames: list[graphviz.Digraph] = []
         self.step: int | None = None
-        self.sliders: dict[str, Any] = {}
+        self.sliders: dict[str, FloatSlider] = {}
         self._syncing = False
-        self.boxes: dict[str, Any] = {}
+        self.boxes: dict[str, FloatText] = {}
         rows = [self._input_row(w, name, v) for name, v in values.items()]
         self.forward_only = w.ToggleButton(value=False, description="forward only", icon="arrow-right")
         self.step_button = w.Button(description="step backward", icon="step-backward")
@@ -114,7 +118,7 @@ class Explorer(VBox):
         self.all_button.on_click(lambda _: self.show_whole())
         self.recompute(strict=True)
 
-    def _input_row(self, w: Any, name: str, value: float) -> Any:
+    def _input_row(self, w: ModuleType, name: str, value: float) -> HBox:
         """A slider and a number box for one argument, kept in step; either change recomputes."""
         low, high, step = slider_range(value)
         slider = w.FloatSlider(value=value, min=low, max=high, step=step, description=name, readout=False,
@@ -197,7 +201,7 @@ class Explorer(VBox):
         if drawing is not None:
             self.drawing = drawing
 
-    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
+    def _repr_mimebundle_(self, **kwargs: Any) -> Any:  # Any: ipywidgets' own arguments and bundle
         """The widget, plus the drawing as SVG for viewers without a widget manager (GitHub, CI's saved outputs)."""
         bundle = super()._repr_mimebundle_(**kwargs)
         if isinstance(bundle, dict) and self.picture.value:
@@ -212,7 +216,7 @@ def _svg(drawing: graphviz.Digraph) -> str:
     return svg[start:] if start >= 0 else svg
 
 
-def explore(f: Callable[..., Value], **values: Any) -> Explorer:
+def explore(f: Callable[..., Value], **values: object) -> Explorer:
     """A widget with a slider and a number box per argument of `f`, redrawing f's graph after every change.
 
     `explore(lambda x, y, z: (x + y) * z, x=-2, y=5, z=-4)`: keyword arguments named

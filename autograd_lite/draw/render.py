@@ -17,7 +17,7 @@ from collections.abc import Callable
 from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, overload
 
 import graphviz  # type: ignore[import-untyped]  # graphviz ships no type hints
 
@@ -71,7 +71,7 @@ class Drawing(graphviz.Digraph):
     that would be red noise under each graph. Errors still raise, with dot's message.
     """
 
-    def __init__(self, *args: Any, dot_binary: Path | None = None, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, dot_binary: Path | None = None, **kwargs: Any) -> None:  # Any: graphviz's own
         super().__init__(*args, **kwargs)
         self.dot_binary = dot_binary
 
@@ -80,17 +80,27 @@ class Drawing(graphviz.Digraph):
         nodes = sum(bool(_NODE_LINE.match(line)) and "->" not in line for line in self.body)
         return f"<Drawing: {nodes} nodes, {wires} wires; .pipe(format='svg') or .render() to save>"
 
-    def pipe(  # type: ignore[override]
+    @overload  # type: ignore[override]
+    def pipe(
+        self, format: str | None = None, renderer: str | None = None, formatter: str | None = None,
+        neato_no_op: bool | int | None = None, quiet: bool = True, *, engine: str | None = None, encoding: None = None,
+    ) -> bytes: ...
+    @overload
+    def pipe(
+        self, format: str | None = None, renderer: str | None = None, formatter: str | None = None,
+        neato_no_op: bool | int | None = None, quiet: bool = True, *, engine: str | None = None, encoding: str,
+    ) -> str: ...
+    def pipe(
         self,
         format: str | None = None,
         renderer: str | None = None,
         formatter: str | None = None,
-        neato_no_op: Any = None,
+        neato_no_op: bool | int | None = None,
         quiet: bool = True,
         *,
         engine: str | None = None,
         encoding: str | None = None,
-    ) -> Any:
+    ) -> bytes | str:
         """The drawing rendered to `format` (bytes, or str with `encoding`)."""
         fmt = ":".join(part for part in (format or self.format, renderer, formatter) if part)
         binary = self.dot_binary or locate_dot()
