@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 
-def integer(value: Any, what: str, least: int = 1) -> int:
+def integer(value: object, what: str, least: int = 1) -> int:
     """value as an int if it is an integer >= least (a bool is not); ValueError naming `what` otherwise."""
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral) or value < least:
         raise ValueError(f"{what} must be an integer >= {least}, got {short(value)}")
@@ -19,7 +19,7 @@ def integer(value: Any, what: str, least: int = 1) -> int:
 
 
 def number(
-    value: Any,
+    value: Any,  # Any: anything a user passed; checked here (mypy cannot narrow through `real`)
     what: str,
     low: float = -math.inf,
     high: float = math.inf,
@@ -36,7 +36,7 @@ def number(
     raise ValueError(f"{what} must be a finite number{_interval(low, high, low_open, high_open)}, got {short(value)}")
 
 
-def short(value: Any) -> str:
+def short(value: object) -> str:
     """repr(value), cut to about 60 characters however big or deep the value is (for error messages)."""
     try:
         return _SHORT.repr(value)

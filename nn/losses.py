@@ -16,14 +16,21 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from autograd_lite import Value, constant, sum_values
 from nn.checks import number
 
+if TYPE_CHECKING:
+    from typing_extensions import TypeIs
+
+    from autograd_lite.types import Scalar
+
 BCE_CLAMP = 1e-12
+# A loss's input: one number or Value, or equally shaped (nested) sequences or arrays of them.
+Samples = Value | float | np.ndarray | Sequence["Samples"]
 
 
 def reduces(how: str) -> Callable[[Callable[..., Value]], Callable[..., Value]]:
@@ -36,16 +43,16 @@ def reduces(how: str) -> Callable[[Callable[..., Value]], Callable[..., Value]]:
     return mark
 
 
-def _is_sequence(x: Any) -> bool:
+def _is_sequence(x: object) -> TypeIs[Sequence[Any] | np.ndarray]:  # entries: checked by the caller
     return isinstance(x, (Sequence, np.ndarray)) and not isinstance(x, (str, bytes))
 
 
-def _number(x: Any, what: str) -> float:
+def _number(x: object, what: str) -> float:
     """The finite real number behind x (a number or a Value's data); ValueError otherwise."""
     return number(x.data if isinstance(x, Value) else x, what)
 
 
-def pairs(pred: Any, target: Any, where: str = "") -> list[tuple[Any, Any]]:
+def pairs(pred: Any, target: Any, where: str = "") -> list[tuple[Any, Any]]:  # Any: user data, checked by _checked
     """Flat (pred, target) pairs from two equally shaped (nested) sequences or one pair."""
     if _is_sequence(pred) != _is_sequence(target):
         kinds = ("a sequence" if _is_sequence(x) else "a single value" for x in (pred, target))
@@ -62,24 +69,24 @@ def pairs(pred: Any, target: Any, where: str = "") -> list[tuple[Any, Any]]:
     return out
 
 
-def _mean(terms: list[Value]) -> Value:
+def _mean(terms: Sequence[Scalar]) -> Value:
     return sum_values(terms) * (1.0 / len(terms))
 
 
 @reduces("sum")
-def squared_error(pred: Any, target: Any) -> Value:
+def squared_error(pred: Samples, target: Samples) -> Value:
     """½·Σ (target − pred)²: the classic E_total, a sum (not a mean)."""
     return sum_values((t - p) ** 2 for p, t in _checked(pred, target, "target")) * 0.5
 
 
 @reduces("mean")
-def mse(pred: Any, target: Any) -> Value:
+def mse(pred: Samples, target: Samples) -> Value:
     """Mean squared error: mean of (target − pred)²."""
     return _mean([(t - p) ** 2 for p, t in _checked(pred, target, "target")])
 
 
 @reduces("mean")
-def binary_cross_entropy(prob: Any, target: Any) -> Value:
+def binary_cross_entropy(prob: Samples, target: Samples) -> Value:
     """Mean binary cross-entropy of probabilities in [0, 1] against targets in [0, 1]."""
     terms = []
     for i, (p, t) in enumerate(_checked(prob, target, "target", lo=0.0, hi=1.0)):
@@ -92,7 +99,7 @@ def binary_cross_entropy(prob: Any, target: Any) -> Value:
 
 
 @reduces("mean")
-def bce_with_logits(logit: Any, target: Any) -> Value:
+def bce_with_logits(logit: Samples, target: Samples) -> Value:
     """Mean binary cross-entropy of sigmoid(logit) against targets in [0, 1], stable for any logit."""
     terms = []
     for z, t in _checked(logit, target, "target", lo=0.0, hi=1.0):
@@ -104,7 +111,7 @@ def bce_with_logits(logit: Any, target: Any) -> Value:
 
 
 @reduces("mean")
-def hinge(score: Any, target: Any) -> Value:
+def hinge(score: Samples, target: Samples) -> Value:
     """Mean SVM max-margin loss max(0, 1 − target·score) with targets −1 or +1."""
     checked = _checked(score, target, "target")
     for i, (_, t) in enumerate(checked):
@@ -114,7 +121,7 @@ def hinge(score: Any, target: Any) -> Value:
 
 
 @reduces("mean")
-def cross_entropy(logits: Any, class_index: Any) -> Value:
+def cross_entropy(logits: Samples, class_index: int | Sequence[int] | np.ndarray) -> Value:
     """Softmax cross-entropy: logits of one sample and its class, or sequences of both (mean)."""
     if not _is_sequence(logits):
         raise ValueError(f"logits must be a sequence of class scores, got {type(logits).__name__}")
@@ -128,7 +135,7 @@ def cross_entropy(logits: Any, class_index: Any) -> Value:
     return _mean([_cross_entropy_one(z, c, f" at sample {i}") for i, (z, c) in samples])
 
 
-def _cross_entropy_one(logits: Any, class_index: Any, where: str) -> Value:
+def _cross_entropy_one(logits: object, class_index: object, where: str) -> Value:
     if not _is_sequence(logits) or len(logits) == 0:
         raise ValueError(f"logits must be a non-empty sequence of class scores{where}")
     if isinstance(class_index, (bool, np.bool_)) or not isinstance(class_index, (int, np.integer)):
@@ -143,7 +150,9 @@ def _cross_entropy_one(logits: Any, class_index: Any, where: str) -> Value:
     return log_sum_exp - zs[int(class_index)]
 
 
-def _checked(pred: Any, target: Any, what: str, lo: float = -math.inf, hi: float = math.inf) -> list[tuple[Any, Any]]:
+def _checked(
+    pred: object, target: object, what: str, lo: float = -math.inf, hi: float = math.inf
+) -> list[tuple[Scalar, Scalar]]:
     """pairs(pred, target) with every target a finite number in [lo, hi] and every pred a number or Value."""
     checked = pairs(pred, target)
     for i, (p, t) in enumerate(checked):

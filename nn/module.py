@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 import numpy as np
 
@@ -35,19 +35,19 @@ class Module:
 
     _path = ""  # dotted name inside the outermost module; "" for the outermost itself
 
-    def __setattr__(self, name: str, value: Any) -> None:
+    def __setattr__(self, name: str, value: object) -> None:
         object.__setattr__(self, name, value)
         if not name.startswith("_") and _holds_parts(value):
             self.label_parameters()  # the new part takes its dotted name at once
 
-    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:  # Any: each subclass's forward has its own signature
         return self.forward(*args, **kwargs)
 
     def forward(self, *args: Any, **kwargs: Any) -> Any:
         """The computation; subclasses define it."""
         raise NotImplementedError(f"{type(self).__name__} does not define forward()")
 
-    def __getattr__(self, name: str) -> Any:
+    def __getattr__(self, name: str) -> NoReturn:
         # Reached only when normal lookup failed: say which parts the module does have.
         parts = [attr for attr in vars(self) if not attr.startswith("_")]
         raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}; it has {first_few(parts, 8)}")
@@ -107,7 +107,9 @@ class Module:
         """Ordered {dotted name: value} of every parameter."""
         return {name: p.data for name, p in self.named_parameters()}
 
-    def load_state_dict(self, state: Mapping[str, Any] | Sequence[Any], strict: bool = True) -> None:
+    def load_state_dict(
+        self, state: Mapping[str, object] | Sequence[object] | np.ndarray, strict: bool = True
+    ) -> None:
         """Set parameters from {name: number} or from a flat sequence in `parameters()` order.
 
         Everything is checked before anything changes: with `strict`, a missing or
@@ -264,13 +266,13 @@ def _check_count(count: int, n_values: int, path: Path) -> None:
         raise ValueError(f"{path}: declares {count:,} parameters but holds {n_values:,} values")
 
 
-def _holds_parts(value: Any) -> bool:
+def _holds_parts(value: object) -> bool:
     if isinstance(value, (list, tuple)):
         return any(isinstance(item, (Value, Module)) for item in value)
     return isinstance(value, (Value, Module))
 
 
-def _children(module: Module, prefix: str) -> Iterator[tuple[str, Any]]:
+def _children(module: Module, prefix: str) -> Iterator[tuple[str, Value | Module]]:
     """(dotted name, child) for each public attribute that is a Value or a Module, lists unrolled by index."""
     dot = f"{prefix}." if prefix else ""
     for attr, value in vars(module).items():
@@ -319,12 +321,12 @@ def _collect_frames(
             outputs[path] = frames
 
 
-def _finite(name: str, value: Any) -> float:
+def _finite(name: str, value: object) -> float:
     return number(value, f"state for {clip(name)}")
 
 
 def _updates_from_mapping(
-    named: list[tuple[str, Value]], state: Mapping[str, Any], strict: bool
+    named: list[tuple[str, Value]], state: Mapping[str, object], strict: bool
 ) -> list[tuple[Value, float]]:
     names = [n for n, _ in named]
     if strict:
@@ -339,7 +341,9 @@ def _updates_from_mapping(
     return [(p, _finite(n, state[n])) for n, p in named if n in state]
 
 
-def _updates_from_sequence(named: list[tuple[str, Value]], values: Sequence[Any]) -> list[tuple[Value, float]]:
+def _updates_from_sequence(
+    named: list[tuple[str, Value]], values: Sequence[object] | np.ndarray
+) -> list[tuple[Value, float]]:
     if len(values) != len(named):
         raise ValueError(f"expected {len(named)} values (one per parameter), got {len(values)}")
     return [(p, _finite(n, v)) for (n, p), v in zip(named, values, strict=True)]
