@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
 from nn.layers import Layer, Neuron
 from nn.module import Module
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
 
 
 @dataclass(frozen=True)
@@ -25,7 +28,7 @@ class LayerGradients:
     weights: int
 
 
-def _layers(model: Any) -> list[tuple[str, list[Neuron]]]:
+def _layers(model: Module) -> list[tuple[str, list[Neuron]]]:
     """(dotted name, neurons) of each nn.Layer in the model, in order; a lone Neuron is one layer."""
     if isinstance(model, Neuron):
         return [(model._path or "neuron", [model])]
@@ -37,7 +40,7 @@ def _layers(model: Any) -> list[tuple[str, list[Neuron]]]:
     return layers
 
 
-def layer_gradients(model: Any) -> list[LayerGradients]:
+def layer_gradients(model: Module) -> list[LayerGradients]:
     """Mean and max |grad| of each layer's weights, first layer first; ValueError if a gradient is NaN or inf."""
     found = []
     for name, neurons in _layers(model):
@@ -48,7 +51,7 @@ def layer_gradients(model: Any) -> list[LayerGradients]:
     return found
 
 
-def gradient_flow(model: Any, ax: Any = None, title: str | None = None) -> Any:
+def gradient_flow(model: Module, ax: Axes | None = None, title: str | None = None) -> Axes:
     """Mean and max |∂loss/∂w| per layer on a log scale (call after backward); returns the Axes.
 
     A layer whose weight gradients are all exactly 0 cannot sit on a log scale: it is
@@ -80,5 +83,5 @@ def gradient_flow(model: Any, ax: Any = None, title: str | None = None) -> Any:
     if title is not None:
         ax.set_title(title)
     if new_figure:
-        ax.figure.tight_layout()
+        ax.figure.tight_layout()  # type: ignore[union-attr]  # ours: a Figure, not a SubFigure
     return ax

@@ -17,12 +17,21 @@ import io
 import sys
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
+import numpy.typing as npt
 
 from autograd_lite import CompileCheckError, Value, compile_graph
 from nn.train import CLASSIFICATION, History, predict
+
+if TYPE_CHECKING:
+    from IPython.display import DisplayHandle, Image
+    from matplotlib.figure import Figure
+
+    from nn.module import Module
+
+Callback = Callable[[int, History], object]  # fit stops when it returns True
 
 SHARE = 0.1  # the most of the training time that drawing may take
 MIN_INTERVAL = 0.25  # seconds: no front end needs more than 4 pictures a second
@@ -44,14 +53,14 @@ def in_kernel() -> bool:
     return shell is not None and getattr(shell, "kernel", None) is not None
 
 
-def display_handle() -> Any:
+def display_handle() -> DisplayHandle:
     """A new, empty output in the notebook that `update(picture)` replaces."""
     from IPython.display import display
 
     return display(display_id=True)
 
 
-def png(figure: Any) -> Any:
+def png(figure: Figure) -> Image:
     """The figure as an IPython PNG image (the same picture in every front end, no pyplot needed)."""
     from IPython.display import Image
 
@@ -60,7 +69,7 @@ def png(figure: Any) -> Any:
     return Image(data=buffer.getvalue(), format="png")
 
 
-def compiled_scorer(model: Any, X: np.ndarray) -> Callable[[np.ndarray], np.ndarray]:
+def compiled_scorer(model: Module, X: np.ndarray) -> Callable[[np.ndarray], np.ndarray]:
     """A function scoring an (n, features) array in one compiled forward pass; nn.predict if the model won't compile.
 
     Traced on X's last row and checked against the scalar engine on its first, so a model
@@ -78,7 +87,9 @@ def compiled_scorer(model: Any, X: np.ndarray) -> Callable[[np.ndarray], np.ndar
 class LiveFigure:
     """Loss, accuracy (classification) and decision boundary (2 features) of a model in training, kept on screen."""
 
-    def __init__(self, model: Any, X: Any, y: Any, loss: Callable[..., Value], epochs: int) -> None:
+    def __init__(
+        self, model: Module, X: npt.ArrayLike, y: npt.ArrayLike, loss: Callable[..., Value], epochs: int
+    ) -> None:
         try:
             from matplotlib.figure import Figure
         except ImportError:
@@ -91,7 +102,7 @@ class LiveFigure:
         # fixed margins: a layout engine would cost more than the drawing itself at every refresh
         self.figure.subplots_adjust(left=0.25 / panels, right=0.98, bottom=0.16, top=0.9, wspace=0.35)
         self.score = compiled_scorer(model, self.X) if self.boundary else None
-        self.handle: Any = None
+        self.handle: DisplayHandle | None = None
         self.refreshes = 0  # how many pictures were sent
         self.drawing_seconds = 0.0
         self.cost = 0.0  # seconds the last refresh took
@@ -147,9 +158,9 @@ class LiveFigure:
 
 
 def live_callback(
-    model: Any, X: Any, y: Any, loss: Callable[..., Value], epochs: int,
-    callback: Callable[[int, History], Any] | None,
-) -> tuple[Callable[[int, History], Any] | None, LiveFigure | None]:
+    model: Module, X: npt.ArrayLike, y: npt.ArrayLike, loss: Callable[..., Value], epochs: int,
+    callback: Callback | None,
+) -> tuple[Callback | None, LiveFigure | None]:
     """fit's callback wrapped to refresh a LiveFigure first, and the figure; outside a kernel, the callback as it was.
 
     Outside a kernel the note that the text progress bar stands in is printed once per process.
@@ -162,7 +173,7 @@ def live_callback(
         return callback, None
     live = LiveFigure(model, X, y, loss, epochs)
 
-    def both(epoch: int, history: History) -> Any:
+    def both(epoch: int, history: History) -> object:
         live.update(epoch, history)
         return None if callback is None else callback(epoch, history)
 

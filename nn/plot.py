@@ -7,19 +7,26 @@ when a plot is made, so `import nn` works without it.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any
+from types import ModuleType
+from typing import TYPE_CHECKING
 
 import numpy as np
+import numpy.typing as npt
 
 from nn.checks import integer
 from nn.train import History, outputs_probabilities, predict
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+
+    from nn.module import Module
 
 METRICS = ("loss", "accuracy")
 # One colour per class (regions light, points full), readable in print and for most colour-blind readers.
 CLASS_COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f")
 
 
-def _pyplot() -> Any:
+def _pyplot() -> ModuleType:
     """matplotlib.pyplot, or an ImportError that says how to install it."""
     try:
         import matplotlib.pyplot as plt
@@ -28,7 +35,7 @@ def _pyplot() -> Any:
     return plt
 
 
-def _axes(ax: Any, figsize: tuple[float, float]) -> Any:
+def _axes(ax: Axes | None, figsize: tuple[float, float]) -> Axes:
     """`ax`, or the axes of a new figure when it is None; TypeError for anything else."""
     plt = _pyplot()
     if ax is None:
@@ -40,7 +47,7 @@ def _axes(ax: Any, figsize: tuple[float, float]) -> Any:
     return ax
 
 
-def _threshold(model: Any) -> float:
+def _threshold(model: Module) -> float:
     """Where a one-output model's score divides the classes: 0.5 after a sigmoid, else 0 (a logit or hinge score)."""
     return 0.5 if outputs_probabilities(model) else 0.0
 
@@ -76,7 +83,7 @@ def _label_classes(y: np.ndarray, outputs: int) -> np.ndarray:
     return y.astype(int)
 
 
-def _points(X: Any, y: Any) -> tuple[np.ndarray, np.ndarray]:
+def _points(X: npt.ArrayLike, y: npt.ArrayLike) -> tuple[np.ndarray, np.ndarray]:
     """X as an (n, 2) float array and y as an (n,) array; ValueError naming what is wrong."""
     try:
         points = np.asarray(X, dtype=float)
@@ -102,9 +109,9 @@ def _grid(points: np.ndarray, resolution: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 def decision_boundary(
-    model: Any, X: Any, y: Any, ax: Any = None, resolution: int = 80, title: str | None = None,
-    scorer: Callable[[np.ndarray], np.ndarray] | None = None,
-) -> Any:
+    model: Module, X: npt.ArrayLike, y: npt.ArrayLike, ax: Axes | None = None, resolution: int = 80,
+    title: str | None = None, scorer: Callable[[np.ndarray], np.ndarray] | None = None,
+) -> Axes:
     """The model's predicted class over a grid around X as filled regions, with the points coloured by label.
 
     A one-output model's class is its score against 0 (hinge scores, logits) or 0.5
@@ -144,7 +151,7 @@ def decision_boundary(
     return ax
 
 
-def _named_histories(histories: Any) -> dict[str | None, History]:
+def _named_histories(histories: History | Mapping[str, History]) -> dict[str | None, History]:
     """{name: History}; a single History gets the name None (no legend)."""
     if isinstance(histories, History):
         return {None: histories}
@@ -158,7 +165,9 @@ def _named_histories(histories: Any) -> dict[str | None, History]:
     return {str(name): history for name, history in histories.items()}
 
 
-def loss_curves(histories: Any, ax: Any = None, metric: str = "loss", title: str | None = None) -> Any:
+def loss_curves(
+    histories: History | Mapping[str, History], ax: Axes | None = None, metric: str = "loss", title: str | None = None
+) -> Axes:
     """Per-epoch `metric` ("loss" or "accuracy") of one History, or one line per named History with a legend."""
     if metric not in METRICS:
         raise ValueError(f"metric must be one of {', '.join(map(repr, METRICS))}, got {metric!r}")

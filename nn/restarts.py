@@ -11,13 +11,20 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import numpy.typing as npt
 
 from autograd_lite import Value, no_grad
 from nn.checks import integer, number
 from nn.train import CLASSIFICATION, History, accuracy, fit
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+
+    from nn.module import Module
+    from nn.optim import Optimizer
 
 
 @dataclass
@@ -29,7 +36,7 @@ class Restarts:
     """
 
     seeds: list[int] = field(default_factory=list)
-    models: list[Any] = field(default_factory=list)
+    models: list[Module] = field(default_factory=list)
     histories: list[History] = field(default_factory=list)
     losses: list[float] = field(default_factory=list)
     accuracies: list[float | None] = field(default_factory=list)
@@ -48,7 +55,7 @@ class Restarts:
             raise ValueError("no run finished")
         return min(range(len(self.seeds)), key=lambda i: (-(self.accuracies[i] or 0.0), self.losses[i]))
 
-    def plot(self, ax: Any = None, title: str | None = None) -> Any:
+    def plot(self, ax: Axes | None = None, title: str | None = None) -> Axes:
         """Each seed's final loss as a bar (log scale), coloured by its final accuracy (grey: none); returns Axes."""
         if not self.seeds:
             raise ValueError("no run finished: nothing to plot")
@@ -75,20 +82,20 @@ class Restarts:
         if title is not None:
             ax.set_title(title)
         if new_figure:
-            ax.figure.tight_layout()
+            ax.figure.tight_layout()  # type: ignore[union-attr]  # ours: a Figure, not a SubFigure
         return ax
 
 
 def random_restarts(
-    make_model: Callable[[int], Any],
-    X: Any,
-    y: Any,
+    make_model: Callable[[int], Module],
+    X: npt.ArrayLike,
+    y: npt.ArrayLike,
     loss: Callable[..., Value],
-    optimizer_factory: Callable[[list[Value]], Any],
+    optimizer_factory: Callable[[list[Value]], Optimizer],
     k: int,
     epochs: int,
     first_seed: int = 0,
-    **fit_options: Any,
+    **fit_options: Any,  # Any: passed on to fit
 ) -> Restarts:
     """Train `make_model(seed)` with `optimizer_factory(model.parameters())` for k seeds from `first_seed`.
 
@@ -125,7 +132,7 @@ def random_restarts(
     return runs
 
 
-def _final_loss(model: Any, X: Any, y: Any, loss: Callable[..., Value]) -> float:
+def _final_loss(model: Module, X: npt.ArrayLike, y: npt.ArrayLike, loss: Callable[..., Value]) -> float:
     """The loss over all of (X, y), without building a graph."""
     rows, targets = np.asarray(X, dtype=float).tolist(), np.asarray(y).tolist()  # fit has checked both
     with no_grad():
