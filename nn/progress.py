@@ -5,11 +5,11 @@ from __future__ import annotations
 import signal
 import sys
 import threading
+from collections.abc import Callable
 from types import FrameType, TracebackType
-from typing import Any
 
 
-def _tqdm() -> Any:
+def _tqdm() -> type | None:
     """tqdm's class: the notebook widget when ipywidgets is there, the text bar otherwise, None without tqdm."""
     try:
         import ipywidgets  # type: ignore[import-not-found]  # noqa: F401  (without it tqdm.auto falls back to text)
@@ -59,7 +59,7 @@ class StopOnInterrupt:
 
     def __init__(self) -> None:
         self.requested = False
-        self.previous: Any = None
+        self.previous: Callable[[int, FrameType | None], object] | int | None = None  # the handler before ours
 
     def __enter__(self) -> StopOnInterrupt:
         if threading.current_thread() is threading.main_thread():

@@ -105,7 +105,7 @@ def _check_shape(text: str, path: Path) -> None:
         raise ValueError(f"{path}: more than {MAX_PARAMETERS:,} values (the limit of parameters in a file)")
 
 
-def _nesting(data: Any) -> int:
+def _nesting(data: Any) -> int:  # Any: parsed JSON, containers told apart by isinstance
     """How deep lists and dicts nest in parsed JSON (1 for a flat dict); only containers are visited."""
     deepest, todo = 0, [(data, 1)] if isinstance(data, (dict, list)) else []
     while todo:
@@ -126,7 +126,7 @@ def _no_constant(name: str) -> float:
     raise _Refused(f"{name} in the file (parameters must be finite numbers)")
 
 
-def _object_without_repeats(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+def _object_without_repeats(pairs: list[tuple[str, object]]) -> dict[str, object]:
     obj = dict(pairs)
     if len(obj) != len(pairs):  # json would silently keep the last of two values under one name
         counts = Counter(key for key, _ in pairs)
@@ -135,7 +135,7 @@ def _object_without_repeats(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return obj
 
 
-def _architecture(architecture: Any, path: Path) -> dict[str, Any] | None:
+def _architecture(architecture: object, path: Path) -> dict[str, Any] | None:
     if architecture is None:
         return None
     if (
@@ -148,7 +148,7 @@ def _architecture(architecture: Any, path: Path) -> dict[str, Any] | None:
     return architecture
 
 
-def _state(state: Any, path: Path) -> dict[str, float]:
+def _state(state: object, path: Path) -> dict[str, float]:
     if not isinstance(state, dict):
         raise ValueError(f"{path}: the checkpoint has no parameter state")
     if len(state) > MAX_PARAMETERS:
@@ -160,5 +160,5 @@ def _state(state: Any, path: Path) -> dict[str, float]:
     return {name: float(value) for name, value in state.items()}
 
 
-def _finite_number(value: Any) -> bool:
+def _finite_number(value: object) -> bool:
     return not isinstance(value, bool) and isinstance(value, (int, float)) and math.isfinite(value)
