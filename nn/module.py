@@ -127,7 +127,7 @@ class Module:
         for p, value in updates:
             p.data = value
 
-    def config(self) -> dict[str, Any] | None:
+    def config(self) -> dict[str, Any] | None:  # Any: constructor arguments, saved as JSON
         """Constructor arguments that rebuild this module's architecture, or None if unknown."""
         return None
 
@@ -234,7 +234,7 @@ def load(path: Path, kinds: Iterable[type[Module]] = ()) -> Module:
     return Module.load(path, kinds)
 
 
-def build(architecture: dict[str, Any] | None, n_values: int, path: Path, kinds: ModuleKinds) -> Module:
+def build(architecture: saving.Architecture | None, n_values: int, path: Path, kinds: ModuleKinds) -> Module:
     """Construct the module an architecture record describes, after checking its size; ValueError if it cannot."""
     if architecture is None:
         raise ValueError(f"{path}: no architecture saved (the class has no config()); use model.load_weights(path)")
@@ -255,7 +255,7 @@ def build(architecture: dict[str, Any] | None, n_values: int, path: Path, kinds:
         raise _invalid(architecture, path, error) from None
 
 
-def _invalid(architecture: dict[str, Any], path: Path, error: Exception) -> ValueError:
+def _invalid(architecture: saving.Architecture, path: Path, error: Exception) -> ValueError:
     return ValueError(f"{path}: invalid architecture {short(architecture)}: {str(error)[:200]}")
 
 
@@ -349,7 +349,7 @@ def _updates_from_sequence(
     return [(p, _finite(n, v)) for (n, p), v in zip(named, values, strict=True)]
 
 
-def _check_same_architecture(model: Module, architecture: dict[str, Any] | None, path: Path) -> None:
+def _check_same_architecture(model: Module, architecture: saving.Architecture | None, path: Path) -> None:
     config = model.config()
     if architecture is None or config is None:
         return  # nothing to compare; load_state_dict still checks every name

@@ -27,6 +27,8 @@ from autograd_lite import write_atomic
 from nn.checks import clip, first_few, short
 
 Path = str | os.PathLike[str]
+# {"class": the module kind's name, "config": its constructor's keyword arguments}: JSON, so its values are Any.
+Architecture = dict[str, Any]
 FORMAT = "autograd_lite.nn"
 VERSION = 1
 MAX_FILE_BYTES = 64 * 2**20  # 64 MiB: about a million parameters at the ~60 bytes each that `save` writes
@@ -42,7 +44,7 @@ class _Refused(Exception):
     """Raised by the parse hooks; turned into a ValueError that names the file."""
 
 
-def write_checkpoint(path: Path, architecture: dict[str, Any] | None, state: dict[str, float]) -> None:
+def write_checkpoint(path: Path, architecture: Architecture | None, state: dict[str, float]) -> None:
     """Write the checkpoint to a temp file beside `path`, then rename it over `path` (all or nothing)."""
     text = json.dumps(
         {"format": FORMAT, "version": VERSION, "architecture": architecture, "state": state},
@@ -54,7 +56,7 @@ def write_checkpoint(path: Path, architecture: dict[str, Any] | None, state: dic
     write_atomic(path, text)
 
 
-def read_checkpoint(path: Path) -> tuple[dict[str, Any] | None, dict[str, float]]:
+def read_checkpoint(path: Path) -> tuple[Architecture | None, dict[str, float]]:
     """(architecture, state) from a checkpoint; ValueError naming what is wrong with a bad or too big file."""
     text = _read_text(path)
     _check_shape(text, path)
@@ -135,7 +137,7 @@ def _object_without_repeats(pairs: list[tuple[str, object]]) -> dict[str, object
     return obj
 
 
-def _architecture(architecture: object, path: Path) -> dict[str, Any] | None:
+def _architecture(architecture: object, path: Path) -> Architecture | None:
     if architecture is None:
         return None
     if (
