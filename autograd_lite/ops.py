@@ -22,10 +22,8 @@ import numpy.typing as npt
 
 from autograd_lite.modes import current
 from autograd_lite.registry import RULES, forward_allowing_infinity
-from autograd_lite.types import Numbers, Operand, Scalar
+from autograd_lite.types import Numbers, Operand
 from autograd_lite.value import Value, apply, apply_allowing_infinity
-
-__all__ = ["Operand", "call", "data", "ge", "le", "masked", "sign", "step"]
 
 
 def call(name: str, *args: Operand) -> Operand:
@@ -35,9 +33,8 @@ def call(name: str, *args: Operand) -> Operand:
         raise ValueError(f"unknown op {name!r}; the rule table has: {', '.join(RULES)}")
     for a in args:
         if type(a) is Value:
-            # (mixing a Value and an array is refused by `apply`, so the arguments are Values and numbers here)
-            nodes: tuple[Scalar, ...] = args  # type: ignore[assignment]
-            return apply_allowing_infinity(name, *nodes) if current().taking_partials else apply(name, *nodes)
+            # (an array beside a Value is refused by `apply`; mypy cannot see that the others are numbers)
+            return apply_allowing_infinity(name, *args) if current().taking_partials else apply(name, *args)  # type: ignore[arg-type]
     for a in args:
         if isinstance(a, np.ndarray):
             if rule.vectorized is None:

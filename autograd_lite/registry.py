@@ -15,7 +15,7 @@ import numpy as np
 
 # A rule's functions take any number of inputs (n-ary sum, dot), hence `...`. Partials run on floats, Values and
 # arrays alike (see `ops`) and give back the same kind they were given, which a Callable type cannot say; the numpy
-# form is often numpy's own function, which numpy's stubs type loosely. Hence Any in the results.
+# form is often numpy's own function, which numpy's stubs type loosely: so the results are typed loosely too.
 Forward = Callable[..., float]
 Partials = Callable[..., tuple[Any, ...]]
 Vectorized = Callable[..., Any]
