@@ -70,6 +70,7 @@ def fit(
     callback: Callable[[int, History], Any] | None = None,
     l2: float = 0.0,
     compiled: bool | None = None,
+    distributed: bool = False,
 ) -> History:
     """Train `model` on (X, y): `batch_size` None is full batch, 1 online learning, k mini-batches.
 
@@ -82,6 +83,8 @@ def fit(
     (`autograd_lite.compile_graph`) when the model and loss allow it — the same numbers, much
     faster — and otherwise builds the scalar graph per sample; `True` insists (ValueError
     saying why not), `False` always uses the scalar engine. `history.compiled` says which ran.
+
+    `distributed=True` trains data-parallel in every worker of a torch.distributed group (see nn/distributed.py).
     """
     xs, ys = _checked_data(model, X, y, loss)
     n = len(xs)
@@ -93,11 +96,15 @@ def fit(
     for method in ("step", "zero_grad"):
         if not callable(getattr(optimizer, method, None)):
             raise ValueError(f"optimizer needs a {method}() method, got {optimizer!r}")
+    if distributed not in (False, True):
+        raise ValueError(f"distributed must be True or False, got {distributed!r}")
     step = _compiled_or_none(model, loss, l2, xs, ys, compiled)
-    history = _train(
-        step or scalar_step(model, loss, l2, model.parameters()),
-        xs, ys, loss, optimizer, epochs, size, shuffle, seed, progress, callback,
-    )
+    run = step or scalar_step(model, loss, l2, model.parameters())
+    if distributed:  # torch is imported only here
+        from nn.distributed import data_parallel
+
+        run, seed, progress = data_parallel(run, xs, ys, loss, l2, model.parameters(), seed, progress)
+    history = _train(run, xs, ys, loss, optimizer, epochs, size, shuffle, seed, progress, callback)
     history.compiled = step is not None
     return history
 

@@ -164,8 +164,11 @@ def write_outputs(out: Path, model: Any, task: Task, history: Any) -> list[Path]
 def train(args: argparse.Namespace) -> int:
     """Train, report accuracy, write the four files; 2 for bad arguments, 1 for a failure to write."""
     import nn
+    from nn import distributed
 
     try:
+        if args.workers > 1 and not distributed.launched():  # torch's launcher runs train(args) in each worker
+            return int(distributed.run_workers(args.workers, train, args))
         X, labels = load_data(args.data, args.samples, args.noise, args.seed, args.classes)
         task = make_task(X, labels, args.loss)
         model = build_model(args, task)
@@ -174,11 +177,13 @@ def train(args: argparse.Namespace) -> int:
         # fit checks every argument and the data before its first step
         history = nn.fit(
             model, X, task.targets, task.loss, optimizer, args.epochs, batch_size=args.batch_size,
-            seed=args.seed, progress=not args.quiet, l2=args.l2,
+            seed=args.seed, progress=not args.quiet, l2=args.l2, distributed=distributed.launched(),
         )
-    except (ValueError, OSError) as e:  # UsageError included; OSError: a --load file that cannot be read
+    except (ValueError, OSError, ImportError) as e:  # UsageError included; OSError: a --load file that cannot be read
         print(f"autograd-lite {args.command}: error: {e}", file=sys.stderr)
         return 2
+    if not distributed.is_main_process():
+        return 0  # rank 0 reports and writes the files
     if history.interrupted:
         print(f"stopped after {history.epochs} epochs")
     accuracy = nn.accuracy(model, X, task.targets, loss=task.loss)
@@ -202,6 +207,7 @@ def add_training_arguments(p: argparse.ArgumentParser, demo: bool) -> None:
     defaults = {
         "data": "moons", "samples": 100, "noise": None, "classes": 3, "hidden": [16, 16], "activation": "relu",
         "loss": "hinge", "optimizer": "adam", "lr": 0.05, "batch_size": None, "l2": 1e-4, "seed": 0, "load": None,
+        "workers": 1,
     }
     if demo:
         p.set_defaults(**defaults)
@@ -219,3 +225,4 @@ def add_training_arguments(p: argparse.ArgumentParser, demo: bool) -> None:
     p.add_argument("--l2", type=float, default=1e-4, help="weight of the L2 penalty Σp² (default: 1e-4)")
     p.add_argument("--seed", type=int, default=0, help="seed for data, weights and shuffling (default: 0)")
     p.add_argument("--load", default=None, help="continue training the model saved in this JSON file")
+    p.add_argument("--workers", type=positive(int), default=1, help="train data-parallel in N local processes (torch)")
