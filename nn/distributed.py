@@ -71,14 +71,14 @@ def data_parallel(
 ) -> tuple[StepFunction, int, bool]:
     """(the step on this worker's shard with gradients reduced across workers, the shared seed, whether to show
     progress). Checks that every worker has the same data and seed; makes the parameters rank 0's."""
-    dist = process_group()
-    torch = require_torch()
     reduction = getattr(loss, "reduction", None)
     if reduction not in ("mean", "sum"):
         raise ValueError(
             f"fit(distributed=True) must know how loss {getattr(loss, '__name__', loss)!r} reduces a batch to "
             "combine the workers' shares: set its attribute reduction = 'mean' or 'sum'"
         )
+    dist = process_group()
+    torch = require_torch()
     rank, workers = dist.get_rank(), dist.get_world_size()
     _same_everywhere(dist, torch, _fingerprint(xs, ys), "data (X and y)")
     seed = _shared_seed(dist, torch, seed)

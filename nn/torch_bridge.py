@@ -37,8 +37,9 @@ def to_numpy(mlp: MLP) -> list[tuple[np.ndarray, np.ndarray | None]]:
     """One (W, b) pair per layer: W of shape (outputs, inputs) as torch's Linear.weight, b None without biases."""
     pairs: list[tuple[np.ndarray, np.ndarray | None]] = []
     for layer in mlp.layers:
-        weights = np.array([[w.data for w in neuron.w] for neuron in layer.neurons], dtype=float)
-        bias = np.array([neuron.b.data for neuron in layer.neurons], dtype=float) if layer.bias else None
+        weights = np.array([[w.data for w in neuron.w] for neuron in layer.neurons], dtype=np.float64)
+        biases = [neuron.b.data for neuron in layer.neurons if neuron.b is not None]
+        bias = np.array(biases, dtype=np.float64) if layer.bias else None
         pairs.append((weights, bias))
     return pairs
 

@@ -12,6 +12,7 @@ import subprocess
 import sys
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -21,7 +22,7 @@ import nn
 try:
     import torch
 except ImportError:  # the distributed path is part of the optional torch extra
-    torch = None
+    torch = None  # type: ignore[assignment]
 
 needs_torch = pytest.mark.skipif(torch is None, reason='torch is not installed (pip install "autograd-lite[torch]")')
 TIME_LIMIT = 300  # seconds for a whole 2-worker launch, start-up included (the machine is shared)
@@ -58,6 +59,7 @@ def train(scenario: Scenario, distributed: bool) -> dict:
     X, labels = nn.datasets.make_moons(scenario.n, seed=1)
     targets = 2.0 * labels - 1.0 if scenario.loss != "bce" else labels.astype(float)
     model = nn.MLP(2, [8, 8, 1], activation="tanh", seed=2)
+    optimizer: nn.Optimizer
     if scenario.optimizer == "adam":
         optimizer = nn.Adam(model.parameters(), lr=0.02)
     else:
@@ -83,7 +85,7 @@ def replica_spread(weights: list[float]) -> float:
 
 def worker_job() -> dict:
     """What each of the 2 workers runs: every scenario, plus a run where the workers hold different data."""
-    results = {}
+    results: dict[str, Any] = {}
     for name, scenario in SCENARIOS.items():
         result = train(scenario, distributed=True)
         result["replica_spread"] = replica_spread(result["weights"])

@@ -17,7 +17,7 @@ from autograd_lite import RULES, Value, compile_graph
 try:
     import torch
 except ImportError:  # the bridge is an optional extra
-    torch = None
+    torch = None  # type: ignore[assignment]
 
 needs_torch = pytest.mark.skipif(torch is None, reason='torch is not installed (pip install "autograd-lite[torch]")')
 TOL = 1e-12

@@ -35,12 +35,14 @@ def _pow(x: torch.Tensor, p: torch.Tensor) -> torch.Tensor:
 
 
 def _dot(*xs: torch.Tensor) -> torch.Tensor:
-    """a·b (+ bias) over elementwise rows, as the rule's n-ary dot."""
+    """a·b (+ bias) over elementwise rows, as the rule's n-ary dot (products first, then the bias)."""
     n = len(xs) // 2
-    total = xs[0] * xs[n]
-    for a, b in zip(xs[1:n], xs[n + 1 : 2 * n]):
-        total = total + a * b
-    return total + xs[-1] if len(xs) % 2 else total
+    products = [a * b for a, b in zip(xs[:n], xs[n : 2 * n])]
+    bias = [xs[-1]] if len(xs) % 2 else []
+    if not products:
+        return bias[0] if bias else torch.zeros_like(xs[0])
+    total = _sum(*products)
+    return total + bias[0] if bias else total
 
 
 def _sum(*xs: torch.Tensor) -> torch.Tensor:
@@ -101,6 +103,9 @@ class GraphModule(torch.nn.Module):
     order of `leaf_index`; the other leaves (constants) are the buffer `constants`.
     `write_back()` copies trained values into the graph's leaf Values.
     """
+
+    constants: torch.Tensor  # buffers, declared for type checkers
+    leaf_order: torch.Tensor
 
     def __init__(self, graph: CompiledGraph, dtype: torch.dtype) -> None:
         super().__init__()
