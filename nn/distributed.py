@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import sys
 import tempfile
 import uuid
 from collections.abc import Callable, Sequence
@@ -35,9 +36,10 @@ def launched() -> bool:
 
 def is_main_process() -> bool:
     """True on rank 0 of a process group, and in a process that is not a distributed worker."""
-    if not launched():
-        return True
-    return int(os.environ["RANK"]) == 0
+    dist = sys.modules.get("torch.distributed")  # a group exists only if torch is loaded already
+    if dist is not None and dist.is_available() and dist.is_initialized():
+        return bool(dist.get_rank() == 0)
+    return not launched() or int(os.environ["RANK"]) == 0
 
 
 def process_group() -> Any:

@@ -334,6 +334,8 @@ def test_graph_module_errors():
         module(torch.zeros(3), torch.zeros(4))
     with pytest.raises(ValueError, match="1-D"):
         module(torch.zeros(3), torch.zeros((3, 1)))
+    with pytest.raises(ValueError, match="NaN or infinity"):
+        compile_graph(lambda x: x.relu(), [Value(0.0)]).to_torch()(torch.tensor([float("nan"), 1.0]))
     with pytest.raises(FloatingPointError, match="NaN or inf"):
         compile_graph(lambda x: x.log(), [Value(1.0)]).to_torch()(torch.tensor([-1.0, 1.0]))
     with pytest.raises(ValueError, match="unknown op"):

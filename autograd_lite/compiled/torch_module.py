@@ -172,7 +172,10 @@ class GraphModule(torch.nn.Module):
             raise ValueError("input columns are empty: a batch needs at least one sample")
         if not tensors:
             return torch.empty((0, batch), dtype=like.dtype, device=like.device)
-        return torch.stack([t.expand(batch) for t in tensors])
+        inputs = torch.stack([t.expand(batch) for t in tensors])
+        if not bool(torch.isfinite(inputs).all()):  # max/min/relu could hide a NaN input
+            raise ValueError("input columns hold a NaN or infinity")
+        return inputs
 
     def _matmul(self, block: Block, values: list[torch.Tensor]) -> torch.Tensor:
         src, rows = block.weights  # type: ignore[misc]
