@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-dev
-EXTRAS := dev,browser
+EXTRAS := dev,browser,torch
 
 .PHONY: demo test lint typecheck bench clean python-version
 

@@ -6,7 +6,7 @@ Where things are: `Module` (parameters, names, state, save/load) in `module.py`;
 `predict`, `accuracy` in `train.py`; the checkpoint format in `saving.py`.
 """
 
-from nn import datasets, losses, plot  # plot loads matplotlib only when a figure is made
+from nn import datasets, losses, plot, torch_bridge  # plot loads matplotlib only when a figure is made
 from nn.layers import ACTIVATIONS, MLP, Layer, Neuron
 from nn.losses import bce_with_logits, binary_cross_entropy, cross_entropy, hinge, mse, squared_error
 from nn.module import Module, ModuleKinds, load, module_kinds
@@ -16,6 +16,12 @@ from nn.train import History, accuracy, fit, predict
 
 for _kind in (Neuron, Layer, MLP):
     module_kinds.add(_kind)  # the classes a saved file may name; add your own the same way
+
+# The numpy and torch bridges as MLP methods (torch is imported only when one is called).
+MLP.to_numpy = torch_bridge.to_numpy  # type: ignore[attr-defined]
+MLP.from_numpy = staticmethod(torch_bridge.from_numpy)  # type: ignore[attr-defined]
+MLP.to_torch = torch_bridge.to_torch  # type: ignore[attr-defined]
+MLP.from_torch = staticmethod(torch_bridge.from_torch)  # type: ignore[attr-defined]
 
 __all__ = [
     "ACTIVATIONS",

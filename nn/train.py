@@ -71,6 +71,7 @@ def fit(
     l2: float = 0.0,
     compiled: bool | None = None,
     live: bool = False,
+    distributed: bool = False,
 ) -> History:
     """Train `model` on (X, y): `batch_size` None is full batch, 1 online learning, k mini-batches.
 
@@ -84,6 +85,8 @@ def fit(
     faster — and otherwise builds the scalar graph per sample; `True` insists (ValueError
     saying why not), `False` always uses the scalar engine. `history.compiled` says which ran.
     `live=True` in a notebook keeps a figure of the loss, accuracy and decision boundary updated (nn/live.py).
+
+    `distributed=True` trains data-parallel in every worker of a torch.distributed group (see nn/distributed.py).
     """
     xs, ys = _checked_data(model, X, y, loss)
     n = len(xs)
@@ -95,6 +98,8 @@ def fit(
     for method in ("step", "zero_grad"):
         if not callable(getattr(optimizer, method, None)):
             raise ValueError(f"optimizer needs a {method}() method, got {optimizer!r}")
+    if distributed not in (False, True):
+        raise ValueError(f"distributed must be True or False, got {distributed!r}")
     step = _compiled_or_none(model, loss, l2, xs, ys, compiled)
     if not isinstance(live, bool):
         raise ValueError(f"live must be True or False, got {live!r}")
@@ -104,10 +109,12 @@ def fit(
 
         callback, figure = live_callback(model, xs, ys, loss, epochs, callback)
         progress = progress or figure is None  # outside a notebook the text bar stands in for the figure
-    history = _train(
-        step or scalar_step(model, loss, l2, model.parameters()),
-        xs, ys, loss, optimizer, epochs, size, shuffle, seed, progress, callback,
-    )
+    run = step or scalar_step(model, loss, l2, model.parameters())
+    if distributed:  # torch is imported only here
+        from nn.distributed import data_parallel
+
+        run, seed, progress = data_parallel(run, xs, ys, loss, l2, model.parameters(), seed, progress)
+    history = _train(run, xs, ys, loss, optimizer, epochs, size, shuffle, seed, progress, callback)
     history.compiled = step is not None
     if figure is not None:
         figure.finish(history)

@@ -195,7 +195,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         message = str(e)
     except (RecursionError, MemoryError) as e:
         message = f"too large to handle ({type(e).__name__})"
-    except (RuntimeError, OSError, ValueError, ArithmeticError) as e:  # e.g. dot failing, a disk error
+    except (RuntimeError, OSError, ValueError, ArithmeticError, ImportError) as e:  # dot, disk, no torch
         message = f"{type(e).__name__}: {e}"
     except KeyboardInterrupt:
         print(f"autograd-lite {args.command}: interrupted", file=sys.stderr)

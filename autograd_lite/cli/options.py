@@ -19,6 +19,7 @@ OPTIMIZERS = ("adam", "sgd")
 ACTIVATIONS = ("relu", "tanh", "sigmoid")
 MAX_SAMPLES = 100_000  # points of a generated data set
 MAX_CLASSES = 8  # spiral arms (one colour each in the plots)
+MAX_WORKERS = 16  # local processes for --workers
 MAX_PARAMETERS = 50_000  # model size: checked before the model is built, so a typo cannot eat the memory
 
 DEFAULTS: dict[str, Any] = {
@@ -38,6 +39,7 @@ DEFAULTS: dict[str, Any] = {
     "l2": 1e-4,
     "seed": 0,
     "load": None,
+    "workers": 1,  # data-parallel processes (torch.distributed); 1: no torch needed
 }
 
 
@@ -136,6 +138,10 @@ def add_training_arguments(p: argparse.ArgumentParser, demo: bool) -> None:
     add(
         "--load", default=argparse.SUPPRESS,
         help="resume training the model saved in this JSON file (with its optimizer state, when saved beside it)",
+    )
+    add(
+        "--workers", type=integer_in(1, MAX_WORKERS), default=argparse.SUPPRESS,
+        help=f"train data-parallel in N local processes, 1 to {MAX_WORKERS} (needs the torch extra; default: 1)",
     )
 
 

@@ -24,6 +24,7 @@ import nn
 from autograd_lite.cli import checkpoint, pictures
 from autograd_lite.cli.options import MAX_PARAMETERS, resolve
 from autograd_lite.files import write_atomic
+from nn import distributed
 
 if TYPE_CHECKING:
     from autograd_lite import Value
@@ -195,7 +196,7 @@ def fit_watched(args: argparse.Namespace, model: nn.MLP, task: Task, optimizer: 
     try:
         history = nn.fit(
             model, task.X, task.targets, task.loss, optimizer, args.epochs, batch_size=args.batch_size,
-            seed=args.seed, progress=not args.quiet, l2=args.l2, callback=watch,
+            seed=args.seed, progress=not args.quiet, l2=args.l2, callback=watch, distributed=distributed.launched(),
         )
     except ArithmeticError:  # an overflow inside a step (numpy or float)
         raise Diverged(f"training diverged at epoch {done[0] + 1}: numbers overflowed; try a smaller --lr") from None
@@ -213,6 +214,8 @@ def check_outputs(args: argparse.Namespace, model: nn.MLP, task: Task) -> None:
 
 def train(args: argparse.Namespace) -> int:
     """Train, report the score, write the four files; UsageError for anything that stops the run."""
+    if getattr(args, "workers", 1) > 1 and not distributed.launched():  # torch's launcher runs train(args) per worker
+        return int(distributed.run_workers(args.workers, train, args))
     given = resolve(args)
     X, labels = load_data(args, given)
     task = make_task(X, labels, args.loss)
@@ -225,6 +228,8 @@ def train(args: argparse.Namespace) -> int:
         print(f"{model} on {args.data} ({len(X)} samples), {args.loss} loss, {checkpoint.kind_of(optimizer)} "
               f"lr {optimizer.current_lr():g}{note}")
         history = fit_watched(args, model, task, optimizer)
+        if not distributed.is_main_process():
+            return 0  # rank 0 reports and writes the files
         if history.interrupted:
             print(f"stopped after {history.epochs} epochs")
         predictions = pictures.batch_predict(model, X)

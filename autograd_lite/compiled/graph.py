@@ -59,6 +59,12 @@ class CompiledGraph:
             f"{self._plan.nodes} nodes in {blocks} numpy blocks, {len(self.leaves)} leaves)"
         )
 
+    def to_torch(self, dtype: Any = None) -> Any:
+        """This graph as a `torch.nn.Module` (float64 by default); needs the torch extra."""
+        from autograd_lite.compiled.torch_module import graph_to_torch  # imports torch, so only when asked
+
+        return graph_to_torch(self, dtype)
+
     @property
     def source(self) -> str:
         """The generated forward and backward code."""

@@ -1,0 +1,178 @@
+"""Data-parallel training on torch.distributed: `fit(..., distributed=True)` in every worker that torchrun started.
+
+Every worker reads the same data set and takes the same batches (one shuffling seed, sent from rank 0);
+of each batch, worker r trains on rows r, r + W, r + 2W, ... (W workers), as torch's DistributedSampler
+shards. After each worker's backward, one `all_reduce` (gloo, on CPU) adds the workers' gradient arrays,
+each weighted by its share of the batch (a mean loss) or by 1 (a sum loss), so the summed gradient is the
+whole batch's, whatever the shard sizes; the same reduction gives every worker the batch loss and
+predictions. Every worker then takes the same optimizer step, so the replicas stay identical (rank 0's
+initial parameters are broadcast first). Only rank 0 shows progress. torch does the launching (torchrun),
+the rendezvous and the communication; nothing here re-implements them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import sys
+import tempfile
+import uuid
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+from nn.torch_bridge import require_torch
+
+# (inputs of a batch, targets of a batch) -> (batch loss, the batch's predictions), as in nn.train
+StepFunction = Callable[[list[list[float]], list[Any]], tuple[float, list[Any]]]
+LAUNCHER_VARIABLES = ("RANK", "WORLD_SIZE", "MASTER_ADDR", "MASTER_PORT")  # what torchrun sets for each worker
+
+
+def launched() -> bool:
+    """Whether this process is a worker that torchrun (or `autograd-lite train --workers`) started."""
+    return all(name in os.environ for name in LAUNCHER_VARIABLES)
+
+
+def is_main_process() -> bool:
+    """True on rank 0 of a process group, and in a process that is not a distributed worker."""
+    dist = sys.modules.get("torch.distributed")  # a group exists only if torch is loaded already
+    if dist is not None and dist.is_available() and dist.is_initialized():
+        return bool(dist.get_rank() == 0)
+    return not launched() or int(os.environ["RANK"]) == 0
+
+
+def process_group() -> Any:
+    """torch.distributed with a gloo-capable default group, started from torchrun's variables if need be."""
+    dist = require_torch().distributed
+    if not dist.is_available():
+        raise RuntimeError("this build of torch has no torch.distributed")
+    if not dist.is_initialized():
+        if not launched():
+            raise RuntimeError(
+                "fit(distributed=True) needs a process group: start the script with torchrun "
+                "(e.g. torchrun --standalone --nproc-per-node 2 train.py) or call "
+                "torch.distributed.init_process_group('gloo') first"
+            )
+        dist.init_process_group("gloo")
+    backend = str(dist.get_backend())
+    if "gloo" not in backend:
+        raise RuntimeError(f"fit(distributed=True) reduces CPU arrays, which needs the gloo backend; got {backend!r}")
+    return dist
+
+
+def data_parallel(
+    step: StepFunction,
+    xs: list[list[float]],
+    ys: list[Any],
+    loss: Callable[..., Any],
+    l2: float,
+    params: list[Any],
+    seed: int | None,
+    progress: bool,
+) -> tuple[StepFunction, int, bool]:
+    """(the step on this worker's shard with gradients reduced across workers, the shared seed, whether to show
+    progress). Checks that every worker has the same data and seed; makes the parameters rank 0's."""
+    reduction = getattr(loss, "reduction", None)
+    if reduction not in ("mean", "sum"):
+        raise ValueError(
+            f"fit(distributed=True) must know how loss {getattr(loss, '__name__', loss)!r} reduces a batch to "
+            "combine the workers' shares: set its attribute reduction = 'mean' or 'sum'"
+        )
+    dist = process_group()
+    torch = require_torch()
+    rank, workers = dist.get_rank(), dist.get_world_size()
+    _same_everywhere(dist, torch, _fingerprint(xs, ys), "data (X and y)")
+    seed = _shared_seed(dist, torch, seed)
+    weights = torch.tensor([p.data for p in params], dtype=torch.float64)
+    dist.broadcast(weights, src=0)  # replicas start identical, as DistributedDataParallel makes them
+    for p, value in zip(params, weights.tolist(), strict=True):
+        p.data = value
+    width: list[int] = []  # numbers per prediction, learned on the first step (0: one float per sample)
+
+    def sharded_step(bx: list[list[float]], by: list[Any]) -> tuple[float, list[Any]]:
+        mine = list(range(rank, len(bx), workers))
+        value, preds = step([bx[i] for i in mine], [by[i] for i in mine]) if mine else (0.0, [])
+        if not width:
+            width.append(_reduce_max(dist, torch, len(preds[0]) if preds and isinstance(preds[0], list) else 0))
+        share = len(mine) / len(bx) if reduction == "mean" else float(len(mine) > 0)
+        grads = np.array([p.grad for p in params]) * share
+        value *= share
+        if rank == 0 and l2:  # the l2 term, counted once per worker, must count once in all
+            extra = 1.0 - (1.0 if reduction == "mean" else min(workers, len(bx)))
+            data = np.array([p.data for p in params])
+            grads += extra * 2.0 * l2 * data
+            value += extra * l2 * float(data @ data)
+        columns = max(width[0], 1)
+        table = np.zeros((len(bx), columns))
+        if mine:
+            table[mine] = np.asarray(preds, dtype=float).reshape(len(mine), columns)
+        buffer = torch.from_numpy(np.concatenate([grads, [value], table.ravel()]))
+        dist.all_reduce(buffer)
+        total = buffer.numpy()
+        for p, g in zip(params, total[: len(params)].tolist(), strict=True):
+            p.grad = g
+        table = total[len(params) + 1 :].reshape(len(bx), columns)
+        return float(total[len(params)]), table.tolist() if width[0] else table[:, 0].tolist()
+
+    return sharded_step, seed, progress and rank == 0
+
+
+def _fingerprint(xs: list[list[float]], ys: list[Any]) -> list[float]:
+    """Shapes and a hash of the bytes of X and y: equal on two workers only if they hold the same data."""
+    x, y = np.asarray(xs, dtype="<f8"), np.asarray(ys, dtype="<f8")
+    digest = hashlib.blake2b(x.tobytes() + y.tobytes(), digest_size=6).digest()  # 48 bits: exact in a float64
+    return [*map(float, x.shape), *map(float, y.shape), float(int.from_bytes(digest, "little"))]
+
+
+def _same_everywhere(dist: Any, torch: Any, numbers: Sequence[float], what: str) -> None:
+    """ValueError on every worker if any worker's `numbers` differ from rank 0's."""
+    mine = torch.tensor(list(numbers), dtype=torch.float64)
+    theirs = mine.clone()
+    dist.broadcast(theirs, src=0)
+    differs = torch.tensor([float(not torch.equal(mine, theirs))], dtype=torch.float64)
+    dist.all_reduce(differs)
+    if differs.item():
+        raise ValueError(f"fit(distributed=True): the workers hold different {what}; every worker must load the same")
+
+
+def _shared_seed(dist: Any, torch: Any, seed: int | None) -> int:
+    """The shuffling seed every worker uses: the given one (the same everywhere), or one drawn by rank 0."""
+    _same_everywhere(dist, torch, [float(seed is None)], "seed= settings")
+    if seed is not None:
+        _same_everywhere(dist, torch, [float(seed)], "seed= values")
+        return seed
+    drawn = torch.tensor([int(np.random.SeedSequence().generate_state(1)[0])], dtype=torch.int64)
+    dist.broadcast(drawn, src=0)
+    return int(drawn.item())
+
+
+def _reduce_max(dist: Any, torch: Any, number: int) -> int:
+    value = torch.tensor([number], dtype=torch.int64)
+    dist.all_reduce(value, op=dist.ReduceOp.MAX)
+    return int(value.item())
+
+
+def run_workers(workers: int, function: Callable[..., Any], *args: Any) -> Any:
+    """Run `function(*args)` in `workers` local processes started as `torchrun --standalone` does; rank 0's result.
+
+    Each worker sees torchrun's variables, so `fit(..., distributed=True)` inside it joins the group. Only rank 0's
+    output is shown. `function` must be importable by name (a module-level function). Across machines, run
+    torchrun itself on each (see the README).
+    """
+    require_torch()
+    from torch.distributed.elastic.multiprocessing import DefaultLogsSpecs, Std
+    from torch.distributed.launcher.api import LaunchConfig, elastic_launch
+
+    with tempfile.TemporaryDirectory(prefix="autograd-lite-workers-") as logs:
+        config = LaunchConfig(
+            min_nodes=1,
+            max_nodes=1,
+            nproc_per_node=workers,
+            run_id=str(uuid.uuid4()),
+            rdzv_backend="c10d",
+            rdzv_endpoint="127.0.0.1:0",  # a free port on this machine, as torchrun --standalone picks
+            max_restarts=0,
+            logs_specs=DefaultLogsSpecs(log_dir=logs, redirects=dict.fromkeys(range(1, workers), Std.ALL)),
+        )
+        return elastic_launch(config, function)(*args)[0]
