@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
+import numpy as np
+
 from autograd_lite.backward import adjoints, topological_order
 from autograd_lite.modes import current, enable_grad, no_grad, switched
 from autograd_lite.value import Value, apply, as_float, constant
@@ -53,8 +55,7 @@ def value_and_grad(f: Callable[..., Any], argnums: int | Sequence[int] = 0) -> C
                 xs[i] = apply("sum", args[i] if isinstance(args[i], Value) else as_float(args[i], "argument"))
             variables = [xs[i] for i in positions]
             outer = current().grad_variables
-            with switched(grad_variables=outer.union(variables)):
-                out = f(*xs)
+            out = call_differentiated(f, xs, variables)
             out = out if isinstance(out, Value) else constant(as_float(out, "f's result"))
             passed_values = any(isinstance(args[i], Value) for i in positions)
             nested = passed_values or _needs_graph(out, outer)
@@ -65,6 +66,23 @@ def value_and_grad(f: Callable[..., Any], argnums: int | Sequence[int] = 0) -> C
 
     wrapped.__name__ = f"value_and_grad({getattr(f, '__name__', 'f')})"
     return wrapped
+
+
+def call_differentiated(f: Callable[..., Any], xs: list[Any], variables: list[Value]) -> Any:
+    """f(*xs) with `variables` known to inner calls; TypeError if f returns a plain number it took with float().
+
+    `math.sin(x)` is `math.sin(float(x))`: its result would be a constant, and its gradient a silent 0.0.
+    """
+    reads: list[float] = []
+    with switched(grad_variables=current().grad_variables.union(variables), float_reads=reads):
+        out = f(*xs)
+    plain = [o for o in (out if isinstance(out, (list, tuple, np.ndarray)) else [out]) if not isinstance(o, Value)]
+    if reads and plain:
+        raise TypeError(
+            f"f returned a plain number ({plain[0]!r}) after taking float() of a Value (data={reads[0]!r}), which "
+            "cuts the graph, so its gradient would be 0; use the Value's methods (x.sin(), x.exp(), ...), not math"
+        )
+    return out
 
 
 def _needs_graph(out: Value, outer_variables: frozenset[Value]) -> bool:

@@ -15,8 +15,9 @@ from typing import Any
 
 import numpy as np
 
-from autograd_lite.functional import gradients
-from autograd_lite.modes import enable_grad
+from autograd_lite.backward import topological_order
+from autograd_lite.functional import call_differentiated, gradients
+from autograd_lite.modes import current, enable_grad
 from autograd_lite.value import Value, apply, as_float, constant
 
 Argnums = int | Sequence[int]
@@ -75,8 +76,11 @@ def _jacobian_blocks(f: Callable[..., Any], args: tuple[Any, ...], positions: tu
     _check_positions(args, positions)
     with enable_grad():  # under no_grad too: the fresh variables must be graph nodes to differentiate through
         xs, nested = _variables(args, positions, who)
-        outputs = _outputs(f(*xs), who)
         flat = [x for i in positions for x in _as_list(xs[i])]
+        outer = current().grad_variables
+        outputs = _outputs(call_differentiated(f, xs, flat), who)
+        # f may close over an outer grad's or jacobian's variable: then keep the graph, as value_and_grad does
+        nested = nested or (bool(outer) and any(n in outer for out in outputs for n in topological_order(out)))
         rows = [gradients(out, flat, create_graph=nested) for out in outputs]
     matrix = np.empty((len(outputs), len(flat)), dtype=object if nested else float)
     for r, row in enumerate(rows):

@@ -113,11 +113,15 @@ class Value:
         accumulate_grads(self, as_float(grad, "backward's grad"))
 
     def __float__(self) -> float:
-        if (self.parents or self.requires_grad) and current().taking_partials:
-            raise TypeError(
-                f"float() of a Value (data={self.data!r}) cuts the graph, so higher-order gradients would be wrong; "
-                "write partials with autograd_lite.ops (ops.cos, ops.exp, ...) instead of math"
-            )
+        if self.parents or self.requires_grad:
+            switches = current()
+            if switches.taking_partials:
+                raise TypeError(
+                    f"float() of a Value (data={self.data!r}) cuts the graph, so higher-order gradients would be "
+                    "wrong; write partials with autograd_lite.ops (ops.cos, ops.exp, ...) instead of math"
+                )
+            if switches.float_reads is not None:
+                switches.float_reads.append(self.data)
         return self.data
 
     def __bool__(self) -> bool:  # `if v:` would take one branch for every sample of a compiled batch

@@ -1,0 +1,67 @@
+"""Audit of the merged engine: cases where a result was a wrong number with no error (found after issue 9)."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from autograd_lite import Value, apply, grad, hessian, jacobian
+
+NAN = float("nan")
+
+
+@pytest.mark.parametrize("op", ["max", "min"])
+@pytest.mark.parametrize("args", [(NAN, 1.0), (1.0, NAN), (NAN, -1e300), (0.0, NAN)])
+def test_max_min_do_not_hide_a_nan(op, args):
+    # torch.maximum / torch.minimum propagate a NaN from either side; max(nan, 1) used to be 1.0
+    out = apply(op, *[Value(a) for a in args])
+    assert math.isnan(out.data)
+
+
+def test_max_min_route_the_gradient_to_the_nan_input():
+    x, y = Value(NAN), Value(1.0)
+    x.max(y).backward()
+    assert (x.grad, y.grad) == (1.0, 0.0)
+
+
+@pytest.mark.parametrize(
+    "f",
+    [lambda x: math.sin(x), lambda x: float(x) * 2.0, lambda x: math.exp(x * 2.0)],
+    ids=["math.sin", "float", "math.exp of a node"],
+)
+def test_float_of_a_variable_inside_grad_is_refused_not_zero(f):
+    # f cuts the graph with float(): its gradient used to come out as 0.0 without a word
+    with pytest.raises(TypeError, match="float"):
+        grad(f)(1.0)
+
+
+def test_float_of_a_variable_inside_jacobian_is_refused_not_zero():
+    with pytest.raises(TypeError, match="float"):
+        jacobian(lambda x: [x * 2.0, math.sin(x)])(1.0)
+
+
+def test_float_as_a_read_inside_grad_is_fine():
+    # README: float(v) is v.data; reading it to branch is fine as long as the result is still a Value
+    assert grad(lambda x: x * 3.0 if float(x) > 0 else x)(1.0) == 3.0
+    assert grad(lambda x: x * float(Value(3.0, requires_grad=False)))(1.0) == 3.0
+
+
+def test_jacobian_inside_grad_keeps_the_outer_variable():
+    # d/dy of (d/dx x·y) is 1; it used to be 0.0
+    assert _number(grad(lambda y: jacobian(lambda x: x * y)(2.0)[0, 0])(3.0)) == 1.0
+
+
+def test_hessian_inside_grad_keeps_the_outer_variable():
+    # d/dy of (d²/dx² x³·y at x = 2) is 12
+    assert _number(grad(lambda y: hessian(lambda x: x**3 * y)(2.0)[0, 0])(3.0)) == 12.0
+
+
+def test_jacobian_inside_jacobian_keeps_the_outer_variable():
+    outer = jacobian(lambda y: [jacobian(lambda x: x * y * y)(2.0)[0, 0]])(3.0)
+    assert _number(outer[0, 0]) == 6.0
+
+
+def _number(r):
+    """A result as a float: grad gives a Value when its result still depends on a variable, a float otherwise."""
+    return r.data if isinstance(r, Value) else float(r)
