@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -39,8 +40,7 @@ def value_and_grad(f: Callable[..., Any], argnums: int | Sequence[int] = 0) -> C
     (as when nested, `grad(grad(f))`) or one f closes over — and then Values, so the result can be differentiated
     again (`grad(lambda y: grad(lambda x: x * y)(2.0))(3.0)` is 1.0).
     """
-    single = isinstance(argnums, int)
-    positions: tuple[int, ...] = (argnums,) if isinstance(argnums, int) else tuple(argnums)
+    single, positions = checked_argnums(argnums)
 
     def wrapped(*args: Any) -> tuple[Any, Any]:
         for i in positions:
@@ -66,6 +66,24 @@ def value_and_grad(f: Callable[..., Any], argnums: int | Sequence[int] = 0) -> C
 
     wrapped.__name__ = f"value_and_grad({getattr(f, '__name__', 'f')})"
     return wrapped
+
+
+def checked_argnums(argnums: Any) -> tuple[bool, tuple[int, ...]]:
+    """(whether argnums is a single int, the positions as a tuple); TypeError/ValueError for bad argnums."""
+    if _is_int(argnums):
+        return True, (int(argnums),)
+    if isinstance(argnums, (str, bytes)) or not isinstance(argnums, Sequence) or not argnums:
+        raise TypeError(f"argnums must be an int or a non-empty sequence of ints, got {argnums!r}")
+    if not all(_is_int(i) for i in argnums):
+        raise TypeError(f"argnums must be an int or a non-empty sequence of ints, got {argnums!r}")
+    positions = tuple(int(i) for i in argnums)
+    if len(set(positions)) != len(positions):
+        raise ValueError(f"argnums lists a position twice: {argnums!r}")
+    return False, positions
+
+
+def _is_int(x: Any) -> bool:
+    return isinstance(x, numbers.Integral) and not isinstance(x, (bool, np.bool_))
 
 
 def call_differentiated(f: Callable[..., Any], xs: list[Any], variables: list[Value]) -> Any:

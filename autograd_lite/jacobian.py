@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from autograd_lite.backward import topological_order
-from autograd_lite.functional import call_differentiated, gradients
+from autograd_lite.functional import call_differentiated, checked_argnums, gradients
 from autograd_lite.modes import current, enable_grad
 from autograd_lite.value import Value, apply, as_float, constant
 
@@ -30,7 +30,7 @@ def jacobian(f: Callable[..., Any], argnums: Argnums = 0) -> Callable[..., Any]:
     numbers; f returns a Value (one output) or a flat sequence of Values. With a
     tuple `argnums` the result is a tuple of arrays, one per argument.
     """
-    single, positions = _positions(argnums)
+    single, positions = checked_argnums(argnums)
 
     def wrapped(*args: Any) -> Any:
         blocks = _jacobian_blocks(f, args, positions, "jacobian")
@@ -46,7 +46,7 @@ def hessian(f: Callable[..., Any], argnums: Argnums = 0) -> Callable[..., Any]:
     With a tuple `argnums` the result is a tuple of tuples: block [i][j] holds
     ∂²f/∂(argument i)∂(argument j).
     """
-    single, positions = _positions(argnums)
+    single, positions = checked_argnums(argnums)
 
     def gradient(*args: Any) -> list[Value]:
         xs, _ = _variables(args, positions, "hessian")
@@ -135,28 +135,10 @@ def _entry(v: Any, what: str, k: int) -> Any:
     return as_float(v, f"{what}[{k}]")
 
 
-def _positions(argnums: Any) -> tuple[bool, tuple[int, ...]]:
-    """(whether argnums is a single int, the positions as a tuple); TypeError/ValueError for bad argnums."""
-    if _is_int(argnums):
-        return True, (int(argnums),)
-    if isinstance(argnums, (str, bytes)) or not isinstance(argnums, Sequence) or not argnums:
-        raise TypeError(f"argnums must be an int or a non-empty sequence of ints, got {argnums!r}")
-    if not all(_is_int(i) for i in argnums):
-        raise TypeError(f"argnums must be an int or a non-empty sequence of ints, got {argnums!r}")
-    positions = tuple(int(i) for i in argnums)
-    if len(set(positions)) != len(positions):
-        raise ValueError(f"argnums lists a position twice: {argnums!r}")
-    return False, positions
-
-
 def _check_positions(args: tuple[Any, ...], positions: tuple[int, ...]) -> None:
     for i in positions:
         if not -len(args) <= i < len(args):
             raise IndexError(f"argnums {i} is out of range for {len(args)} argument(s)")
-
-
-def _is_int(x: Any) -> bool:
-    return isinstance(x, numbers.Integral) and not isinstance(x, (bool, np.bool_))
 
 
 def _is_number(x: Any) -> bool:

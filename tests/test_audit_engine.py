@@ -65,3 +65,10 @@ def test_jacobian_inside_jacobian_keeps_the_outer_variable():
 def _number(r):
     """A result as a float: grad gives a Value when its result still depends on a variable, a float otherwise."""
     return r.data if isinstance(r, Value) else float(r)
+
+
+@pytest.mark.parametrize("argnums, error", [(True, TypeError), ("0", TypeError), ((0, 0), ValueError), ((), TypeError)])
+def test_grad_checks_argnums_as_jacobian_does(argnums, error):
+    # True was taken as position 1 (d/dy returned for d/dx), "0" failed with "'<=' not supported ..."
+    with pytest.raises(error, match="argnums"):
+        grad(lambda x, y: x * y, argnums)(2.0, 3.0)
