@@ -110,6 +110,11 @@ class Value:
 
     def backward(self, grad: float = 1.0) -> None:
         """Add d(self)/d(node) · grad to `.grad` of every node in the graph; repeated calls accumulate."""
+        if not self.parents and not self.requires_grad:  # every .grad would stay 0 without a word
+            raise ValueError(
+                f"backward() of a Value that needs no gradient (data={self.data!r}): it was made under no_grad() "
+                "or is a constant, so no graph leads to it"
+            )
         accumulate_grads(self, as_float(grad, "backward's grad"))
 
     def __float__(self) -> float:
@@ -192,7 +197,9 @@ def _apply(rule: Rule, parents: tuple[Value, ...], forward: Forward | None = Non
         out = switches.tracer(out, parents)
     if switches.grad_enabled:
         return _node(out, parents, rule.name)
-    return _node(out, (), "")
+    result = _node(out, (), "")
+    result.requires_grad = False  # as in PyTorch: a result made under no_grad is a constant, not a parameter
+    return result
 
 
 def apply(op: str, *args: Any) -> Value:

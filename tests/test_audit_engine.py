@@ -72,3 +72,32 @@ def test_grad_checks_argnums_as_jacobian_does(argnums, error):
     # True was taken as position 1 (d/dy returned for d/dx), "0" failed with "'<=' not supported ..."
     with pytest.raises(error, match="argnums"):
         grad(lambda x, y: x * y, argnums)(2.0, 3.0)
+
+
+def test_backward_of_a_result_made_under_no_grad_is_an_error_not_zero_grads():
+    # PyTorch raises here; the engine used to leave x.grad at 0.0 without a word
+    from autograd_lite import no_grad
+
+    x = Value(3.0)
+    with no_grad():
+        y = x * x
+    assert not y.requires_grad
+    with pytest.raises(ValueError, match="no_grad"):
+        y.backward()
+    assert x.grad == 0.0
+
+
+def test_a_result_made_under_no_grad_does_not_count_as_a_parameter_for_grad():
+    # a closure over a no_grad result is a constant: grad gives a plain number, not a Value
+    from autograd_lite import no_grad
+
+    with no_grad():
+        c = Value(2.0) * 3.0
+    assert grad(lambda x: x * c)(1.0) == 6.0
+
+
+def test_cli_still_draws_an_expression_without_variables(tmp_path, capsys):
+    from autograd_lite.cli.main import main
+
+    assert main(["draw", "2 + 3", "-o", str(tmp_path / "g.svg")]) == 0
+    assert "f = 5" in capsys.readouterr().out
