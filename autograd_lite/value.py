@@ -19,7 +19,10 @@ def as_float(x: Any, what: str = "Value data") -> float:
     """x as a float if it is a real number (int, float, numpy real scalar); TypeError naming its type otherwise."""
     if isinstance(x, (bool, np.bool_)) or not isinstance(x, numbers.Real):
         raise TypeError(f"{what} must be a real number (int, float or numpy real scalar), got {type(x).__name__}")
-    return float(x)
+    try:
+        return float(x)
+    except OverflowError:  # float() alone says "int too large to convert to float", naming neither value nor place
+        raise OverflowError(f"{what} (an {type(x).__name__}) is beyond the float64 range of about ±1.8e308") from None
 
 
 class Value:

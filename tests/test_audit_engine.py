@@ -101,3 +101,13 @@ def test_cli_still_draws_an_expression_without_variables(tmp_path, capsys):
 
     assert main(["draw", "2 + 3", "-o", str(tmp_path / "g.svg")]) == 0
     assert "f = 5" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    "make",
+    [lambda: Value(10**400), lambda: Value(1.0) * 10**400, lambda: 10**400 + Value(1.0), lambda: Value(10**5000)],
+)
+def test_an_int_too_large_for_a_float_names_what_it_was(make):
+    # float() alone said "int too large to convert to float" without saying which number or where
+    with pytest.raises(OverflowError, match=r"(Value data|operand) \(an int\) is beyond the float64 range"):
+        make()
