@@ -111,3 +111,16 @@ def test_an_int_too_large_for_a_float_names_what_it_was(make):
     # float() alone said "int too large to convert to float" without saying which number or where
     with pytest.raises(OverflowError, match=r"(Value data|operand) \(an int\) is beyond the float64 range"):
         make()
+
+
+@pytest.mark.parametrize("create_graph", [False, True])
+def test_backward_through_an_op_no_longer_in_the_table_names_it(create_graph):
+    from autograd_lite import gradients, register_op
+    from autograd_lite.rules import scoped_rules
+
+    with scoped_rules():
+        square = register_op("audit_square", lambda x: x * x, lambda out, x: (2.0 * x,), lambda x: x * x)
+        x = Value(3.0)
+        y = square(x)
+    with pytest.raises(ValueError, match="'audit_square' is no longer in the rule table"):  # was a bare KeyError
+        gradients(y, [x], create_graph=create_graph)
