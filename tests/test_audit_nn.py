@@ -27,3 +27,12 @@ def test_bce_with_logits_does_not_overflow_below_the_float_limit(target, expecte
     loss = nn.bce_with_logits(z, target)
     loss.backward()
     assert loss.data == pytest.approx(1e308 * (1.0 - target)) and z.grad == expected_grad
+
+
+def test_load_state_dict_refuses_bytes_instead_of_loading_their_codes():
+    # b"a" * n was a flat sequence of n ints: every parameter silently became 97.0
+    model = nn.MLP(2, [1], seed=0)
+    before = model.state_dict()
+    with pytest.raises(ValueError, match="mapping or a flat sequence"):
+        model.load_state_dict(b"a" * model.num_parameters())
+    assert model.state_dict() == before
