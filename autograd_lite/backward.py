@@ -59,10 +59,19 @@ def adjoints(root: N, seed: Scalar, create_graph: bool = False, order: list[N] |
     """
     if order is None:
         order = topological_order(root)
-    if create_graph:
-        with switched(taking_partials=True):
-            return _sweep(order, {root: seed}, True)
-    return _sweep(order, {root: seed}, False)
+    try:
+        if create_graph:
+            with switched(taking_partials=True):
+                return _sweep(order, {root: seed}, True)
+        return _sweep(order, {root: seed}, False)
+    except KeyError as error:  # a node whose op left the table (remove_rule, or made inside scoped_rules)
+        op = error.args[0] if error.args else None
+        if isinstance(op, str) and op not in RULES and any(node.op == op for node in order):
+            raise ValueError(
+                f"op {op!r} is no longer in the rule table, so the graph cannot be differentiated "
+                "through it (was it registered inside scoped_rules or removed?)"
+            ) from None
+        raise
 
 
 def _sweep(order: list[N], adj: dict[N, Scalar], on_nodes: bool) -> dict[N, Scalar]:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, overload
+
+import numpy as np
 
 from autograd_lite.backward import adjoints, topological_order
 from autograd_lite.modes import current, enable_grad, no_grad, switched
@@ -48,8 +51,7 @@ def value_and_grad(
     (as when nested, `grad(grad(f))`) or one f closes over — and then Values, so the result can be differentiated
     again (`grad(lambda y: grad(lambda x: x * y)(2.0))(3.0)` is 1.0).
     """
-    single = isinstance(argnums, int)
-    positions: tuple[int, ...] = (argnums,) if isinstance(argnums, int) else tuple(argnums)
+    single, positions = checked_argnums(argnums)
 
     def wrapped(*args: Any) -> tuple[Scalar, Gradient]:  # Any: arguments not in argnums go to f untouched
         for i in positions:
@@ -64,8 +66,7 @@ def value_and_grad(
                 xs[i] = apply("sum", args[i] if isinstance(args[i], Value) else as_float(args[i], "argument"))
             variables = [xs[i] for i in positions]
             outer = current().grad_variables
-            with switched(grad_variables=outer.union(variables)):
-                out = f(*xs)
+            out = call_differentiated(f, xs, variables)
             out = out if isinstance(out, Value) else constant(as_float(out, "f's result"))
             passed_values = any(isinstance(args[i], Value) for i in positions)
             nested = passed_values or _needs_graph(out, outer)
@@ -76,6 +77,41 @@ def value_and_grad(
 
     wrapped.__name__ = f"value_and_grad({getattr(f, '__name__', 'f')})"
     return wrapped
+
+
+def checked_argnums(argnums: Any) -> tuple[bool, tuple[int, ...]]:
+    """(whether argnums is a single int, the positions as a tuple); TypeError/ValueError for bad argnums."""
+    if _is_int(argnums):
+        return True, (int(argnums),)
+    if isinstance(argnums, (str, bytes)) or not isinstance(argnums, Sequence) or not argnums:
+        raise TypeError(f"argnums must be an int or a non-empty sequence of ints, got {argnums!r}")
+    if not all(_is_int(i) for i in argnums):
+        raise TypeError(f"argnums must be an int or a non-empty sequence of ints, got {argnums!r}")
+    positions = tuple(int(i) for i in argnums)
+    if len(set(positions)) != len(positions):
+        raise ValueError(f"argnums lists a position twice: {argnums!r}")
+    return False, positions
+
+
+def _is_int(x: Any) -> bool:
+    return isinstance(x, numbers.Integral) and not isinstance(x, (bool, np.bool_))
+
+
+def call_differentiated(f: Callable[..., Any], xs: list[Any], variables: list[Value]) -> Any:
+    """f(*xs) with `variables` known to inner calls; TypeError if f returns a plain number it took with float().
+
+    `math.sin(x)` is `math.sin(float(x))`: its result would be a constant, and its gradient a silent 0.0.
+    """
+    reads: list[float] = []
+    with switched(grad_variables=current().grad_variables.union(variables), float_reads=reads):
+        out = f(*xs)
+    plain = [o for o in (out if isinstance(out, (list, tuple, np.ndarray)) else [out]) if not isinstance(o, Value)]
+    if reads and plain:
+        raise TypeError(
+            f"f returned a plain number ({plain[0]!r}) after taking float() of a Value (data={reads[0]!r}), which "
+            "cuts the graph, so its gradient would be 0; use the Value's methods (x.sin(), x.exp(), ...), not math"
+        )
+    return out
 
 
 def _needs_graph(out: Value, outer_variables: frozenset[Value]) -> bool:

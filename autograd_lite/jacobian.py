@@ -15,8 +15,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from autograd_lite.functional import gradients
-from autograd_lite.modes import enable_grad
+from autograd_lite.backward import topological_order
+from autograd_lite.functional import call_differentiated, checked_argnums, gradients
+from autograd_lite.modes import current, enable_grad
 from autograd_lite.value import Value, apply, as_float, constant
 
 if TYPE_CHECKING:
@@ -37,7 +38,7 @@ def jacobian(f: Callable[..., object], argnums: Argnums = 0) -> Callable[..., Ja
     numbers; f returns a Value (one output) or a flat sequence of Values. With a
     tuple `argnums` the result is a tuple of arrays, one per argument.
     """
-    single, positions = _positions(argnums)
+    single, positions = checked_argnums(argnums)
 
     def wrapped(*args: object) -> Jacobian:
         blocks = _jacobian_blocks(f, args, positions, "jacobian")
@@ -53,7 +54,7 @@ def hessian(f: Callable[..., object], argnums: Argnums = 0) -> Callable[..., Hes
     With a tuple `argnums` the result is a tuple of tuples: block [i][j] holds
     ∂²f/∂(argument i)∂(argument j).
     """
-    single, positions = _positions(argnums)
+    single, positions = checked_argnums(argnums)
 
     def gradient(*args: object) -> list[Value]:
         xs, _ = _variables(args, positions, "hessian")
@@ -85,8 +86,11 @@ def _jacobian_blocks(
     _check_positions(args, positions)
     with enable_grad():  # under no_grad too: the fresh variables must be graph nodes to differentiate through
         xs, nested = _variables(args, positions, who)
-        outputs = _outputs(f(*xs), who)
         flat = [x for i in positions for x in _as_list(xs[i])]
+        outer = current().grad_variables
+        outputs = _outputs(call_differentiated(f, xs, flat), who)
+        # f may close over an outer grad's or jacobian's variable: then keep the graph, as value_and_grad does
+        nested = nested or (bool(outer) and any(n in outer for out in outputs for n in topological_order(out)))
         rows = [gradients(out, flat, create_graph=nested) for out in outputs]
     matrix = np.empty((len(outputs), len(flat)), dtype=object if nested else float)
     for r, row in enumerate(rows):
@@ -141,28 +145,10 @@ def _entry(v: object, what: str, k: int) -> Scalar:
     return as_float(v, f"{what}[{k}]")
 
 
-def _positions(argnums: object) -> tuple[bool, tuple[int, ...]]:
-    """(whether argnums is a single int, the positions as a tuple); TypeError/ValueError for bad argnums."""
-    if _is_int(argnums):
-        return True, (int(argnums),)
-    if isinstance(argnums, (str, bytes)) or not isinstance(argnums, Sequence) or not argnums:
-        raise TypeError(f"argnums must be an int or a non-empty sequence of ints, got {argnums!r}")
-    if not all(_is_int(i) for i in argnums):
-        raise TypeError(f"argnums must be an int or a non-empty sequence of ints, got {argnums!r}")
-    positions = tuple(int(i) for i in argnums)
-    if len(set(positions)) != len(positions):
-        raise ValueError(f"argnums lists a position twice: {argnums!r}")
-    return False, positions
-
-
 def _check_positions(args: tuple[object, ...], positions: tuple[int, ...]) -> None:
     for i in positions:
         if not -len(args) <= i < len(args):
             raise IndexError(f"argnums {i} is out of range for {len(args)} argument(s)")
-
-
-def _is_int(x: object) -> TypeGuard[numbers.Integral]:
-    return isinstance(x, numbers.Integral) and not isinstance(x, (bool, np.bool_))
 
 
 def _is_number(x: object) -> TypeGuard[Value | numbers.Number]:

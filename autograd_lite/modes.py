@@ -29,6 +29,8 @@ class Modes:
     # The variables of the grad/value_and_grad calls running f (outer ones included), so an inner call knows
     # that its result depends on an outer variable and keeps its graph (mixed partials through closures).
     grad_variables: frozenset[Value] = frozenset()
+    # While grad or jacobian runs f: the numbers float() took from graph nodes (f returning one is a cut graph).
+    float_reads: list[float] | None = None
 
 
 _DEFAULT = Modes()

@@ -88,12 +88,14 @@ def sign(x: Operand) -> Numbers:
 
 
 def ge(x: Operand, y: Operand) -> Numbers:
-    """1 where x >= y, else 0 (routes max's gradient; ties go to x)."""
-    out = data(x) >= data(y)
+    """1 where x >= y or x is NaN, else 0 (routes max's gradient to the input it chose; ties go to x)."""
+    xd = data(x)
+    out = (xd >= data(y)) | (xd != xd)
     return out.astype(float) if isinstance(out, np.ndarray) else float(out)
 
 
 def le(x: Operand, y: Operand) -> Numbers:
-    """1 where x <= y, else 0 (routes min's gradient; ties go to x)."""
-    out = data(x) <= data(y)
+    """1 where x <= y or x is NaN, else 0 (routes min's gradient to the input it chose; ties go to x)."""
+    xd = data(x)
+    out = (xd <= data(y)) | (xd != xd)
     return out.astype(float) if isinstance(out, np.ndarray) else float(out)

@@ -24,7 +24,10 @@ def as_float(x: object, what: str = "Value data") -> float:
     """x as a float if it is a real number (int, float, numpy real scalar); TypeError naming its type otherwise."""
     if isinstance(x, (bool, np.bool_)) or not isinstance(x, numbers.Real):
         raise TypeError(f"{what} must be a real number (int, float or numpy real scalar), got {type(x).__name__}")
-    return float(x)
+    try:
+        return float(x)
+    except OverflowError:  # float() alone says "int too large to convert to float", naming neither value nor place
+        raise OverflowError(f"{what} (an {type(x).__name__}) is beyond the float64 range of about ±1.8e308") from None
 
 
 class Value:
@@ -115,14 +118,23 @@ class Value:
 
     def backward(self, grad: float = 1.0) -> None:
         """Add d(self)/d(node) · grad to `.grad` of every node in the graph; repeated calls accumulate."""
+        if not self.parents and not self.requires_grad:  # every .grad would stay 0 without a word
+            raise ValueError(
+                f"backward() of a Value that needs no gradient (data={self.data!r}): it was made under no_grad() "
+                "or is a constant, so no graph leads to it"
+            )
         accumulate_grads(self, as_float(grad, "backward's grad"))
 
     def __float__(self) -> float:
-        if (self.parents or self.requires_grad) and current().taking_partials:
-            raise TypeError(
-                f"float() of a Value (data={self.data!r}) cuts the graph, so higher-order gradients would be wrong; "
-                "write partials with autograd_lite.ops (ops.cos, ops.exp, ...) instead of math"
-            )
+        if self.parents or self.requires_grad:
+            switches = current()
+            if switches.taking_partials:
+                raise TypeError(
+                    f"float() of a Value (data={self.data!r}) cuts the graph, so higher-order gradients would be "
+                    "wrong; write partials with autograd_lite.ops (ops.cos, ops.exp, ...) instead of math"
+                )
+            if switches.float_reads is not None:
+                switches.float_reads.append(self.data)
         return self.data
 
     def __bool__(self) -> bool:  # `if v:` would take one branch for every sample of a compiled batch
@@ -193,7 +205,9 @@ def _apply(rule: Rule, parents: tuple[Value, ...], forward: Forward | None = Non
         out = switches.tracer(out, parents)
     if switches.grad_enabled:
         return _node(out, parents, rule.name)
-    return _node(out, (), "")
+    result = _node(out, (), "")
+    result.requires_grad = False  # as in PyTorch: a result made under no_grad is a constant, not a parameter
+    return result
 
 
 def apply(op: str, *args: Scalar) -> Value:

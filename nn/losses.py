@@ -106,7 +106,7 @@ def bce_with_logits(logit: Samples, target: Samples) -> Value:
         z = constant(z)
         # log(1 + e^z) − z·t rewritten so exp never sees a positive argument; (z + |z|)/2 rather
         # than relu(z) so the kinks of its two parts cancel and the slope at z = 0 is σ(0) − t
-        terms.append((z + abs(z)) * 0.5 - z * t + (1.0 + (-abs(z)).exp()).log())
+        terms.append(z * 0.5 + abs(z) * 0.5 - z * t + (1.0 + (-abs(z)).exp()).log())  # z + |z| overflows at 1e308
     return _mean(terms)
 
 
@@ -146,8 +146,8 @@ def _cross_entropy_one(logits: object, class_index: object, where: str) -> Value
         _number(z, f"logit{where}")
     zs = [constant(z) for z in logits]
     shift = max(z.data for z in zs)  # any constant works; the max keeps every exp ≤ 1
-    log_sum_exp = sum_values((z - shift).exp() for z in zs).log() + shift
-    return log_sum_exp - zs[int(class_index)]
+    # log Σ e^(z − shift) − (z_c − shift): adding the shift back first would cancel ln 2 away at logits of 1e16
+    return sum_values((z - shift).exp() for z in zs).log() - (zs[int(class_index)] - shift)
 
 
 def _checked(

@@ -119,7 +119,7 @@ class Module:
         named = self.named_parameters()
         if isinstance(state, Mapping):
             updates = _updates_from_mapping(named, state, strict)
-        elif isinstance(state, (Sequence, np.ndarray)) and not isinstance(state, str):
+        elif isinstance(state, (Sequence, np.ndarray)) and not isinstance(state, (str, bytes)):
             updates = _updates_from_sequence(named, state)
         else:
             kind = type(state).__name__

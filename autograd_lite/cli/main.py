@@ -73,6 +73,8 @@ def draw(args: argparse.Namespace) -> int:
 
 def backpropagate(root: Value, variables: dict[str, Value]) -> None:
     """root.backward(); an inf or nan on the way, or in a gradient, is an error here (not a number to print)."""
+    if not variables:  # "2 + 3": a constant, nothing to differentiate (backward() of a constant is an error)
+        return
     try:
         with detect_anomaly():
             root.backward()

@@ -52,9 +52,12 @@ class Explanation:
         self.paths: list[ChainPath] | None = None
         self.deltas: list[Delta] | None = None
         if self.path_count <= max_paths:
-            self.paths = list_paths(output, wrt, order)
-            self.total = math.fsum(p.product for p in self.paths)
-        else:
+            paths = list_paths(output, wrt, order)
+            # a path through 0·inf is nan where backward, which sums δ before multiplying, may give inf: then deltas
+            if all(math.isfinite(p.product) for p in paths):
+                self.paths = paths
+                self.total = math.fsum(p.product for p in paths)
+        if self.paths is None:
             self.deltas = node_deltas(order, wrt)
             self.total = self.deltas[-1].value
         self.max_paths = max_paths
@@ -80,9 +83,10 @@ class Explanation:
         d = f"∂{self.name(self.output)}/∂{self.name(self.wrt)}"
         n = self.path_count
         if self.paths is None:
+            why = f"more than {self.max_paths}" if n > self.max_paths else "a path's product is not finite"
             return (
                 f"{d} = {self.number(self.total)}: {n} paths from {self.name(self.wrt)} to {self.name(self.output)}, "
-                f"more than {self.max_paths}, so here are the node deltas δ[u] = ∂{self.name(self.output)}/∂u "
+                f"{why}, so here are the node deltas δ[u] = ∂{self.name(self.output)}/∂u "
                 "(each the sum over u's consumers c of δ[c]·∂c/∂u) instead of the paths"
             )
         s = "" if n == 1 else "s"
@@ -246,7 +250,7 @@ def node_deltas(order: list[Value], wrt: Value) -> list[Delta]:
     for n in reversed(order):
         if n not in on_path:
             continue
-        value = 1.0 if n is order[-1] else math.fsum(delta[c] * g for c, g in terms[n])
+        value = 1.0 if n is order[-1] else _sum([delta[c] * g for c, g in terms[n]])
         delta[n] = value
         out.append(Delta(n, tuple(terms[n]), value))
         if n is wrt:
@@ -255,6 +259,11 @@ def node_deltas(order: list[Value], wrt: Value) -> list[Delta]:
             if p in on_path:
                 terms[p].append((n, g))
     return out
+
+
+def _sum(values: list[float]) -> float:
+    """Exact sum of finite numbers; with an inf or nan, the sum backward makes (fsum refuses inf + -inf)."""
+    return math.fsum(values) if all(map(math.isfinite, values)) else sum(values)
 
 
 _LATEX_SPECIAL = {c: "\\" + c for c in "#$%&_{}"} | {"\\": r"\backslash ", "^": r"\hat{}", "~": r"\sim ", " ": r"\ "}
