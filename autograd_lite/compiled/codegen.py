@@ -31,6 +31,8 @@ class Program:
         self.arguments: dict[int, str] = {}  # elementwise block -> its operands in the generated code
         self.forward_source = self._function("forward", "v0, v1", self._forward_lines(), f"return ({self._saved()})")
         self.forward = self._compile("forward", self.forward_source)
+        blocks = {f"v{b.index}" for b in plan.blocks[2:]}
+        self.block_positions = [k for k, name in enumerate(self.saved) if name in blocks]  # checked for NaN/inf
         self._backward: dict[bool, Any] = {}
         self.backward_sources: dict[bool, str] = {}
 

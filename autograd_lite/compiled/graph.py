@@ -10,8 +10,10 @@ from typing import Any
 import numpy as np
 
 from autograd_lite.compiled.codegen import Program
+from autograd_lite.compiled.guard import guarded, untrace
 from autograd_lite.compiled.plan import make_plan, trace
 from autograd_lite.functional import gradients
+from autograd_lite.rules import RULES
 from autograd_lite.value import Value, apply, sum_values
 
 _data = attrgetter("data")
@@ -19,7 +21,7 @@ CHECK_RTOL, CHECK_ATOL = 1e-7, 1e-9  # fused sums add in another order than the 
 
 
 class CompileCheckError(ValueError):
-    """The compiled graph disagrees with the scalar engine (usually: the graph branched on `.data`)."""
+    """The graph cannot be replayed for every sample: it depends on the data, or disagrees with the scalar engine."""
 
 
 class CompiledGraph:
@@ -101,11 +103,12 @@ class CompiledGraph:
         params = np.fromiter(map(_data, self.leaves), float, len(self.leaves)).reshape(-1, 1)
         with np.errstate(all="ignore"):
             saved = self._program.forward(batch, params)
+        for k in self._program.block_positions:  # NaN/inf anywhere: the scalar engine's error, or where it arose
+            if not np.isfinite(saved[k]).all():
+                self._raise_non_finite(dict(zip(self._program.saved, saved, strict=True)), batch.shape[1])
         block_values = dict(zip(self._program.saved, saved, strict=True))
         rows = [np.broadcast_to(block_values[f"v{b}"][r], (batch.shape[1],)) for b, r in self._out_at]
         outputs = rows[0] if self._single else np.stack(rows, axis=1)
-        if not np.isfinite(outputs).all():
-            raise FloatingPointError(self._non_finite(block_values, batch.shape[1]))
         return saved, np.array(outputs)
 
     def _gradients(self, saved: tuple[Any, ...], weights: np.ndarray, with_inputs: bool) -> tuple[np.ndarray, Any]:
@@ -123,16 +126,27 @@ class CompiledGraph:
             leaves, inputs = self._program.backward(with_inputs)(saved, seeds)
         return leaves[:, 0], inputs
 
-    def _non_finite(self, values: dict[str, Any], batch: int) -> str:
-        """Where the first NaN or inf appeared: op and sample."""
-        for block in self._plan.blocks[2:]:
-            bad = ~np.isfinite(np.broadcast_to(values[f"v{block.index}"], (block.size, batch)))
-            if bad.any():
-                row, sample = (int(i[0]) for i in np.nonzero(bad))
-                node = block.nodes[row]
-                inputs = ", ".join(repr(self._sample_value(values, p, sample)) for p in node.parents)
-                return f"compiled forward: {node.op} produced a NaN or inf at sample {sample} (inputs ({inputs}))"
-        return "compiled forward produced a NaN or inf"
+    def _raise_non_finite(self, values: dict[str, Any], batch: int) -> None:
+        """The error the scalar engine raises at the first sample (and first op) that made a NaN or inf.
+
+        Ops that refuse their input on floats (log of a negative, 0 ** -1, exp overflow) raise their own
+        error type; an op that quietly makes a NaN or inf (inf - inf, a NaN parameter) raises FloatingPointError,
+        so that no later max, min, relu or abs can hide it.
+        """
+        blocks = [(b, np.broadcast_to(values[f"v{b.index}"], (b.size, batch))) for b in self._plan.blocks[2:]]
+        sample = min(int(np.nonzero(~np.isfinite(a).all(axis=0))[0][0]) for _, a in blocks if not np.isfinite(a).all())
+        for block, array in blocks:
+            bad = np.nonzero(~np.isfinite(array[:, sample]))[0]
+            if len(bad):
+                node = block.nodes[int(bad[0])]
+                args = [self._sample_value(values, p, sample) for p in node.parents]
+                _raise_like_scalar(node.op, args, sample)
+                shown = ", ".join(map(repr, args)) if len(args) <= 6 else ", ".join(map(repr, args[:6])) + ", ..."
+                raise FloatingPointError(
+                    f"compiled forward: {node.op} produced {float(array[bad[0], sample])!r} at sample {sample} "
+                    f"(inputs ({shown}))"
+                )
+        raise FloatingPointError("compiled forward produced a NaN or inf")
 
     def _sample_value(self, values: dict[str, Any], node: Value, sample: int) -> float:
         block, row = self._plan.where[node]
@@ -221,12 +235,31 @@ class CompiledGraph:
         return [made.get(out, out) for out in self.outputs]
 
 
+def _raise_like_scalar(op: str, args: list[float], sample: int) -> None:
+    """Raise what the scalar engine raises for `op` on `args` (naming the sample); nothing if it accepts them."""
+    try:
+        RULES[op].forward(*args)
+    except (ValueError, ArithmeticError) as e:
+        try:
+            error = type(e)(f"compiled forward, sample {sample}: {e}")
+        except Exception:  # an exception type that cannot be rebuilt from a message: raise it as it is
+            raise e from None
+        raise error from None
+
+
+def _same(c: float, s: float) -> bool:
+    """Equal within the check's tolerance; NaN equals NaN and an infinity itself."""
+    if math.isnan(c) or math.isnan(s):
+        return math.isnan(c) and math.isnan(s)
+    return c == s or math.isclose(c, s, rel_tol=CHECK_RTOL, abs_tol=CHECK_ATOL)
+
+
 def _mismatches(what: str, compiled: list[float], scalar: list[float]) -> list[str]:
     """Descriptions of the entries that differ beyond the check's tolerance."""
     return [
         f"{what}{f' {k}' if len(scalar) > 1 else ''}: compiled {c!r}, scalar {s!r}"
         for k, (c, s) in enumerate(zip(compiled, scalar, strict=True))
-        if not math.isclose(c, s, rel_tol=CHECK_RTOL, abs_tol=CHECK_ATOL)
+        if not _same(c, s)
     ]
 
 
@@ -236,11 +269,16 @@ def compile_graph(
     """Compile a scalar graph for batches of inputs.
 
     `output` is a Value (or a list of Values) built from the placeholder leaves
-    `inputs`, or a function that builds it from them: `f(*inputs)`. With
-    `check=True` the first `forward` compares the compiled results on its first
-    sample with the scalar engine and raises `CompileCheckError` on mismatch. Only
-    the function form can rebuild the graph for that sample, so only it detects
-    models that branch on `.data`; a Value is replayed as traced.
+    `inputs`, or a function that builds it from them: `f(*inputs)`. The function
+    form is traced with guards: if it decides anything from the inputs' numbers
+    (compares or tests `.data`, takes a number out with float() or `Value(x.data)`),
+    its graph would be wrong for other samples, and `CompileCheckError` names what
+    it did and where. A Value was built before this call, so how it was built cannot
+    be seen: pass a function to have that checked. With `check=True` the first
+    `forward` also compares the compiled results on its first sample with the scalar
+    engine (custom ops' numpy forms). Every `forward` raises the scalar engine's error
+    (same type, naming the op and the sample) where an op refuses a sample's input,
+    and FloatingPointError where a NaN or inf arises, so neither can be hidden.
     """
     inputs = list(inputs)
     for i, x in enumerate(inputs):
@@ -253,13 +291,44 @@ def compile_graph(
     rebuild = None
     if callable(output) and not isinstance(output, Value):
         function = output
-        output = function(*inputs)
+        output = _traced_call(function, inputs)
 
         def rebuild(placeholders: list[Value]) -> list[Value]:
             return _as_outputs(function(*placeholders))[0]
 
     outputs, single = _as_outputs(output)
     return CompiledGraph(outputs, inputs, single, rebuild, check)
+
+
+def _traced_call(function: Callable[..., Any], inputs: list[Value]) -> Any:
+    """function(*inputs), refused with CompileCheckError if it decided anything from the inputs' numbers."""
+    with guarded(inputs) as decisions:
+        output = function(*inputs)
+    untrace(_reachable(output))
+    if decisions:
+        more = f" (and {len(decisions) - 3} more)" if len(decisions) > 3 else ""
+        raise CompileCheckError(
+            f"the graph depends on the data of the sample it is traced on: {'; '.join(decisions[:3])}{more}. "
+            "The traced graph is replayed unchanged for every sample, so a function whose structure depends on "
+            "`.data` (Python if/min/max on numbers, numbers taken out with float()) would be wrong for other "
+            "samples; use the graph ops (relu, max, min, abs) instead"
+        )
+    return output
+
+
+def _reachable(output: Any) -> list[Value]:
+    """Every node the output Value(s) depend on, in no particular order."""
+    if isinstance(output, Value):
+        stack = [output]
+    else:
+        stack = [v for v in output if isinstance(v, Value)] if isinstance(output, (list, tuple)) else []
+    seen: dict[int, Value] = {}
+    while stack:
+        node = stack.pop()
+        if id(node) not in seen:
+            seen[id(node)] = node
+            stack.extend(node.parents)
+    return list(seen.values())
 
 
 def _as_outputs(output: Any) -> tuple[list[Value], bool]:
