@@ -160,11 +160,10 @@ def guarded(inputs: list[Any]) -> Iterator[list[str]]:
                 x.data = Traced(v)
             modes.tracer, _Recorder.decisions = _mark, decisions
             yield decisions
-        decisions += [
-            f"a number taken out with float() at {w.filename}:{w.lineno}" for w in caught if _FLOAT_WARNING in str(w.message)
-        ]
-        for w in caught:
-            if _FLOAT_WARNING not in str(w.message):
+        for w in caught:  # float(v) of a Value: Python warns that Value.__float__ returned a Traced
+            if _FLOAT_WARNING in str(w.message):
+                decisions.append(f"a number taken out with float() at {w.filename}:{w.lineno}")
+            else:
                 warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
     finally:
         modes.tracer, _Recorder.decisions = previous_tracer, previous_decisions
