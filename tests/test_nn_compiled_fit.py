@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 import pytest
 
 import nn
 from autograd_lite import Value, dot, register_op
+from nn.train import FallbackWarning
 
 
 def train_both(make_model, X, y, loss, make_optimizer, **fit_args):
@@ -114,7 +116,7 @@ class NoNumpyForm(nn.Module):
     "make_model, loss, reason",
     [
         (lambda: nn.MLP(2, [3, 1], seed=0), unmarked_hinge, "reduction"),
-        (Branchy, nn.hinge, "disagrees"),
+        (Branchy, nn.hinge, "depends on the data"),
         (NoNumpyForm, nn.hinge, "softsign_no_numpy"),
     ],
     ids=["loss without reduction", "model branching on data", "op without numpy form"],
@@ -123,7 +125,9 @@ def test_falls_back_when_it_cannot_compile_and_refuses_when_asked(make_model, lo
     X = np.array([[1.0, 2.0], [-1.0, 0.5], [-0.3, -2.0], [-0.7, -0.1]])
     y = np.array([1.0, -1.0, 1.0, -1.0])  # both +1 samples: x0 > 0 and x0 < 0 take Branchy's two branches
     model = make_model()
-    history = nn.fit(model, X, y, loss, nn.SGD(model.parameters(), lr=0.1), epochs=2, progress=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FallbackWarning)
+        history = nn.fit(model, X, y, loss, nn.SGD(model.parameters(), lr=0.1), epochs=2, progress=False)
     assert not history.compiled and len(history.loss) == 2 and all(math.isfinite(v) for v in history.loss)
     model = make_model()
     before = [p.data for p in model.parameters()]
@@ -137,3 +141,35 @@ def test_compiled_must_be_true_false_or_none():
     model = nn.MLP(2, [3, 1], seed=0)
     with pytest.raises(ValueError, match="compiled"):
         nn.fit(model, X, y, nn.hinge, nn.SGD(model.parameters(), lr=0.1), epochs=1, compiled="yes")
+
+
+class SignSplit(nn.Module):
+    """w·x when x0 > 0, else 3·(w·x) + 1: a model whose graph depends on each sample's data."""
+
+    def __init__(self) -> None:
+        self.w = [Value(0.4), Value(-0.2)]
+
+    def __call__(self, x):
+        x = [v if isinstance(v, Value) else Value(v) for v in x]
+        s = dot(self.w, x)
+        return s if x[0].data > 0 else s * 3.0 + 1.0
+
+
+def test_a_model_branching_on_data_trains_exactly_as_the_scalar_path_does():
+    # first and last sample take the x0 > 0 branch, the middle one the other: sampling the ends misses it
+    X = np.array([[1.0, 2.0], [-1.5, 0.5], [0.7, -1.0]])
+    y = np.array([1.0, 1.0, -1.0])
+    runs = {}
+    for compiled in (None, False):
+        model = SignSplit()
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            history = nn.fit(model, X, y, nn.hinge, nn.SGD(model.parameters(), lr=0.05), epochs=5, progress=False,
+                             compiled=compiled)
+        runs[compiled] = history.loss, [p.data for p in model.parameters()]
+        said = [w for w in caught if issubclass(w.category, FallbackWarning)]
+        assert not history.compiled and len(said) == (1 if compiled is None else 0)
+        if said:
+            message = str(said[0].message)
+            assert "comparison (>) on data" in message and "test_nn_compiled_fit.py" in message
+    assert runs[None] == runs[False]

@@ -26,7 +26,7 @@ class Program:
         self.plan = plan
         self.outputs = outputs  # blocks holding an output: their adjoints come seeded
         self._ready: set[int] = set()  # blocks whose adjoint exists so far in the backward code
-        self.namespace: dict[str, Any] = {"np": np}
+        self.namespace: dict[str, Any] = {"np": np, "grid": _grid}
         self.saved: list[str] = []  # names returned by forward, in order
         self.arguments: dict[int, str] = {}  # elementwise block -> its operands in the generated code
         self.forward_source = self._function("forward", "v0, v1", self._forward_lines(), f"return ({self._saved()})")
@@ -125,9 +125,9 @@ class Program:
 
     def _weights_read(self, block: Block) -> str:
         src, rows = block.weights
-        flat = [r for row in rows for r in row]
-        if flat == list(range(flat[0], flat[0] + len(flat))):
-            return f"v{src}[{flat[0]}:{flat[0] + len(flat)}, 0].reshape({len(rows)}, {len(rows[0])})"
+        view = _grid_args(rows)
+        if view is not None:
+            return f"grid(v{src}, {view})"
         return f"v{src}[{self._const('I', np.array(rows))}, 0]"
 
     def _backward_lines(self, block: Block, with_inputs: bool) -> list[str]:
@@ -163,8 +163,9 @@ class Program:
         src, rows = block.weights
         flat = [r for row in rows for r in row]
         lines = self._allocate(src)
-        if flat == list(range(flat[0], flat[0] + len(flat))):
-            return [*lines, f"g{src}[{flat[0]}:{flat[0] + len(flat)}, 0] += ({contribution}).ravel()"]
+        view = _grid_args(rows)
+        if view is not None:  # a view of the adjoint rows: one in-place add, no gather or scatter
+            return [*lines, f"gw = grid(g{src}, {view})", f"gw += {contribution}"]
         index = self._const("I", np.array(rows))
         if len(set(flat)) == len(flat):
             return [*lines, f"g{src}[{index}, 0] += {contribution}"]
@@ -187,6 +188,8 @@ class Program:
             return name
         if kind in ("one", "range"):
             return f"{name}[{rows[0]}:{rows[0] + (1 if kind == 'one' else len(rows))}]"
+        if kind == "stride":
+            return f"{name}[{_stride_slice(rows)}]"
         return f"{name}[{self._const('I', np.array(rows))}]"
 
     def _add(self, g: Gather, contribution: str, from_varying: bool, broadcast: bool) -> list[str]:
@@ -207,6 +210,8 @@ class Program:
             return [*lines, f"{name}[{rows[0]}:{rows[0] + 1}] += {summed}"]
         if kind == "range":
             return [*lines, f"{name}[{rows[0]}:{rows[0] + len(rows)}] += {c}"]
+        if kind == "stride":
+            return [*lines, f"{name}[{_stride_slice(rows)}] += {c}"]
         index = self._const("I", np.array(rows))
         if len(set(rows)) == len(rows):
             return [*lines, f"{name}[{index}] += {c}"]
@@ -221,7 +226,33 @@ class Program:
             return "one"
         if rows == tuple(range(rows[0], rows[0] + len(rows))):
             return "range"
+        if rows[1] > rows[0] and rows == tuple(range(rows[0], rows[-1] + 1, rows[1] - rows[0])):
+            return "stride"  # every k-th row, e.g. the biases between the weights of a layer's neurons
         return "index"
+
+
+def _stride_slice(rows: tuple[int, ...]) -> str:
+    """A basic slice taking `rows`, an arithmetic progression (a view, not a copy)."""
+    return f"{rows[0]}:{rows[-1] + 1}:{rows[1] - rows[0]}"
+
+
+def _grid_args(rows: tuple[tuple[int, ...], ...]) -> str | None:
+    """`start, size, n, step` when rows[i][j] = start + i·step + j (a layer's weights), else None."""
+    start, n = rows[0][0], len(rows[0])
+    step = rows[1][0] - start if len(rows) > 1 else n
+    if step < n:
+        return None
+    for i, row in enumerate(rows):
+        if row != tuple(range(start + i * step, start + i * step + n)):
+            return None
+    return f"{start}, {len(rows)}, {n}, {step}"
+
+
+def _grid(block: np.ndarray, start: int, size: int, n: int, step: int) -> np.ndarray:
+    """A (size, n) view of a one-column block: row i is block[start + i·step : start + i·step + n, 0]."""
+    column = block[start:, 0]
+    stride = column.strides[0]
+    return np.lib.stride_tricks.as_strided(column, (size, n), (step * stride, stride))
 
 
 _PROBE_CACHE: dict[tuple[str, int], tuple[float | None, ...]] = {}

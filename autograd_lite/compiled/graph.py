@@ -39,18 +39,20 @@ class CompiledGraph:
         outputs: list[Value],
         inputs: list[Value],
         single: bool,
-        rebuild: Callable[[list[float]], list[Value]] | None,
+        rebuild: Callable[[list[Value]], list[Value]] | None,
         check: bool,
+        first_leaves: Sequence[Value] = (),
     ) -> None:
         self.inputs = inputs
         self.outputs = outputs
         self._single = single
         self._rebuild = rebuild
         self._check_pending = check
-        self._plan = make_plan(outputs, inputs)
+        self._plan = make_plan(outputs, inputs, first_leaves)
         self.leaves: list[Value] = self._plan.leaves
         self._out_at = [self._plan.where[out] for out in outputs]
         self._program = Program(self._plan, {b for b, _ in self._out_at})
+        self._out_rows = [(self._program.saved.index(f"v{b}"), r) for b, r in self._out_at]  # (saved array, row)
         self._saved: tuple[Any, ...] | None = None
         self._batch = 0
 
@@ -75,10 +77,19 @@ class CompiledGraph:
         Returns shape (B,) for a single output, (B, n_outputs) for several.
         """
         batch = self._columns(columns)
+        return self.run(batch, np.fromiter(map(_data, self.leaves), float, len(self.leaves)))
+
+    def run(self, batch: np.ndarray, leaf_values: np.ndarray) -> np.ndarray:
+        """`forward` on arrays, for training loops that keep the parameters in an array.
+
+        `batch` is an (inputs, B) float array of finite numbers, `leaf_values` holds one
+        number per entry of `leaves` (instead of their `.data`); neither is checked here.
+        """
+        leaf_block = leaf_values.reshape(-1, 1)
         if self._check_pending:
-            self._check(batch[:, :1])
+            self._check(batch[:, :1], leaf_block)
             self._check_pending = False
-        saved, outputs = self._run(batch)
+        saved, outputs = self._run(batch, leaf_block)
         self._saved, self._batch = saved, batch.shape[1]
         return outputs
 
@@ -89,35 +100,50 @@ class CompiledGraph:
         `input_grads=True`, also returns d(weighted outputs)/d(input) per sample:
         one array of length B per input.
         """
-        if self._saved is None:
-            raise RuntimeError("backward needs a forward call first (it differentiates the last batch)")
-        leaf_grads, input_grad_rows = self._gradients(self._saved, self._weights(weights), input_grads)
+        leaf_grads, input_grad_rows = self._gradients(self._last(), self._weights(weights), input_grads)
         for leaf, g in zip(self.leaves, leaf_grads.tolist(), strict=True):
             leaf.grad += g
         return list(input_grad_rows) if input_grads else None
 
+    def gradient(self, weights: np.ndarray) -> np.ndarray:
+        """Σ_b weights_b·∂output_b/∂leaf after `run`, as an array in `leaves` order (`.grad` is not touched).
+
+        `weights` must be a float array shaped like run's result (not checked here).
+        """
+        return self._gradients(self._last(), weights, False)[0]
+
+    def _last(self) -> tuple[Any, ...]:
+        if self._saved is None:
+            raise RuntimeError("backward needs a forward call first (it differentiates the last batch)")
+        return self._saved
+
     # --- running -------------------------------------------------------------------
 
-    def _run(self, batch: np.ndarray) -> tuple[tuple[Any, ...], np.ndarray]:
+    def _run(self, batch: np.ndarray, leaf_block: np.ndarray) -> tuple[tuple[Any, ...], np.ndarray]:
         """Saved arrays of the forward sweep and the outputs, shape (B,) or (B, n)."""
-        params = np.fromiter(map(_data, self.leaves), float, len(self.leaves)).reshape(-1, 1)
         with np.errstate(all="ignore"):
-            saved = self._program.forward(batch, params)
+            saved = self._program.forward(batch, leaf_block)
         for k in self._program.block_positions:  # NaN/inf anywhere: the scalar engine's error, or where it arose
             if not np.isfinite(saved[k]).all():
                 self._raise_non_finite(dict(zip(self._program.saved, saved, strict=True)), batch.shape[1])
-        block_values = dict(zip(self._program.saved, saved, strict=True))
-        rows = [np.broadcast_to(block_values[f"v{b}"][r], (batch.shape[1],)) for b, r in self._out_at]
-        outputs = rows[0] if self._single else np.stack(rows, axis=1)
-        return saved, np.array(outputs)
+        width = batch.shape[1]
+        if self._single:
+            k, r = self._out_rows[0]
+            row = saved[k][r]
+            return saved, row.copy() if len(row) == width else np.full(width, row[0])
+        outputs = np.empty((width, len(self._out_rows)))
+        for j, (k, r) in enumerate(self._out_rows):
+            outputs[:, j] = saved[k][r]
+        return saved, outputs
 
     def _gradients(self, saved: tuple[Any, ...], weights: np.ndarray, with_inputs: bool) -> tuple[np.ndarray, Any]:
         """(d/d leaf as a 1-D array, d/d input as an (inputs, B) array) of Σ weights·outputs."""
-        values = dict(zip(self._program.saved, saved, strict=True))
         seeds: dict[int, np.ndarray] = {}
-        for k, (b, r) in enumerate(self._out_at):
-            seed = seeds.setdefault(b, np.zeros_like(values[f"v{b}"]))
-            w = weights if self._single else weights[:, k]
+        for j, ((b, r), (k, _)) in enumerate(zip(self._out_at, self._out_rows, strict=True)):
+            seed = seeds.get(b)
+            if seed is None:
+                seed = seeds[b] = np.zeros_like(saved[k])
+            w = weights if self._single else weights[:, j]
             if self._plan.blocks[b].varying:
                 seed[r] += w
             else:
@@ -196,10 +222,10 @@ class CompiledGraph:
 
     # --- comparing with the scalar engine ---------------------------------------------------
 
-    def _check(self, sample: np.ndarray) -> None:
+    def _check(self, sample: np.ndarray, leaf_block: np.ndarray) -> None:
         """Compiled forward and backward on one sample against the scalar engine; CompileCheckError on mismatch."""
         xs = sample[:, 0].tolist()
-        saved, compiled_out = self._run(sample)
+        saved, compiled_out = self._run(sample, leaf_block)
         ones = np.ones(compiled_out.shape)
         leaf_grads, input_grads = self._gradients(saved, ones, True)
         placeholders = [Value(x) for x in xs]
@@ -264,7 +290,10 @@ def _mismatches(what: str, compiled: list[float], scalar: list[float]) -> list[s
 
 
 def compile_graph(
-    output: Value | Sequence[Value] | Callable[..., Any], inputs: Sequence[Value], check: bool = True
+    output: Value | Sequence[Value] | Callable[..., Any],
+    inputs: Sequence[Value],
+    check: bool = True,
+    leaves: Sequence[Value] = (),
 ) -> CompiledGraph:
     """Compile a scalar graph for batches of inputs.
 
@@ -279,6 +308,10 @@ def compile_graph(
     engine (custom ops' numpy forms). Every `forward` raises the scalar engine's error
     (same type, naming the op and the sample) where an op refuses a sample's input,
     and FloatingPointError where a NaN or inf arises, so neither can be hidden.
+
+    `leaves` (e.g. `model.parameters()`) puts those Values first in `CompiledGraph.leaves`,
+    in that order, used by the graph or not: `run` and `gradient` then take and give
+    arrays in the model's own parameter order, and a layer's weights are read as views.
     """
     inputs = list(inputs)
     for i, x in enumerate(inputs):
@@ -288,6 +321,12 @@ def compile_graph(
             raise ValueError(f"inputs[{i}] must be a leaf Value, got the result of op {x.op!r}")
     if len({id(x) for x in inputs}) != len(inputs):
         raise ValueError("inputs must be distinct Values")
+    leaves = list(leaves)
+    for i, leaf in enumerate(leaves):
+        if not isinstance(leaf, Value) or leaf.parents or any(leaf is x for x in inputs):
+            raise ValueError(f"leaves[{i}] must be a leaf Value that is not an input (a parameter)")
+    if len({id(v) for v in leaves}) != len(leaves):
+        raise ValueError("leaves must be distinct Values")
     rebuild = None
     if callable(output) and not isinstance(output, Value):
         function = output
@@ -297,7 +336,7 @@ def compile_graph(
             return _as_outputs(function(*placeholders))[0]
 
     outputs, single = _as_outputs(output)
-    return CompiledGraph(outputs, inputs, single, rebuild, check)
+    return CompiledGraph(outputs, inputs, single, rebuild, check, leaves)
 
 
 def _traced_call(function: Callable[..., Any], inputs: list[Value]) -> Any:

@@ -67,11 +67,16 @@ def trace(outputs: Sequence[Any]) -> list[Any]:
     return order
 
 
-def make_plan(outputs: Sequence[Any], inputs: Sequence[Any]) -> Plan:
-    """Group the traced graph into blocks; NotImplementedError for an op without a numpy form."""
+def make_plan(outputs: Sequence[Any], inputs: Sequence[Any], first_leaves: Sequence[Any] = ()) -> Plan:
+    """Group the traced graph into blocks; NotImplementedError for an op without a numpy form.
+
+    The leaf block starts with `first_leaves` in their order (a model's parameters: a layer's weights
+    then lie at regular rows, read as views), then the graph's other leaves in the order traced.
+    """
     order = trace(outputs)
     input_rows = {x: i for i, x in enumerate(inputs)}
-    leaves = [n for n in order if not n.parents and n not in input_rows]
+    placed = set(first_leaves)
+    leaves = [*first_leaves, *(n for n in order if not n.parents and n not in input_rows and n not in placed)]
     for node in order:
         if node.parents and RULES[node.op].vectorized is None:
             raise NotImplementedError(
