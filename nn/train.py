@@ -201,7 +201,8 @@ def _train(trainer: Trainer, n: int, options: TrainOptions) -> History:
                 history.loss.append(total / n)
                 history.accuracy.append(accuracy)
                 bar.update(epoch, total / n, accuracy)
-                trainer.sync()
+                if options.callback is not None:
+                    trainer.sync()  # the callback may read the parameters
                 if (options.callback is not None and options.callback(epoch, history) is True) or stop.requested:
                     break
             history.interrupted = stop.requested

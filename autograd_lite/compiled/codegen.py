@@ -125,9 +125,9 @@ class Program:
 
     def _weights_read(self, block: Block) -> str:
         src, rows = block.weights
-        view = _grid_args(rows)
+        view = self._grid(src, rows, "v")
         if view is not None:
-            return f"grid(v{src}, {view})"
+            return view
         return f"v{src}[{self._const('I', np.array(rows))}, 0]"
 
     def _backward_lines(self, block: Block, with_inputs: bool) -> list[str]:
@@ -163,13 +163,24 @@ class Program:
         src, rows = block.weights
         flat = [r for row in rows for r in row]
         lines = self._allocate(src)
-        view = _grid_args(rows)
+        view = self._grid(src, rows, "g")
         if view is not None:  # a view of the adjoint rows: one in-place add, no gather or scatter
-            return [*lines, f"gw = grid(g{src}, {view})", f"gw += {contribution}"]
+            return [*lines, f"gw = {view}", f"gw += {contribution}"]
         index = self._const("I", np.array(rows))
         if len(set(flat)) == len(flat):
             return [*lines, f"g{src}[{index}, 0] += {contribution}"]
         return [*lines, f"np.add.at(g{src}[:, 0], {index}, {contribution})"]
+
+    def _grid(self, src: int, rows: tuple[tuple[int, ...], ...], prefix: str) -> str | None:
+        """Code for a (size, n) view of a one-column block whose rows[i][j] = start + i·step + j, or None."""
+        args = _grid_args(rows)
+        if args is None:
+            return None
+        start, size, n, step = args
+        if start + size * step <= self.plan.blocks[src].size:  # a slice reshaped (cheaper than as_strided)
+            cut = "" if step == n else f"[:, :{n}]"
+            return f"{prefix}{src}[{start}:{start + size * step}, 0].reshape({size}, {step}){cut}"
+        return f"grid({prefix}{src}, {start}, {size}, {n}, {step})"
 
     def _allocate(self, block: int) -> list[str]:
         """A zeroed adjoint for `block` if nothing has been added to it yet."""
@@ -236,8 +247,8 @@ def _stride_slice(rows: tuple[int, ...]) -> str:
     return f"{rows[0]}:{rows[-1] + 1}:{rows[1] - rows[0]}"
 
 
-def _grid_args(rows: tuple[tuple[int, ...], ...]) -> str | None:
-    """`start, size, n, step` when rows[i][j] = start + i·step + j (a layer's weights), else None."""
+def _grid_args(rows: tuple[tuple[int, ...], ...]) -> tuple[int, int, int, int] | None:
+    """(start, size, n, step) when rows[i][j] = start + i·step + j (a layer's weights), else None."""
     start, n = rows[0][0], len(rows[0])
     step = rows[1][0] - start if len(rows) > 1 else n
     if step < n:
@@ -245,7 +256,7 @@ def _grid_args(rows: tuple[tuple[int, ...], ...]) -> str | None:
     for i, row in enumerate(rows):
         if row != tuple(range(start + i * step, start + i * step + n)):
             return None
-    return f"{start}, {len(rows)}, {n}, {step}"
+    return start, len(rows), n, step
 
 
 def _grid(block: np.ndarray, start: int, size: int, n: int, step: int) -> np.ndarray:

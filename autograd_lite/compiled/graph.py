@@ -2,22 +2,19 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Sequence
 from operator import attrgetter
 from typing import Any
 
 import numpy as np
 
+from autograd_lite.compiled.check import compare_with_scalar, raise_like_scalar
 from autograd_lite.compiled.codegen import Program
 from autograd_lite.compiled.guard import guarded, untrace
 from autograd_lite.compiled.plan import make_plan, trace
-from autograd_lite.functional import gradients
-from autograd_lite.rules import RULES
-from autograd_lite.value import Value, apply, sum_values
+from autograd_lite.value import Value, apply
 
 _data = attrgetter("data")
-CHECK_RTOL, CHECK_ATOL = 1e-7, 1e-9  # fused sums add in another order than the scalar engine
 
 
 class CompileCheckError(ValueError):
@@ -166,7 +163,7 @@ class CompiledGraph:
             if len(bad):
                 node = block.nodes[int(bad[0])]
                 args = [self._sample_value(values, p, sample) for p in node.parents]
-                _raise_like_scalar(node.op, args, sample)
+                raise_like_scalar(node.op, args, sample)
                 shown = ", ".join(map(repr, args)) if len(args) <= 6 else ", ".join(map(repr, args[:6])) + ", ..."
                 raise FloatingPointError(
                     f"compiled forward: {node.op} produced {float(array[bad[0], sample])!r} at sample {sample} "
@@ -224,32 +221,19 @@ class CompiledGraph:
 
     def _check(self, sample: np.ndarray, leaf_block: np.ndarray) -> None:
         """Compiled forward and backward on one sample against the scalar engine; CompileCheckError on mismatch."""
-        xs = sample[:, 0].tolist()
         saved, compiled_out = self._run(sample, leaf_block)
-        ones = np.ones(compiled_out.shape)
-        leaf_grads, input_grads = self._gradients(saved, ones, True)
-        placeholders = [Value(x) for x in xs]
+        leaf_grads, input_grads = self._gradients(saved, np.ones(compiled_out.shape), True)
+        placeholders = [Value(x) for x in sample[:, 0].tolist()]
         outputs = self._rebuild(placeholders) if self._rebuild else self._replay(placeholders)
-        scalar_out = [out.data for out in outputs]
-        shared = [(i, leaf) for i, leaf in enumerate(self.leaves) if leaf.requires_grad]
-        total = outputs[0] if len(outputs) == 1 else sum_values(outputs)
-        scalar_grads = [g.data for g in gradients(total, [leaf for _, leaf in shared] + placeholders)]
-        in_graph = set(trace(outputs))
-        problems = _mismatches("output", compiled_out.ravel().tolist(), scalar_out)
-        problems += _mismatches("d/d input", input_grads[:, 0].tolist(), scalar_grads[len(shared) :])
-        problems += [
-            p
-            for (i, leaf), g in zip(shared, scalar_grads, strict=False)
-            if leaf in in_graph
-            for p in _mismatches(f"d/d leaf {leaf.label or i}", [leaf_grads[i]], [g])
-        ]
+        problems = compare_with_scalar(
+            outputs, placeholders, self.leaves, self._plan.where, compiled_out.ravel(), input_grads[:, 0], leaf_grads
+        )
         if problems:
             raise CompileCheckError(
-                f"the compiled graph disagrees with the scalar engine at sample 0 (inputs {xs}): "
+                f"the compiled graph disagrees with the scalar engine at sample 0 (inputs {sample[:, 0].tolist()}): "
                 + "; ".join(problems[:5])
-                + ". The traced graph is replayed unchanged for every sample, so a model whose structure depends "
-                "on `.data` (Python if/min/max on values, numbers taken out with float()) cannot be compiled; "
-                "use the graph ops (relu, max, min, abs) instead, or pass check=False if this is intended."
+                + ". A custom op whose numpy form differs from its float form, or a graph built outside "
+                "compile_graph whose structure depends on `.data` (pass a function to have that detected)."
             )
 
     def _replay(self, placeholders: list[Value]) -> list[Value]:
@@ -259,34 +243,6 @@ class CompiledGraph:
             if node.parents:
                 made[node] = apply(node.op, *(made.get(p, p) for p in node.parents))
         return [made.get(out, out) for out in self.outputs]
-
-
-def _raise_like_scalar(op: str, args: list[float], sample: int) -> None:
-    """Raise what the scalar engine raises for `op` on `args` (naming the sample); nothing if it accepts them."""
-    try:
-        RULES[op].forward(*args)
-    except (ValueError, ArithmeticError) as e:
-        try:
-            error = type(e)(f"compiled forward, sample {sample}: {e}")
-        except Exception:  # an exception type that cannot be rebuilt from a message: raise it as it is
-            raise e from None
-        raise error from None
-
-
-def _same(c: float, s: float) -> bool:
-    """Equal within the check's tolerance; NaN equals NaN and an infinity itself."""
-    if math.isnan(c) or math.isnan(s):
-        return math.isnan(c) and math.isnan(s)
-    return c == s or math.isclose(c, s, rel_tol=CHECK_RTOL, abs_tol=CHECK_ATOL)
-
-
-def _mismatches(what: str, compiled: list[float], scalar: list[float]) -> list[str]:
-    """Descriptions of the entries that differ beyond the check's tolerance."""
-    return [
-        f"{what}{f' {k}' if len(scalar) > 1 else ''}: compiled {c!r}, scalar {s!r}"
-        for k, (c, s) in enumerate(zip(compiled, scalar, strict=True))
-        if not _same(c, s)
-    ]
 
 
 def compile_graph(
