@@ -12,9 +12,11 @@ from autograd_lite.compiled.check import compare_with_scalar, raise_like_scalar
 from autograd_lite.compiled.codegen import Program
 from autograd_lite.compiled.guard import guarded, untrace
 from autograd_lite.compiled.plan import make_plan, trace
+from autograd_lite.rules import RULES
 from autograd_lite.value import Value, apply
 
 _data = attrgetter("data")
+BUILT_IN_OPS = frozenset(RULES)  # the rule table as the engine ships it (compiled imports after rules)
 
 
 class CompileCheckError(ValueError):
@@ -44,14 +46,20 @@ class CompiledGraph:
         self.outputs = outputs
         self._single = single
         self._rebuild = rebuild
-        self._check_pending = check
         self._plan = make_plan(outputs, inputs, first_leaves)
         self.leaves: list[Value] = self._plan.leaves
+        # A traced function's dependence on the data is found by the guards; what is left to compare is a
+        # registered op's numpy form with its float form (the built-in rows are tested by the test suite).
+        # A graph built before compile_graph is always compared: its construction was not seen.
+        self._check_pending = check and (rebuild is None or self._uses_registered_ops())
         self._out_at = [self._plan.where[out] for out in outputs]
         self._program = Program(self._plan, {b for b, _ in self._out_at})
         self._out_rows = [(self._program.saved.index(f"v{b}"), r) for b, r in self._out_at]  # (saved array, row)
         self._saved: tuple[Any, ...] | None = None
         self._batch = 0
+
+    def _uses_registered_ops(self) -> bool:
+        return any(block.op not in BUILT_IN_OPS for block in self._plan.blocks[2:])
 
     def __repr__(self) -> str:
         blocks = len(self._plan.blocks) - 2
@@ -261,7 +269,8 @@ def compile_graph(
     it did and where. A Value was built before this call, so how it was built cannot
     be seen: pass a function to have that checked. With `check=True` the first
     `forward` also compares the compiled results on its first sample with the scalar
-    engine (custom ops' numpy forms). Every `forward` raises the scalar engine's error
+    engine, for a graph given as a Value or using ops registered with `register_op`
+    (their numpy forms). Every `forward` raises the scalar engine's error
     (same type, naming the op and the sample) where an op refuses a sample's input,
     and FloatingPointError where a NaN or inf arises, so neither can be hidden.
 
@@ -278,8 +287,9 @@ def compile_graph(
     if len({id(x) for x in inputs}) != len(inputs):
         raise ValueError("inputs must be distinct Values")
     leaves = list(leaves)
+    input_ids = {id(x) for x in inputs}
     for i, leaf in enumerate(leaves):
-        if not isinstance(leaf, Value) or leaf.parents or any(leaf is x for x in inputs):
+        if not isinstance(leaf, Value) or leaf.parents or id(leaf) in input_ids:
             raise ValueError(f"leaves[{i}] must be a leaf Value that is not an input (a parameter)")
     if len({id(v) for v in leaves}) != len(leaves):
         raise ValueError("leaves must be distinct Values")
@@ -292,15 +302,21 @@ def compile_graph(
             return _as_outputs(function(*placeholders))[0]
 
     outputs, single = _as_outputs(output)
-    return CompiledGraph(outputs, inputs, single, rebuild, check, leaves)
+    graph = None
+    try:
+        graph = CompiledGraph(outputs, inputs, single, rebuild, check, leaves)
+        return graph
+    finally:
+        if rebuild is not None:  # traced: the nodes' data become plain floats again (same values)
+            untrace(list(graph._plan.where) if graph is not None else _reachable(outputs))
 
 
 def _traced_call(function: Callable[..., Any], inputs: list[Value]) -> Any:
     """function(*inputs), refused with CompileCheckError if it decided anything from the inputs' numbers."""
     with guarded(inputs) as decisions:
         output = function(*inputs)
-    untrace(_reachable(output))
     if decisions:
+        untrace(_reachable(output))
         more = f" (and {len(decisions) - 3} more)" if len(decisions) > 3 else ""
         raise CompileCheckError(
             f"the graph depends on the data of the sample it is traced on: {'; '.join(decisions[:3])}{more}. "

@@ -68,10 +68,6 @@ def _record(what: str) -> None:
         decisions.append(what + _user_location(caller))
 
 
-def _tracing(result: Any) -> Any:
-    return Traced(result) if type(result) is float else result
-
-
 class Traced(float):
     """A float computed from a traced input: arithmetic keeps the mark, decisions are recorded."""
 
@@ -120,11 +116,22 @@ def _comparison(name: str, symbol: str) -> Callable[[float, Any], Any]:
     return compare
 
 
-def _arithmetic(name: str) -> Callable[..., Any]:
+def _binary(name: str) -> Callable[[float, Any], Any]:
     method = getattr(float, name)
 
-    def operate(self: float, *other: Any) -> Any:
-        return _tracing(method(self, *other))
+    def operate(self: float, other: Any) -> Any:  # called for every op on traced data: kept lean
+        result = method(self, other)
+        return Traced(result) if type(result) is float else result
+
+    operate.__name__ = name
+    return operate
+
+
+def _unary(name: str) -> Callable[[float], Any]:
+    method = getattr(float, name)
+
+    def operate(self: float) -> Any:
+        return Traced(method(self))
 
     operate.__name__ = name
     return operate
@@ -134,9 +141,10 @@ for _name, _symbol in (("__lt__", "<"), ("__le__", "<="), ("__gt__", ">"), ("__g
                        ("__eq__", "=="), ("__ne__", "!=")):
     setattr(Traced, _name, _comparison(_name, _symbol))
 for _name in ("__add__", "__radd__", "__sub__", "__rsub__", "__mul__", "__rmul__", "__truediv__", "__rtruediv__",
-              "__floordiv__", "__rfloordiv__", "__mod__", "__rmod__", "__pow__", "__rpow__", "__neg__", "__pos__",
-              "__abs__"):
-    setattr(Traced, _name, _arithmetic(_name))
+              "__floordiv__", "__rfloordiv__", "__mod__", "__rmod__", "__pow__", "__rpow__"):
+    setattr(Traced, _name, _binary(_name))
+for _name in ("__neg__", "__pos__", "__abs__"):
+    setattr(Traced, _name, _unary(_name))
 
 
 def _mark(out: float, parents: tuple[Any, ...]) -> float:
