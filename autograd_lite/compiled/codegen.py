@@ -11,6 +11,7 @@ gW = g @ xᵀ, gx = Wᵀ @ g and gbias = g (dot's partials: each side gets the o
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import numpy as np
@@ -29,6 +30,7 @@ class Program:
         self.namespace: dict[str, Any] = {"np": np, "grid": _grid}
         self.saved: list[str] = []  # names returned by forward, in order
         self.arguments: dict[int, str] = {}  # elementwise block -> its operands in the generated code
+        self._probed: dict[tuple[str, int], tuple[float | None, ...]] = {}  # (op, arity) -> constant partials
         self.forward_source = self._function("forward", "v0, v1", self._forward_lines(), f"return ({self._saved()})")
         self.forward = self._compile("forward", self.forward_source)
         blocks = {f"v{b.index}" for b in plan.blocks[2:]}
@@ -51,7 +53,7 @@ class Program:
                 lines += self._backward_lines(block, with_inputs)
             inputs = self._adjoint(INPUTS) if with_inputs else "None"
             tail = f"return ({self._adjoint(LEAVES)}, {inputs})"
-            source = self._function("backward", "S, G", header + lines, tail)
+            source = self._function("backward", "S, G", header + _freeing(lines), tail)
             self.backward_sources[with_inputs] = source
             self._backward[with_inputs] = self._compile("backward", source)
         return self._backward[with_inputs]
@@ -138,16 +140,21 @@ class Program:
         lines: list[str] = []
         if block.weights:
             shared_varying = self.plan.blocks[block.shared.block].varying
-            g = f"g{i}" if shared_varying or not block.varying else f"g{i}.sum(axis=1, keepdims=True)"
-            lines.append(f"gs = {g}")
-            lines += self._weights_add(block, f"gs @ x{i}.T")
+            gs = f"g{i}"
+            if not (shared_varying or not block.varying):
+                gs = f"gs{i}"
+                lines.append(f"gs{i} = g{i}.sum(axis=1, keepdims=True)")
+            lines += self._weights_add(block, f"{gs} @ x{i}.T")
             if wanted(block.shared):
-                lines += self._add(block.shared, f"w{i}.T @ gs", from_varying=shared_varying, broadcast=False)
+                lines += self._add(block.shared, f"w{i}.T @ {gs}", from_varying=shared_varying, broadcast=False)
             if wanted(block.bias):
                 lines += self._add(block.bias, f"g{i}", from_varying=block.varying, broadcast=True)
             return lines
         rule = RULES[block.op]
-        constants = _constant_partials(block.op, len(block.operands))
+        key = (block.op, len(block.operands))
+        if key not in self._probed:  # per program: a rule registered later with the same name is probed anew
+            self._probed[key] = _constant_partials(*key)
+        constants = self._probed[key]
         args = self.arguments[i]
         if any(c is None for c in constants):
             lines.append(f"d = {self._const('D_' + block.op + '_', rule.partials)}(v{i}, {args})")
@@ -242,6 +249,24 @@ class Program:
         return "index"
 
 
+def _freeing(lines: list[str]) -> list[str]:
+    """`lines` with each intermediate adjoint (g2, g3, ...; not the leaves' g1 or the inputs' g0) and the
+    partials `d` deleted after their last use, so a large batch holds few of them at once."""
+    last: dict[str, int] = {}
+    for k, line in enumerate(lines):
+        for name in re.findall(r"\b(g[2-9]\d*|g1\d+|gs\d+|d)\b", line):
+            last[name] = k
+    after: dict[int, list[str]] = {}
+    for name, k in last.items():
+        after.setdefault(k, []).append(name)
+    out = []
+    for k, line in enumerate(lines):
+        out.append(line)
+        if k in after:
+            out.append(f"del {', '.join(sorted(after[k]))}")
+    return out
+
+
 def _stride_slice(rows: tuple[int, ...]) -> str:
     """A basic slice taking `rows`, an arithmetic progression (a view, not a copy)."""
     return f"{rows[0]}:{rows[-1] + 1}:{rows[1] - rows[0]}"
@@ -266,20 +291,12 @@ def _grid(block: np.ndarray, start: int, size: int, n: int, step: int) -> np.nda
     return np.lib.stride_tricks.as_strided(column, (size, n), (step * stride, stride))
 
 
-_PROBE_CACHE: dict[tuple[str, int], tuple[float | None, ...]] = {}
-
-
 def _constant_partials(op: str, arity: int) -> tuple[float | None, ...]:
     """Per input of `op`: its local derivative if the rule gives a plain number on arrays (add: 1.0), else None."""
-    key = (op, arity)
-    if key not in _PROBE_CACHE:
-        rule = RULES[op]
-        probe = [np.full((1, 1), 0.5) for _ in range(arity)]
-        try:
-            partials = rule.partials(rule.vectorized(*probe), *probe)
-            _PROBE_CACHE[key] = tuple(
-                None if isinstance(d, np.ndarray) or not isinstance(d, (int, float)) else float(d) for d in partials
-            )
-        except Exception:  # a rule that cannot run on the probe is simply not specialised
-            _PROBE_CACHE[key] = (None,) * arity
-    return _PROBE_CACHE[key]
+    rule = RULES[op]
+    probe = [np.full((1, 1), 0.5) for _ in range(arity)]
+    try:
+        partials = rule.partials(rule.vectorized(*probe), *probe)
+    except Exception:  # a rule that cannot run on the probe is simply not specialised
+        return (None,) * arity
+    return tuple(None if isinstance(d, np.ndarray) or not isinstance(d, (int, float)) else float(d) for d in partials)
