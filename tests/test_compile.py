@@ -585,3 +585,39 @@ def test_data_dependent_graphs_are_right_or_refused_for_every_batch(function, ca
         out = graph.forward(xs, ys)
         for a, b, got in zip(xs.tolist(), ys.tolist(), out.tolist(), strict=True):
             assert close(got, f(Value(a), Value(b)).data, 1e-12)
+
+
+# --- arrays in, arrays out: what fit's training loop uses ------------------------------------------
+
+
+def test_leaves_come_first_in_the_given_order_and_run_takes_their_values_as_an_array():
+    import nn
+
+    model = nn.MLP(2, [3, 2], activation="tanh", seed=0)
+    params = model.parameters()
+    a, b = placeholders(2)
+    graph = compile_graph(lambda a, b: model([a, b]), [a, b], leaves=params)
+    assert graph.leaves[: len(params)] == params
+    assert "[I" not in graph.source and "np.add.at" not in graph.source  # slices and views, no fancy indexing
+    values = np.array([p.data for p in params]) * 0.5  # other parameter values than the Values hold
+    X = np.array([[0.1, -0.4, 0.9], [0.3, 0.8, -0.7]])
+    out = graph.run(X, values)
+    grads = graph.gradient(np.ones_like(out))
+    assert all(p.grad == 0.0 for p in params)  # .grad untouched
+    for p, v in zip(params, values.tolist(), strict=True):
+        p.data = v
+    expected = graph.forward(*X)
+    graph.backward()
+    assert np.allclose(out, expected, rtol=1e-14, atol=0)
+    assert np.allclose(grads, [p.grad for p in params], rtol=1e-14, atol=1e-15)
+
+
+@pytest.mark.parametrize(
+    ("leaves", "match"),
+    [(lambda x, w: [x], "not an input"), (lambda x, w: [w * 2], "leaf Value"), (lambda x, w: [w, w], "distinct")],
+)
+def test_bad_leaves(leaves, match):
+    (x,) = placeholders(1)
+    w = Value(2.0)
+    with pytest.raises(ValueError, match=match):
+        compile_graph(lambda x: x * w, [x], leaves=leaves(x, w))

@@ -173,3 +173,79 @@ def test_a_model_branching_on_data_trains_exactly_as_the_scalar_path_does():
             message = str(said[0].message)
             assert "comparison (>) on data" in message and "test_nn_compiled_fit.py" in message
     assert runs[None] == runs[False]
+
+
+def test_the_parameters_are_up_to_date_at_every_callback_and_at_the_end():
+    X, y = moons()
+    seen = []
+
+    def callback(epoch, history):
+        seen.append([p.data for p in model.parameters()])
+
+    results = {}
+    for compiled in (False, True):
+        model = nn.MLP(2, [5, 1], activation="relu", seed=3)
+        seen.clear()
+        history = nn.fit(model, X, y, nn.hinge, nn.SGD(model.parameters(), lr=0.1, momentum=0.5), epochs=4,
+                         batch_size=20, seed=1, progress=False, l2=1e-3, callback=callback, compiled=compiled)
+        assert history.compiled is compiled
+        params = model.parameters()
+        results[compiled] = [*seen, [p.data for p in params], [p.grad for p in params]]  # callbacks, end, grads
+    assert len(results[True]) == 4 + 2 and results[True][0] != results[True][3]
+    for a, b in zip(results[False], results[True], strict=True):
+        assert max(abs(u - v) for u, v in zip(a, b, strict=True)) < 1e-12
+
+
+def test_an_optimizer_over_part_of_the_model_or_a_custom_one_trains_as_the_scalar_path():
+    class Plain:  # duck-typed: only step() and zero_grad()
+        def __init__(self, params):
+            self.params = params
+
+        def zero_grad(self):
+            for p in self.params:
+                p.grad = 0.0
+
+        def step(self):
+            for p in self.params:
+                p.data -= 0.05 * p.grad
+
+    X, y = moons()
+    for make in (lambda m: nn.SGD(m.parameters()[::2], lr=0.1), lambda m: Plain(m.parameters()),
+                 lambda m: nn.Adam(list(reversed(m.parameters())), lr=0.01)):
+        runs = train_both(lambda: nn.MLP(2, [4, 1], activation="tanh", seed=0), X, y, nn.mse, make, epochs=3,
+                          batch_size=30, seed=0)
+        assert_same(*runs)
+
+
+@pytest.mark.parametrize("loss", [nn.binary_cross_entropy, nn.bce_with_logits])
+def test_the_numpy_losses_give_the_scalar_numbers(loss):
+    X, y = moons()
+    labels = (y > 0).astype(float)
+    activation = "sigmoid" if loss is nn.binary_cross_entropy else "linear"
+    runs = train_both(
+        lambda: nn.MLP(2, [6, 1], activation="tanh", output_activation=activation, seed=4), X, labels, loss,
+        lambda m: nn.SGD(m.parameters(), lr=0.3), epochs=5, batch_size=25, seed=2, l2=1e-3,
+    )
+    assert_same(*runs)
+
+
+def test_a_domain_error_in_training_is_the_scalar_engines():
+    class LogModel(nn.Module):
+        def __init__(self):
+            self.w = Value(1.0)
+
+        def __call__(self, x):
+            return (dot([self.w], [x[0] if isinstance(x[0], Value) else Value(x[0])])).log()
+
+        def parameters(self):
+            return [self.w]
+
+    X = np.array([[1.0], [2.0], [-1.0]])
+    y = np.array([0.0, 1.0, 2.0])
+    errors = []
+    for compiled in (False, True):
+        model = LogModel()
+        with pytest.raises(ValueError, match="log") as e:
+            nn.fit(model, X, y, nn.mse, nn.SGD(model.parameters(), lr=0.1), 1, progress=False, compiled=compiled)
+        errors.append(type(e.value))
+    assert errors[0] is errors[1]
