@@ -119,6 +119,7 @@ class Program:
 
     def _matmul_forward(self, block: Block) -> list[str]:
         i = block.index
+        assert block.shared is not None  # a matrix-product block always has its shared operands
         lines = [f"{self._save(f'w{i}')} = {self._weights_read(block)}"]
         lines.append(f"{self._save(f'x{i}')} = {self._read(block.shared, broadcast=False)}")
         bias = f" + {self._read(block.bias, broadcast=True)}" if block.bias else ""
@@ -126,6 +127,7 @@ class Program:
         return lines
 
     def _weights_read(self, block: Block) -> str:
+        assert block.weights is not None
         src, rows = block.weights
         view = self._grid(src, rows, "v")
         if view is not None:
@@ -139,6 +141,7 @@ class Program:
         i = block.index
         lines: list[str] = []
         if block.weights:
+            assert block.shared is not None
             shared_varying = self.plan.blocks[block.shared.block].varying
             gs = f"g{i}"
             if not (shared_varying or not block.varying):
@@ -147,7 +150,7 @@ class Program:
             lines += self._weights_add(block, f"{gs} @ x{i}.T")
             if wanted(block.shared):
                 lines += self._add(block.shared, f"w{i}.T @ {gs}", from_varying=shared_varying, broadcast=False)
-            if wanted(block.bias):
+            if block.bias is not None and wanted(block.bias):
                 lines += self._add(block.bias, f"g{i}", from_varying=block.varying, broadcast=True)
             return lines
         rule = RULES[block.op]
@@ -167,6 +170,7 @@ class Program:
         return lines
 
     def _weights_add(self, block: Block, contribution: str) -> list[str]:
+        assert block.weights is not None
         src, rows = block.weights
         flat = [r for row in rows for r in row]
         lines = self._allocate(src)
@@ -295,6 +299,8 @@ def _constant_partials(op: str, arity: int) -> tuple[float | None, ...]:
     """Per input of `op`: its local derivative if the rule gives a plain number on arrays (add: 1.0), else None."""
     rule = RULES[op]
     probe = [np.full((1, 1), 0.5) for _ in range(arity)]
+    if rule.vectorized is None:
+        return (None,) * arity
     try:
         partials = rule.partials(rule.vectorized(*probe), *probe)
     except Exception:  # a rule that cannot run on the probe is simply not specialised
