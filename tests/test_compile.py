@@ -621,3 +621,9 @@ def test_bad_leaves(leaves, match):
     w = Value(2.0)
     with pytest.raises(ValueError, match=match):
         compile_graph(lambda x: x * w, [x], leaves=leaves(x, w))
+
+
+def test_large_finite_values_are_not_mistaken_for_an_overflow():
+    (x,) = placeholders(1)
+    graph = compile_graph(lambda x: [x * 1e308, x * 1.5e308, (x * 1.7e308).tanh()], [x])
+    assert graph.forward(np.array([1.0, 1.0])).tolist() == [[1e308, 1.5e308, 1.0]] * 2

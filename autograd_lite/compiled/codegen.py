@@ -33,8 +33,6 @@ class Program:
         self._probed: dict[tuple[str, int], tuple[float | None, ...]] = {}  # (op, arity) -> constant partials
         self.forward_source = self._function("forward", "v0, v1", self._forward_lines(), f"return ({self._saved()})")
         self.forward = self._compile("forward", self.forward_source)
-        blocks = {f"v{b.index}" for b in plan.blocks[2:]}
-        self.block_positions = [k for k, name in enumerate(self.saved) if name in blocks]  # checked for NaN/inf
         self._backward: dict[bool, Any] = {}
         self.backward_sources: dict[bool, str] = {}
 
@@ -98,6 +96,8 @@ class Program:
         lines: list[str] = []
         for block in self.plan.blocks[2:]:
             lines += self._matmul_forward(block) if block.weights else self._elementwise_forward(block)
+        # One number that is finite only if every value is: a NaN or inf anywhere makes the sum NaN or inf.
+        lines.append(f"{self._save('total')} = " + " + ".join(f"v{b.index}.sum()" for b in self.plan.blocks[2:]))
         return lines
 
     def _elementwise_forward(self, block: Block) -> list[str]:

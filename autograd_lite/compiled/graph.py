@@ -128,9 +128,8 @@ class CompiledGraph:
         """Saved arrays of the forward sweep and the outputs, shape (B,) or (B, n)."""
         with np.errstate(all="ignore"):
             saved = self._program.forward(batch, leaf_block)
-        for k in self._program.block_positions:  # NaN/inf anywhere: the scalar engine's error, or where it arose
-            if not np.isfinite(saved[k]).all():
-                self._raise_non_finite(dict(zip(self._program.saved, saved, strict=True)), batch.shape[1])
+        if not np.isfinite(saved[-1]):  # the sum of every value: NaN/inf somewhere (or finite values overflowing it)
+            self._raise_non_finite(dict(zip(self._program.saved, saved, strict=True)), batch.shape[1])
         width = batch.shape[1]
         if self._single:
             k, r = self._out_rows[0]
@@ -158,14 +157,17 @@ class CompiledGraph:
         return leaves[:, 0], inputs
 
     def _raise_non_finite(self, values: dict[str, Any], batch: int) -> None:
-        """The error the scalar engine raises at the first sample (and first op) that made a NaN or inf.
+        """The error the scalar engine raises at the first sample (and first op) that made a NaN or inf, if any.
 
         Ops that refuse their input on floats (log of a negative, 0 ** -1, exp overflow) raise their own
         error type; an op that quietly makes a NaN or inf (inf - inf, a NaN parameter) raises FloatingPointError,
         so that no later max, min, relu or abs can hide it.
         """
         blocks = [(b, np.broadcast_to(values[f"v{b.index}"], (b.size, batch))) for b in self._plan.blocks[2:]]
-        sample = min(int(np.nonzero(~np.isfinite(a).all(axis=0))[0][0]) for _, a in blocks if not np.isfinite(a).all())
+        firsts = [int(np.nonzero(~np.isfinite(a).all(axis=0))[0][0]) for _, a in blocks if not np.isfinite(a).all()]
+        if not firsts:  # only the sum overflowed: every value is finite
+            return
+        sample = min(firsts)
         for block, array in blocks:
             bad = np.nonzero(~np.isfinite(array[:, sample]))[0]
             if len(bad):
@@ -177,7 +179,6 @@ class CompiledGraph:
                     f"compiled forward: {node.op} produced {float(array[bad[0], sample])!r} at sample {sample} "
                     f"(inputs ({shown}))"
                 )
-        raise FloatingPointError("compiled forward produced a NaN or inf")
 
     def _sample_value(self, values: dict[str, Any], node: Value, sample: int) -> float:
         block, row = self._plan.where[node]
