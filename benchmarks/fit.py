@@ -333,7 +333,8 @@ def training(report: Any, quick: bool, with_torch: bool) -> list[tuple[str, floa
         weights = initial_weights(sizes)
         for B in [10, 100] if quick else [10, 100, 1000]:
             Xb, yb = moons(B)
-            epochs = max(3, min(200, int(2e6 / (B * sizes[1] * sizes[2] + 2e4))))
+            expected_us = 60 + 3e-4 * B * sizes[1] * sizes[2]  # a rough epoch: about 30 ms of epochs per timing
+            epochs = max(3, min(100, int(30_000 / expected_us)))
             t = summary(rounds(systems, _measuring(per_epoch, sizes, weights, Xb, yb, epochs), count))
             name = "-".join(map(str, sizes))
             row = [name, f"{B:,}", *(_cell(t, s) for s in systems)]
