@@ -112,15 +112,15 @@ class ArrayTrainer:
 
     def __init__(
         self, model: Any, loss: Callable[..., Value], l2: float, optimizer: Any, X: np.ndarray, y: np.ndarray,
-        accuracy: Callable[[np.ndarray, np.ndarray], int] | None,
+        accuracy: Callable[[np.ndarray, np.ndarray], int] | None, dtype: Any = np.float64,
     ) -> None:
         self.params: list[Value] = model.parameters()
-        self.graph = _compile_model(model, self.params, X[0])
-        self.block = np.fromiter((leaf.data for leaf in self.graph.leaves), float, len(self.graph.leaves))
+        self.graph = _compile_model(model, self.params, X[0], dtype)
+        self.block = np.fromiter((leaf.data for leaf in self.graph.leaves), dtype, len(self.graph.leaves))
         self.values = self.block[: len(self.params)]  # a view: the parameters live here during fit
-        self.grads = np.zeros(len(self.params))
-        self.columns = np.ascontiguousarray(X.T)  # (features, samples)
-        self.targets = y.astype(int) if loss is losses.cross_entropy else y.astype(float).reshape(len(y), -1)
+        self.grads = np.zeros(len(self.params), dtype)
+        self.columns = np.ascontiguousarray(X.T, dtype)  # (features, samples)
+        self.targets = y.astype(int) if loss is losses.cross_entropy else y.astype(dtype).reshape(len(y), -1)
         self.loss, self.l2, self.accuracy = BATCH_LOSSES[loss], l2, accuracy
         self.update = _reach(optimizer, self.params)
         try:  # the first run compares the compiled graph with the scalar engine on the first sample
@@ -175,7 +175,7 @@ def _reach(optimizer: Any, params: list[Value]) -> _Update:
     return _Update(optimizer, np.array([position[id(p)] for p in mine], dtype=int), True)
 
 
-def _compile_model(model: Any, params: list[Value], first: np.ndarray) -> Any:
+def _compile_model(model: Any, params: list[Value], first: np.ndarray, dtype: Any) -> Any:
     """The model's compiled graph (features → outputs) with the parameters first in its leaf block."""
     placeholders = [Value(float(v), f"x{i}", requires_grad=False) for i, v in enumerate(first)]
 
@@ -187,7 +187,7 @@ def _compile_model(model: Any, params: list[Value], first: np.ndarray) -> Any:
         return out
 
     try:
-        return compile_graph(outputs, placeholders, leaves=params)
+        return compile_graph(outputs, placeholders, leaves=params, dtype=dtype)
     except CompileCheckError as e:
         raise CannotCompile(f"the model cannot be compiled: {e}", data_dependent=True) from None
     except (NotImplementedError, TypeError) as e:

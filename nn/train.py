@@ -75,6 +75,7 @@ def fit(
     callback: Callable[[int, History], Any] | None = None,
     l2: float = 0.0,
     compiled: bool | None = None,
+    dtype: Any = np.float64,
 ) -> History:
     """Train `model` on (X, y): `batch_size` None is full batch, 1 online learning, k mini-batches.
 
@@ -89,7 +90,8 @@ def fit(
     the data is said so with a FallbackWarning); `True` insists (ValueError saying why not),
     `False` always uses the scalar engine. `history.compiled` says which ran. While the
     compiled path trains, the parameters live in one array; they are written back to the
-    parameter Values before every callback and when fit returns.
+    parameter Values before every callback and when fit returns. `dtype=np.float32` runs the
+    compiled path in single precision (float64, the default, gives the scalar path's numbers).
     """
     xs, ys = _checked_data(model, X, y, loss)
     n = len(xs)
@@ -107,7 +109,11 @@ def fit(
     for method in ("step", "zero_grad"):
         if not callable(getattr(optimizer, method, None)):
             raise ValueError(f"optimizer needs a {method}() method, got {optimizer!r}")
-    trainer = _compiled_or_none(model, loss, l2, optimizer, xs, ys, compiled)
+    if np.dtype(dtype) not in (np.float64, np.float32):
+        raise ValueError(f"dtype must be numpy.float64 or numpy.float32, got {dtype!r}")
+    if np.dtype(dtype) != np.float64 and compiled is False:
+        raise ValueError("dtype=float32 is for the compiled path; the scalar engine computes in float64")
+    trainer = _compiled_or_none(model, loss, l2, optimizer, xs, ys, compiled, dtype)
     history = _train(trainer or ValueTrainer(scalar_step(model, loss, l2, model.parameters()), optimizer, xs, ys,
                                              loss), n, options)
     history.compiled = trainer is not None
@@ -154,7 +160,8 @@ class ValueTrainer:
 
 
 def _compiled_or_none(
-    model: Any, loss: Callable[..., Value], l2: float, optimizer: Any, xs: list, ys: list, compiled: bool | None
+    model: Any, loss: Callable[..., Value], l2: float, optimizer: Any, xs: list, ys: list, compiled: bool | None,
+    dtype: Any = np.float64,
 ) -> Trainer | None:
     """The compiled trainer when asked for (True) or possible (None); ValueError if asked for and impossible."""
     if compiled is False:
@@ -164,7 +171,10 @@ def _compiled_or_none(
     try:
         if loss in BATCH_LOSSES:
             X, y = np.asarray(xs, dtype=float), np.asarray(ys)
-            return ArrayTrainer(model, loss, l2, optimizer, X, y, CLASSIFICATION.get(loss))
+            return ArrayTrainer(model, loss, l2, optimizer, X, y, CLASSIFICATION.get(loss), dtype)
+        if np.dtype(dtype) != np.float64:
+            names = ", ".join(f.__name__ for f in BATCH_LOSSES)
+            raise CannotCompile(f"dtype={np.dtype(dtype)} needs a built-in loss ({names})")
         step = loss_graph_step(model, loss, l2, model.parameters(), xs, ys)
         return ValueTrainer(step, optimizer, xs, ys, loss)
     except CannotCompile as e:

@@ -627,3 +627,15 @@ def test_large_finite_values_are_not_mistaken_for_an_overflow():
     (x,) = placeholders(1)
     graph = compile_graph(lambda x: [x * 1e308, x * 1.5e308, (x * 1.7e308).tanh()], [x])
     assert graph.forward(np.array([1.0, 1.0])).tolist() == [[1e308, 1.5e308, 1.0]] * 2
+
+
+def test_float32_computes_in_single_precision_close_to_the_scalar_engine():
+    (x,) = placeholders(1)
+    graph = compile_graph(lambda x: (x * 3.0).tanh() * x + x.exp(), [x], dtype=np.float32)
+    batch = np.array([0.1, -0.7, 1.3])
+    out = graph.forward(batch)
+    assert out.dtype == np.float32
+    expected = [((Value(b) * 3.0).tanh() * b + Value(b).exp()).data for b in batch.tolist()]
+    assert np.allclose(out, expected, rtol=1e-6) and not np.array_equal(out, np.array(expected))
+    with pytest.raises(ValueError, match="dtype"):
+        compile_graph(lambda x: x, [x], dtype=np.int64)

@@ -249,3 +249,20 @@ def test_a_domain_error_in_training_is_the_scalar_engines():
             nn.fit(model, X, y, nn.mse, nn.SGD(model.parameters(), lr=0.1), 1, progress=False, compiled=compiled)
         errors.append(type(e.value))
     assert errors[0] is errors[1]
+
+
+def test_float32_trains_close_to_float64_and_is_refused_for_the_scalar_path():
+    X, y = moons()
+    results = {}
+    for dtype in (np.float64, np.float32):
+        model = nn.MLP(2, [8, 1], activation="relu", seed=0)
+        history = nn.fit(model, X, y, nn.hinge, nn.SGD(model.parameters(), lr=0.1), epochs=5, progress=False,
+                         l2=1e-4, dtype=dtype)
+        assert history.compiled
+        results[dtype] = history.loss
+    assert np.allclose(results[np.float32], results[np.float64], rtol=1e-4, atol=1e-5)
+    assert results[np.float32] != results[np.float64]  # single precision really ran
+    model = nn.MLP(2, [3, 1], seed=0)
+    for compiled, dtype, match in ((False, np.float32, "compiled path"), (None, np.int32, "dtype")):
+        with pytest.raises(ValueError, match=match):
+            nn.fit(model, X, y, nn.hinge, nn.SGD(model.parameters(), lr=0.1), 1, compiled=compiled, dtype=dtype)

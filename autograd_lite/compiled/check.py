@@ -11,6 +11,7 @@ from autograd_lite.rules import RULES
 from autograd_lite.value import Value, sum_values
 
 CHECK_RTOL, CHECK_ATOL = 1e-7, 1e-9  # fused sums add in another order than the scalar engine
+SINGLE_TOL = (1e-4, 1e-5)  # float32 carries about 7 digits
 
 
 def compare_with_scalar(
@@ -21,25 +22,32 @@ def compare_with_scalar(
     compiled_out: np.ndarray,
     compiled_input_grads: np.ndarray,
     compiled_leaf_grads: np.ndarray,
+    single_precision: bool = False,
 ) -> list[str]:
     """What differs between the compiled results on one sample and the scalar graph `outputs` built for it."""
     shared = [i for i, leaf in enumerate(leaves) if leaf.requires_grad and leaf in in_graph]
     total = outputs[0] if len(outputs) == 1 else sum_values(outputs)
     scalar_grads = [g.data for g in gradients(total, [leaves[i] for i in shared] + placeholders)]
-    problems = _mismatches("output", compiled_out, np.array([out.data for out in outputs]), ["" for _ in outputs])
+    tol = SINGLE_TOL if single_precision else (CHECK_RTOL, CHECK_ATOL)
+    out_names = ["" for _ in outputs]
+    problems = _mismatches("output", compiled_out, np.array([out.data for out in outputs]), out_names, tol)
     input_names = [str(k) for k in range(len(placeholders))]
-    problems += _mismatches("d/d input", compiled_input_grads, np.array(scalar_grads[len(shared) :]), input_names)
+    scalar_inputs = np.array(scalar_grads[len(shared) :])
+    problems += _mismatches("d/d input", compiled_input_grads, scalar_inputs, input_names, tol)
     names = [leaves[i].label or str(i) for i in shared]
-    problems += _mismatches("d/d leaf", compiled_leaf_grads[shared], np.array(scalar_grads[: len(shared)]), names)
+    scalar_leaves = np.array(scalar_grads[: len(shared)])
+    problems += _mismatches("d/d leaf", compiled_leaf_grads[shared], scalar_leaves, names, tol)
     return problems
 
 
-def _mismatches(what: str, compiled: np.ndarray, scalar: np.ndarray, names: list[str]) -> list[str]:
-    """Descriptions of the entries that differ beyond the check's tolerance (NaN equals NaN, inf itself)."""
+def _mismatches(
+    what: str, compiled: np.ndarray, scalar: np.ndarray, names: list[str], tol: tuple[float, float]
+) -> list[str]:
+    """Descriptions of the entries that differ beyond the tolerance (rtol, atol); NaN equals NaN, inf itself."""
     if compiled.size == 0:
         return []
     with np.errstate(invalid="ignore"):
-        same = np.isclose(compiled, scalar, rtol=CHECK_RTOL, atol=CHECK_ATOL, equal_nan=True) | (compiled == scalar)
+        same = np.isclose(compiled, scalar, rtol=tol[0], atol=tol[1], equal_nan=True) | (compiled == scalar)
     return [
         f"{what}{f' {names[k]}' if len(names) > 1 else ''}: compiled {compiled[k].item()!r}, "
         f"scalar {scalar[k].item()!r}"

@@ -41,7 +41,9 @@ class CompiledGraph:
         rebuild: Callable[[list[Value]], list[Value]] | None,
         check: bool,
         first_leaves: Sequence[Value] = (),
+        dtype: Any = np.float64,
     ) -> None:
+        self.dtype = np.dtype(dtype)  # what the batch, the leaves and the computation are held in
         self.inputs = inputs
         self.outputs = outputs
         self._single = single
@@ -82,7 +84,7 @@ class CompiledGraph:
         Returns shape (B,) for a single output, (B, n_outputs) for several.
         """
         batch = self._columns(columns)
-        return self.run(batch, np.fromiter(map(_data, self.leaves), float, len(self.leaves)))
+        return self.run(batch, np.fromiter(map(_data, self.leaves), self.dtype, len(self.leaves)))
 
     def run(self, batch: np.ndarray, leaf_values: np.ndarray) -> np.ndarray:
         """`forward` on arrays, for training loops that keep the parameters in an array.
@@ -90,7 +92,8 @@ class CompiledGraph:
         `batch` is an (inputs, B) float array of finite numbers, `leaf_values` holds one
         number per entry of `leaves` (instead of their `.data`); neither is checked here.
         """
-        leaf_block = leaf_values.reshape(-1, 1)
+        batch = batch.astype(self.dtype, copy=False)
+        leaf_block = leaf_values.astype(self.dtype, copy=False).reshape(-1, 1)
         if self._check_pending:
             self._check(batch[:, :1], leaf_block)
             self._check_pending = False
@@ -206,7 +209,7 @@ class CompiledGraph:
         batch = lengths.pop() if lengths else 1
         if batch == 0:
             raise ValueError("input columns are empty: a batch needs at least one sample")
-        out = np.empty((len(arrays), batch))
+        out = np.empty((len(arrays), batch), self.dtype)
         for i, a in enumerate(arrays):
             out[i] = a
         if not np.isfinite(out).all():
@@ -235,7 +238,8 @@ class CompiledGraph:
         placeholders = [Value(x) for x in sample[:, 0].tolist()]
         outputs = self._rebuild(placeholders) if self._rebuild else self._replay(placeholders)
         problems = compare_with_scalar(
-            outputs, placeholders, self.leaves, self._plan.where, compiled_out.ravel(), input_grads[:, 0], leaf_grads
+            outputs, placeholders, self.leaves, self._plan.where, compiled_out.ravel(), input_grads[:, 0], leaf_grads,
+            single_precision=self.dtype == np.float32,
         )
         if problems:
             raise CompileCheckError(
@@ -259,6 +263,7 @@ def compile_graph(
     inputs: Sequence[Value],
     check: bool = True,
     leaves: Sequence[Value] = (),
+    dtype: Any = np.float64,
 ) -> CompiledGraph:
     """Compile a scalar graph for batches of inputs.
 
@@ -278,6 +283,8 @@ def compile_graph(
     `leaves` (e.g. `model.parameters()`) puts those Values first in `CompiledGraph.leaves`,
     in that order, used by the graph or not: `run` and `gradient` then take and give
     arrays in the model's own parameter order, and a layer's weights are read as views.
+    `dtype=np.float32` computes in single precision (float64, the default, gives the
+    scalar engine's numbers).
     """
     inputs = list(inputs)
     for i, x in enumerate(inputs):
@@ -294,6 +301,8 @@ def compile_graph(
             raise ValueError(f"leaves[{i}] must be a leaf Value that is not an input (a parameter)")
     if len({id(v) for v in leaves}) != len(leaves):
         raise ValueError("leaves must be distinct Values")
+    if np.dtype(dtype) not in (np.float64, np.float32):
+        raise ValueError(f"dtype must be numpy.float64 or numpy.float32, got {dtype!r}")
     rebuild = None
     if callable(output) and not isinstance(output, Value):
         function = output
@@ -305,7 +314,7 @@ def compile_graph(
     outputs, single = _as_outputs(output)
     graph = None
     try:
-        graph = CompiledGraph(outputs, inputs, single, rebuild, check, leaves)
+        graph = CompiledGraph(outputs, inputs, single, rebuild, check, leaves, dtype)
         return graph
     finally:
         if rebuild is not None:  # traced: the nodes' data become plain floats again (same values)
