@@ -1,8 +1,9 @@
 """Training: `fit` (full batch, online or mini-batch), `History`, `predict` and `accuracy`.
 
-One training step is split in two: a *step function* computes the batch loss
-and accumulates gradients into `.grad` (`scalar_step` builds the scalar graph
-per sample; a compiled path can stand in for it), then the optimizer updates.
+The epoch loop (`_train`) drives a *trainer*: one training step on chosen samples,
+and `sync()` to make the model's Values current. `ValueTrainer` runs a step function
+over Values (`scalar_step` builds the scalar graph per sample) and the optimizer's
+`step()`; `ArrayTrainer` (nn/compiled_step.py) keeps the parameters in one array.
 """
 
 from __future__ import annotations
@@ -109,15 +110,28 @@ def fit(
     for method in ("step", "zero_grad"):
         if not callable(getattr(optimizer, method, None)):
             raise ValueError(f"optimizer needs a {method}() method, got {optimizer!r}")
-    if np.dtype(dtype) not in (np.float64, np.float32):
-        raise ValueError(f"dtype must be numpy.float64 or numpy.float32, got {dtype!r}")
-    if np.dtype(dtype) != np.float64 and compiled is False:
+    dtype = _float_dtype(dtype)
+    if dtype != np.float64 and compiled is False:
         raise ValueError("dtype=float32 is for the compiled path; the scalar engine computes in float64")
-    trainer = _compiled_or_none(model, loss, l2, optimizer, xs, ys, compiled, dtype)
-    history = _train(trainer or ValueTrainer(scalar_step(model, loss, l2, model.parameters()), optimizer, xs, ys,
-                                             loss), n, options)
-    history.compiled = trainer is not None
+    compiled_trainer = _compiled_or_none(model, loss, l2, optimizer, xs, ys, compiled, dtype)
+    if compiled_trainer is None:
+        trainer: Trainer = ValueTrainer(scalar_step(model, loss, l2, model.parameters()), optimizer, xs, ys, loss)
+    else:
+        trainer = compiled_trainer
+    history = _train(trainer, n, options)
+    history.compiled = compiled_trainer is not None
     return history
+
+
+def _float_dtype(dtype: Any) -> np.dtype:
+    """float64 or float32 as a numpy dtype; ValueError for anything else."""
+    try:
+        value = np.dtype(dtype)
+    except TypeError:
+        value = None
+    if value not in (np.float64, np.float32):
+        raise ValueError(f"dtype must be numpy.float64 or numpy.float32, got {dtype!r}")
+    return value
 
 
 @dataclass(frozen=True)
@@ -172,7 +186,7 @@ def _compiled_or_none(
         if loss in BATCH_LOSSES:
             X, y = np.asarray(xs, dtype=float), np.asarray(ys)
             return ArrayTrainer(model, loss, l2, optimizer, X, y, CLASSIFICATION.get(loss), dtype)
-        if np.dtype(dtype) != np.float64:
+        if dtype != np.float64:
             names = ", ".join(f.__name__ for f in BATCH_LOSSES)
             raise CannotCompile(f"dtype={np.dtype(dtype)} needs a built-in loss ({names})")
         step = loss_graph_step(model, loss, l2, model.parameters(), xs, ys)
