@@ -378,6 +378,7 @@ DOMAIN_ERRORS = [
     (lambda x: 1.0 / x, 0.0, ZeroDivisionError, "pow"),
     (lambda x: (x * x) ** -1.5, 0.0, ZeroDivisionError, "pow"),
     (lambda x: (x * 400.0).exp().min(3.0), 2.0, OverflowError, "exp"),
+    (lambda x: ((x * 1e100) ** 3.0).tanh(), 1e10, OverflowError, "pow"),
 ]
 
 
