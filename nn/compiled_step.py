@@ -151,6 +151,7 @@ class ArrayTrainer:
             u.optimizer.step_arrays(values, grads[u.index])
             self.values[u.index] = values
         else:  # an optimizer that only knows Values: hand them over and read the result back
+            u.optimizer.zero_grad()  # as the scalar path does (it may hold Values outside the model)
             self.sync()
             u.optimizer.step()
             self.values[:] = [p.data for p in self.params]
