@@ -160,12 +160,12 @@ class Program:
         constants = self._probed[key]
         args = self.arguments[i]
         if any(c is None for c in constants):
-            lines.append(f"d = {self._const('D_' + block.op + '_', rule.partials)}(v{i}, {args})")
+            lines.append(f"d{i} = {self._const('D_' + block.op + '_', rule.partials)}(v{i}, {args})")
         for j, operand in enumerate(block.operands):
             c = constants[j]
             if not wanted(operand) or c == 0.0:
                 continue
-            contribution = f"g{i} * d[{j}]" if c is None else (f"g{i}" if c == 1.0 else f"g{i} * {c!r}")
+            contribution = f"g{i} * d{i}[{j}]" if c is None else (f"g{i}" if c == 1.0 else f"g{i} * {c!r}")
             lines += self._add(operand, contribution, from_varying=block.varying, broadcast=True)
         return lines
 
@@ -254,11 +254,11 @@ class Program:
 
 
 def _freeing(lines: list[str]) -> list[str]:
-    """`lines` with each intermediate adjoint (g2, g3, ...; not the leaves' g1 or the inputs' g0) and the
-    partials `d` deleted after their last use, so a large batch holds few of them at once."""
+    """`lines` with each intermediate adjoint (g2, g3, ...; not the leaves' g1 or the inputs' g0) and each
+    block's partials (d2, d3, ...) deleted after their last use, so a large batch holds few of them at once."""
     last: dict[str, int] = {}
     for k, line in enumerate(lines):
-        for name in re.findall(r"\b(g[2-9]\d*|g1\d+|gs\d+|d)\b", line):
+        for name in re.findall(r"\b(g[2-9]\d*|g1\d+|gs\d+|d\d+)\b", line):
             last[name] = k
     after: dict[int, list[str]] = {}
     for name, k in last.items():
