@@ -27,7 +27,7 @@ class Program:
         self.plan = plan
         self.outputs = outputs  # blocks holding an output: their adjoints come seeded
         self._ready: set[int] = set()  # blocks whose adjoint exists so far in the backward code
-        self.namespace: dict[str, Any] = {"np": np, "grid": _grid}
+        self.namespace: dict[str, Any] = {"np": np, "grid": _grid, "times": _times}
         self.saved: list[str] = []  # names returned by forward, in order
         self.arguments: dict[int, str] = {}  # elementwise block -> its operands in the generated code
         self._probed: dict[tuple[str, int], tuple[float | None, ...]] = {}  # (op, arity) -> constant partials
@@ -165,7 +165,10 @@ class Program:
             c = constants[j]
             if not wanted(operand) or c == 0.0:
                 continue
-            contribution = f"g{i} * d{i}[{j}]" if c is None else (f"g{i}" if c == 1.0 else f"g{i} * {c!r}")
+            if c is None and len(block.operands) == 1:  # g is read here only: multiply in its memory
+                contribution = f"times(g{i}, d{i}[0])"
+            else:
+                contribution = f"g{i} * d{i}[{j}]" if c is None else (f"g{i}" if c == 1.0 else f"g{i} * {c!r}")
             lines += self._add(operand, contribution, from_varying=block.varying, broadcast=True)
         return lines
 
@@ -251,6 +254,16 @@ class Program:
         if rows[1] > rows[0] and rows == tuple(range(rows[0], rows[-1] + 1, rows[1] - rows[0])):
             return "stride"  # every k-th row, e.g. the biases between the weights of a layer's neurons
         return "index"
+
+
+def _times(g: np.ndarray, d: Any) -> np.ndarray:
+    """g·d, in g's memory when that holds the product (g is an adjoint that nothing reads afterwards)."""
+    if isinstance(d, np.ndarray) and g.shape == np.broadcast_shapes(g.shape, d.shape) and (
+        g.dtype == np.result_type(g, d)
+    ):
+        g *= d
+        return g
+    return g * d
 
 
 def _freeing(lines: list[str]) -> list[str]:
