@@ -27,7 +27,8 @@ class Program:
         self.plan = plan
         self.outputs = outputs  # blocks holding an output: their adjoints come seeded
         self._ready: set[int] = set()  # blocks whose adjoint exists so far in the backward code
-        self.namespace: dict[str, Any] = {"np": np, "grid": _grid, "times": _times}
+        # add: np.add.reduce, a sum without ndarray.sum's Python wrapper (this code runs every step)
+        self.namespace: dict[str, Any] = {"np": np, "grid": _grid, "times": _times, "add": np.add.reduce}
         self.saved: list[str] = []  # names returned by forward, in order
         self.arguments: dict[int, str] = {}  # elementwise block -> its operands in the generated code
         self._probed: dict[tuple[str, int], tuple[float | None, ...]] = {}  # (op, arity) -> constant partials
@@ -97,7 +98,7 @@ class Program:
         for block in self.plan.blocks[2:]:
             lines += self._matmul_forward(block) if block.weights else self._elementwise_forward(block)
         # One number that is finite only if every value is: a NaN or inf anywhere makes the sum NaN or inf.
-        lines.append(f"{self._save('total')} = " + " + ".join(f"v{b.index}.sum()" for b in self.plan.blocks[2:]))
+        lines.append(f"{self._save('total')} = " + " + ".join(f"add(v{b.index}, None)" for b in self.plan.blocks[2:]))
         return lines
 
     def _elementwise_forward(self, block: Block) -> list[str]:
@@ -146,7 +147,7 @@ class Program:
             gs = f"g{i}"
             if not (shared_varying or not block.varying):
                 gs = f"gs{i}"
-                lines.append(f"gs{i} = g{i}.sum(axis=1, keepdims=True)")
+                lines.append(f"gs{i} = add(g{i}, 1, keepdims=True)")
             lines += self._weights_add(block, f"{gs} @ x{i}.T")
             if wanted(block.shared):
                 lines += self._add(block.shared, f"w{i}.T @ {gs}", from_varying=shared_varying, broadcast=False)
@@ -222,7 +223,7 @@ class Program:
         rows, name = g.rows, f"g{g.block}"
         c = contribution
         if from_varying and not self.plan.blocks[g.block].varying:
-            c = f"({c}).sum(axis=1, keepdims=True)"  # an input-independent row was used by every sample
+            c = f"add({c}, 1, keepdims=True)"  # an input-independent row was used by every sample
         kind = self._rows_kind(g, broadcast)
         if kind == "all" and g.block not in self._ready:
             self._ready.add(g.block)  # the first contribution becomes the adjoint (a copy if it is another's)
@@ -231,7 +232,7 @@ class Program:
         if kind == "all":
             return [*lines, f"{name} += {c}"]
         if kind == "one":
-            summed = f"({c}).sum(axis=0, keepdims=True)" if len(rows) > 1 else c
+            summed = f"add({c}, 0, keepdims=True)" if len(rows) > 1 else c
             return [*lines, f"{name}[{rows[0]}:{rows[0] + 1}] += {summed}"]
         if kind == "range":
             return [*lines, f"{name}[{rows[0]}:{rows[0] + len(rows)}] += {c}"]
@@ -258,9 +259,7 @@ class Program:
 
 def _times(g: np.ndarray, d: Any) -> np.ndarray:
     """g·d, in g's memory when that holds the product (g is an adjoint that nothing reads afterwards)."""
-    if isinstance(d, np.ndarray) and g.shape == np.broadcast_shapes(g.shape, d.shape) and (
-        g.dtype == np.result_type(g, d)
-    ):
+    if type(d) is np.ndarray and d.shape == g.shape and d.dtype == g.dtype:
         g *= d
         return g
     return g * d

@@ -145,6 +145,13 @@ class CompiledGraph:
 
     def _gradients(self, saved: tuple[Any, ...], weights: np.ndarray, with_inputs: bool) -> tuple[np.ndarray, Any]:
         """(d/d leaf as a 1-D array, d/d input as an (inputs, B) array) of Σ weights·outputs."""
+        seeds = self._seeds(saved, weights)
+        with np.errstate(all="ignore"):
+            leaves, inputs = self._program.backward(with_inputs)(saved, seeds)
+        return leaves[:, 0], inputs
+
+    def _seeds(self, saved: tuple[Any, ...], weights: np.ndarray) -> dict[int, np.ndarray]:
+        """The adjoints of the output blocks: the weights in the outputs' rows, zeros elsewhere."""
         seeds: dict[int, np.ndarray] = {}
         for j, ((b, r), (k, _)) in enumerate(zip(self._out_at, self._out_rows, strict=True)):
             seed = seeds.get(b)
@@ -155,9 +162,7 @@ class CompiledGraph:
                 seed[r] += w
             else:
                 seed[r, 0] += w.sum()
-        with np.errstate(all="ignore"):
-            leaves, inputs = self._program.backward(with_inputs)(saved, seeds)
-        return leaves[:, 0], inputs
+        return seeds
 
     def _raise_non_finite(self, values: dict[str, Any], batch: int) -> None:
         """The error the scalar engine raises at the first sample (and first op) that made a NaN or inf, if any.
