@@ -640,3 +640,11 @@ def test_float32_computes_in_single_precision_close_to_the_scalar_engine():
     assert np.allclose(out, expected, rtol=1e-6) and not np.array_equal(out, np.array(expected))
     with pytest.raises(ValueError, match="dtype"):
         compile_graph(lambda x: x, [x], dtype=np.int64)
+
+
+def test_decisions_on_the_given_leaves_are_refused_too():
+    (x,) = placeholders(1)
+    w = Value(-2.0)
+    with pytest.raises(CompileCheckError, match="comparison"):
+        compile_graph(lambda x: x * w if w.data < 0 else x, [x], leaves=[w])  # w changes as training goes
+    assert type(w.data) is float and w.data == -2.0

@@ -266,3 +266,29 @@ def test_float32_trains_close_to_float64_and_is_refused_for_the_scalar_path():
     for compiled, dtype, match in ((False, np.float32, "compiled path"), (None, np.int32, "dtype")):
         with pytest.raises(ValueError, match=match):
             nn.fit(model, X, y, nn.hinge, nn.SGD(model.parameters(), lr=0.1), 1, compiled=compiled, dtype=dtype)
+
+
+class SignOfWeight(nn.Module):
+    """Doubles its output while its first weight is positive: the graph depends on a parameter's value."""
+
+    def __init__(self) -> None:
+        self.w = [Value(0.05), Value(-0.2)]
+
+    def __call__(self, x):
+        s = dot(self.w, [v if isinstance(v, Value) else Value(v) for v in x])
+        return s * 2.0 if self.w[0].data > 0 else s
+
+
+def test_a_model_branching_on_a_parameter_trains_as_the_scalar_path():
+    X = np.array([[1.0, 2.0], [-1.5, 0.5], [0.7, -1.0]])
+    y = np.array([-1.0, 1.0, 1.0])
+    runs = {}
+    for compiled in (None, False):
+        model = SignOfWeight()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", FallbackWarning)
+            history = nn.fit(model, X, y, nn.hinge, nn.SGD(model.parameters(), lr=0.5), 6, progress=False,
+                             compiled=compiled)
+        assert not history.compiled
+        runs[compiled] = history.loss
+    assert runs[None] == runs[False]

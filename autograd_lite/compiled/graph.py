@@ -288,6 +288,7 @@ def compile_graph(
     `leaves` (e.g. `model.parameters()`) puts those Values first in `CompiledGraph.leaves`,
     in that order, used by the graph or not: `run` and `gradient` then take and give
     arrays in the model's own parameter order, and a layer's weights are read as views.
+    Their numbers change between calls, so the guards refuse decisions on them too.
     `dtype=np.float32` computes in single precision (float64, the default, gives the
     scalar engine's numbers).
     """
@@ -311,7 +312,7 @@ def compile_graph(
     rebuild = None
     if callable(output) and not isinstance(output, Value):
         function = output
-        output = _traced_call(function, inputs)
+        output = _traced_call(function, inputs, leaves)
 
         def rebuild(placeholders: list[Value]) -> list[Value]:
             return _as_outputs(function(*placeholders))[0]
@@ -326,18 +327,19 @@ def compile_graph(
             untrace(list(graph._plan.where) if graph is not None else _reachable(outputs))
 
 
-def _traced_call(function: Callable[..., Any], inputs: list[Value]) -> Any:
-    """function(*inputs), refused with CompileCheckError if it decided anything from the inputs' numbers."""
-    with guarded(inputs) as decisions:
+def _traced_call(function: Callable[..., Any], inputs: list[Value], leaves: list[Value]) -> Any:
+    """function(*inputs), refused with CompileCheckError if it decided anything from the numbers of the inputs
+    or of the given leaves (parameters, which change between calls)."""
+    with guarded(inputs + leaves) as decisions:
         output = function(*inputs)
     if decisions:
         untrace(_reachable(output))
         more = f" (and {len(decisions) - 3} more)" if len(decisions) > 3 else ""
         raise CompileCheckError(
             f"the graph depends on the data of the sample it is traced on: {'; '.join(decisions[:3])}{more}. "
-            "The traced graph is replayed unchanged for every sample, so a function whose structure depends on "
-            "`.data` (Python if/min/max on numbers, numbers taken out with float()) would be wrong for other "
-            "samples; use the graph ops (relu, max, min, abs) instead"
+            "The traced graph is replayed unchanged for every sample (and every parameter value), so a function "
+            "whose structure depends on `.data` (Python if/min/max on numbers, numbers taken out with float()) "
+            "would be wrong for others; use the graph ops (relu, max, min, abs) instead"
         )
     return output
 
