@@ -3,8 +3,10 @@
     python benchmarks/run.py [--quick]
 
 Prints a markdown report and writes it to benchmarks/results.md. Figures are
-medians over repeats; micrograd and torch rows are skipped (with a note) when
-those packages are absent. numpy and torch both run on one thread.
+medians over repeats (the training section: min / median over interleaved rounds);
+micrograd and torch rows are skipped (with a note) when those packages are absent.
+numpy's BLAS and torch run on one thread (torch also with its default thread count);
+other BLAS settings of the machine (OPENBLAS_CORETYPE and the like) are left as they are.
 """
 
 from __future__ import annotations
@@ -20,15 +22,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-# One BLAS thread for numpy (torch gets set_num_threads(1)), and the machine's default
-# OpenBLAS kernel choice: these must be in the environment before numpy loads.
+# One BLAS thread for numpy, as torch gets set_num_threads(1): the comparison is one thread each.
+# It must be in the environment before numpy loads. Nothing else of the machine's BLAS set-up is changed.
 _BLAS_ENV = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
-_DROP_ENV = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
-if __name__ == "__main__" and (
-    any(k in os.environ for k in _DROP_ENV) or any(os.environ.get(k) != v for k, v in _BLAS_ENV.items())
-):
-    env = {k: v for k, v in os.environ.items() if k not in _DROP_ENV} | _BLAS_ENV
-    os.execve(sys.executable, [sys.executable, *sys.argv], env)
+if __name__ == "__main__" and any(os.environ.get(k) != v for k, v in _BLAS_ENV.items()):
+    os.execve(sys.executable, [sys.executable, *sys.argv], os.environ | _BLAS_ENV)
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
@@ -37,6 +35,7 @@ if str(ROOT) not in sys.path:
 import numpy as np  # noqa: E402
 
 import autograd_lite as al  # noqa: E402
+from benchmarks import fit as training  # noqa: E402
 from benchmarks import workload as w  # noqa: E402
 
 DEMO = [2, 16, 16, 1]
@@ -274,6 +273,9 @@ def main(argv: list[str] | None = None) -> int:
     if missing:
         report.add("")
 
+    blas = {k: os.environ[k] for k in sorted(os.environ) if "BLAS" in k or k.startswith(("OMP_", "MKL_"))}
+    report.add(f"Environment: {', '.join(f'{k}={v}' for k, v in blas.items()) or 'no BLAS variables'}.", "")
+    fit_checks = training.training(report, args.quick, "torch" in engines)
     agreement(report, engines, steps=3 if args.quick else 10)
     # (repeats, calls per repeat)
     repeats = {"micrograd": (3, 1) if args.quick else (7, 1), "autograd_lite": (5, 1) if args.quick else (15, 2)}
@@ -301,6 +303,7 @@ def main(argv: list[str] | None = None) -> int:
             ("compiled: speed vs micrograd (GC off)", ratio("micrograd", "compiled", no_gc), 300, True),
             ("compiled: speed vs torch, 2-16-16-1, B=100", speed.get(("2-16-16-1", 100)), 1.0, True),
             ("compiled: speed vs torch, 2-16-16-1, B=10,000", speed.get(("2-16-16-1", 10_000)), 0.5, True),
+            *fit_checks,
         ],
     )
 

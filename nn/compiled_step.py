@@ -1,29 +1,213 @@
-"""A training step over whole batches: the per-sample loss graph, traced once and replayed with numpy.
+"""fit's compiled path: the model traced once, its parameters in one array, the built-in losses in numpy.
 
-`fit` keeps writing per-sample scalar code; this module compiles it. The graph of
-one sample — [loss, l2 term, *model outputs] — is built from placeholder Values and
-handed to `autograd_lite.compile_graph`. Targets that take few values (class
-labels) are baked into one graph per label, so losses may index or branch on
-them; otherwise they are inputs of the graph like the features.
+The model's graph for one sample (features → outputs) is compiled with
+`autograd_lite.compile_graph`, its leaf block starting with the model's
+parameters in `parameters()` order. During `fit` that block is where the
+parameters live: each step runs the compiled forward on a batch of columns, the
+loss and its gradient per output in numpy (`BATCH_LOSSES`, the same formulas as
+nn.losses), the compiled backward, the l2 term (`l2·Σp²`, gradient `2·l2·p`), and
+the optimizer on whole arrays. `sync()` writes the block back into the parameter
+Values (`.data`, and `.grad` of the last step); `fit` calls it before every
+callback and when it returns, so user code never sees a stale Value.
+
+Losses that are not built in but declare `reduction` are compiled with the loss in
+the graph (`loss_graph_step`), one graph per target value when targets are few.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from autograd_lite import CompileCheckError, Value, compile_graph, dot
+from nn import losses
 
-MAX_LABELS = 16  # more distinct targets than this: targets become graph inputs instead
+MAX_LABELS = 16  # loss_graph_step: more distinct targets than this become graph inputs instead
 
 
 class CannotCompile(ValueError):
     """The model or loss cannot be replayed over batches; the message says why."""
 
+    def __init__(self, message: str, data_dependent: bool = False) -> None:
+        super().__init__(message)
+        self.data_dependent = data_dependent  # the graph depends on the data (not merely an unsupported op)
 
-def compiled_step(
+
+# --- the built-in losses on arrays: (outputs (B, k), targets) -> (loss, d loss / d outputs) ----------------
+
+
+def _mse(out: np.ndarray, t: np.ndarray) -> tuple[float, np.ndarray]:
+    d = out - t
+    return float((d * d).sum()) / d.size, d * (2.0 / d.size)
+
+
+def _squared_error(out: np.ndarray, t: np.ndarray) -> tuple[float, np.ndarray]:
+    d = out - t
+    return 0.5 * float((d * d).sum()), d
+
+
+def _hinge(out: np.ndarray, t: np.ndarray) -> tuple[float, np.ndarray]:
+    margin = 1.0 - t * out
+    active = margin > 0  # relu's slope: 0 at the kink, like the engine
+    return float(np.where(active, margin, 0.0).sum()) / out.size, np.where(active, -t, 0.0) / out.size
+
+
+def _binary_cross_entropy(out: np.ndarray, t: np.ndarray) -> tuple[float, np.ndarray]:
+    outside = (out < 0.0) | (out > 1.0)
+    if outside.any():
+        got = float(out[outside][0])
+        raise ValueError(f"prob must lie in [0, 1], got {got!r} (logits? use bce_with_logits)")
+    p = np.clip(out, losses.BCE_CLAMP, 1.0 - losses.BCE_CLAMP)
+    passes = (out >= losses.BCE_CLAMP) & (out <= 1.0 - losses.BCE_CLAMP)  # the clamp's max/min route the gradient
+    value = -(t * np.log(p) + (1.0 - t) * np.log(1.0 - p))
+    grad = np.where(passes, (1.0 - t) / (1.0 - p) - t / p, 0.0)
+    return float(value.sum()) / out.size, grad / out.size
+
+
+def _bce_with_logits(out: np.ndarray, t: np.ndarray) -> tuple[float, np.ndarray]:
+    a = np.abs(out)
+    e = np.exp(-a)
+    value = (out + a) * 0.5 - out * t + np.log(1.0 + e)
+    s = np.sign(out)
+    grad = (1.0 + s) * 0.5 - t - s * e / (1.0 + e)
+    return float(value.sum()) / out.size, grad / out.size
+
+
+def _cross_entropy(out: np.ndarray, t: np.ndarray) -> tuple[float, np.ndarray]:
+    shift = out.max(axis=1, keepdims=True)
+    e = np.exp(out - shift)
+    total = e.sum(axis=1, keepdims=True)
+    rows = np.arange(len(out))
+    value = np.log(total[:, 0]) + shift[:, 0] - out[rows, t]
+    grad = e / total
+    grad[rows, t] -= 1.0
+    return float(value.sum()) / len(out), grad / len(out)
+
+
+BatchLoss = Callable[[np.ndarray, np.ndarray], tuple[float, np.ndarray]]
+BATCH_LOSSES: dict[Callable[..., Value], BatchLoss] = {
+    losses.mse: _mse,
+    losses.squared_error: _squared_error,
+    losses.hinge: _hinge,
+    losses.binary_cross_entropy: _binary_cross_entropy,
+    losses.bce_with_logits: _bce_with_logits,
+    losses.cross_entropy: _cross_entropy,
+}
+
+
+@dataclass
+class _Update:
+    """How the optimizer reaches the parameter block: directly, through an index, or through the Values."""
+
+    optimizer: Any
+    index: np.ndarray | None  # the optimizer's params as positions in the block (None: the same list)
+    arrays: bool  # the optimizer updates arrays; else its .step() runs on the Values
+
+
+class ArrayTrainer:
+    """One compiled step of fit: forward, numpy loss, backward and update on arrays; `sync` writes Values."""
+
+    def __init__(
+        self, model: Any, loss: Callable[..., Value], l2: float, optimizer: Any, X: np.ndarray, y: np.ndarray,
+        accuracy: Callable[[np.ndarray, np.ndarray], int] | None, dtype: Any = np.float64,
+    ) -> None:
+        self.params: list[Value] = model.parameters()
+        self.graph = _compile_model(model, self.params, X[0], dtype)
+        self.block = np.fromiter((leaf.data for leaf in self.graph.leaves), dtype, len(self.graph.leaves))
+        self.values = self.block[: len(self.params)]  # a view: the parameters live here during fit
+        self.grads = np.zeros(len(self.params), dtype)
+        self.columns = np.ascontiguousarray(X.T, dtype)  # (features, samples)
+        self.targets = y.astype(int) if loss is losses.cross_entropy else y.astype(dtype).reshape(len(y), -1)
+        self.loss, self.l2, self.accuracy = BATCH_LOSSES[loss], l2, accuracy
+        self.update = _reach(optimizer, self.params)
+        try:  # the first run compares the compiled graph with the scalar engine on the first sample
+            self.graph.run(self.columns[:, :1], self.block)
+        except CompileCheckError as e:
+            raise CannotCompile(f"the compiled model disagrees with the scalar engine: {e}") from None
+
+    def step(self, chosen: np.ndarray | slice) -> tuple[float, int | None]:
+        """One training step on the samples `chosen`: (batch loss, how many predictions were right or None)."""
+        value, grads, right = self.loss_and_gradients(chosen)
+        return self.update_with(value, grads), right
+
+    def loss_and_gradients(self, chosen: np.ndarray | slice) -> tuple[float, np.ndarray, int | None]:
+        """(batch loss, its gradient for the parameters, right predictions or None), without the l2 term."""
+        out = self.graph.run(self.columns[:, chosen], self.block)
+        outputs = out.reshape(len(out), -1)
+        targets = self.targets[chosen]
+        value, d_outputs = self.loss(outputs, targets)
+        grads = self.graph.gradient(d_outputs.reshape(out.shape))[: len(self.params)]
+        return value, grads, None if self.accuracy is None else self.accuracy(outputs, targets)
+
+    def update_with(self, value: float, grads: np.ndarray) -> float:
+        """Add the l2 term to a batch's loss and gradient, take the optimizer step; the batch loss."""
+        if self.l2:
+            value += self.l2 * float(self.values @ self.values)
+            grads = grads + (2.0 * self.l2) * self.values
+        self.grads = grads
+        self._apply(grads)
+        return value
+
+    def _apply(self, grads: np.ndarray) -> None:
+        u = self.update
+        if u.arrays and u.index is None:
+            u.optimizer.step_arrays(self.values, grads)
+        elif u.arrays:
+            values = self.values[u.index]
+            u.optimizer.step_arrays(values, grads[u.index])
+            self.values[u.index] = values
+        else:  # an optimizer that only knows Values: hand them over and read the result back
+            u.optimizer.zero_grad()  # as the scalar path does (it may hold Values outside the model)
+            self.sync()
+            u.optimizer.step()
+            self.values[:] = [p.data for p in self.params]
+
+    def sync(self) -> None:
+        """Write the block into the parameter Values: `.data`, and `.grad` from the last step."""
+        for p, v, g in zip(self.params, self.values.tolist(), self.grads.tolist(), strict=True):
+            p.data, p.grad = v, g
+
+
+def _reach(optimizer: Any, params: list[Value]) -> _Update:
+    """How `optimizer` updates the parameter block (optimizers over other Values use their own step)."""
+    arrays = getattr(optimizer, "updates_arrays", False) is True
+    mine = getattr(optimizer, "params", None)
+    if not arrays or not isinstance(mine, list):
+        return _Update(optimizer, None, False)
+    if len(mine) == len(params) and all(a is b for a, b in zip(mine, params, strict=True)):
+        return _Update(optimizer, None, True)
+    position = {id(p): i for i, p in enumerate(params)}
+    if not all(id(p) in position for p in mine):
+        return _Update(optimizer, None, False)
+    return _Update(optimizer, np.array([position[id(p)] for p in mine], dtype=int), True)
+
+
+def _compile_model(model: Any, params: list[Value], first: np.ndarray, dtype: Any) -> Any:
+    """The model's compiled graph (features → outputs) with the parameters first in its leaf block."""
+    placeholders = [Value(float(v), f"x{i}", requires_grad=False) for i, v in enumerate(first)]
+
+    def outputs(*features: Value) -> list[Value]:
+        pred = model(list(features))
+        out = pred if isinstance(pred, list) else [pred]
+        if not out or not all(isinstance(o, Value) for o in out):
+            raise CannotCompile("the model must return a Value or a list of Values")
+        return out
+
+    try:
+        return compile_graph(outputs, placeholders, leaves=params, dtype=dtype)
+    except CompileCheckError as e:
+        raise CannotCompile(f"the model cannot be compiled: {e}", data_dependent=True) from None
+    except (NotImplementedError, TypeError) as e:
+        raise CannotCompile(str(e)) from None
+
+
+# --- losses that are not built in: the loss inside the compiled graph -----------------------------------
+
+
+def loss_graph_step(
     model: Callable[[Any], Any], loss: Callable[..., Value], l2: float, params: list[Value], xs: list, ys: list
 ) -> Callable[[list[list[float]], list[Any]], tuple[float, list[Any]]]:
     """A step function like `scalar_step`'s, running compiled graphs; CannotCompile if the model or loss won't."""
@@ -38,9 +222,7 @@ def compiled_step(
     for i, y in enumerate(ys):
         samples.setdefault(_key(y) if by_label else None, []).append(i)
     graphs = {
-        # traced on a label's first sample, checked on its last: a model whose graph depends on the
-        # data is caught when those two take different branches
-        label: _compile(model, loss, l2, params, (xs[rows[0]], ys[rows[0]]), (xs[rows[-1]], ys[rows[-1]]), by_label)
+        label: _compile_with_loss(model, loss, l2, params, (xs[rows[0]], ys[rows[0]]), by_label)
         for label, rows in samples.items()
     }
 
@@ -61,18 +243,18 @@ def compiled_step(
             weights[:, 1] = 1.0 / n  # the l2 term once per batch, shared out over its samples
             cg.backward(weights)
             total += float((out[:, :2] * weights[:, :2]).sum())
-            for row, values in zip(rows, out[:, 2:].tolist()):
+            for row, values in zip(rows, out[:, 2:].tolist(), strict=True):
                 preds[row] = values[0] if len(values) == 1 else values
         return total, preds
 
     return step
 
 
-def _compile(
+def _compile_with_loss(
     model: Callable[[Any], Any], loss: Callable[..., Value], l2: float, params: list[Value],
-    traced: tuple[list[float], Any], checked: tuple[list[float], Any], baked: bool,
+    traced: tuple[list[float], Any], baked: bool,
 ) -> Any:
-    """The compiled graph of one sample, traced on `traced` and checked against the scalar engine on `checked`.
+    """The compiled graph of one sample, [loss, l2 term, *outputs], traced (with guards) on `traced`.
 
     With `baked`, the target is a constant of the graph; otherwise its numbers are inputs after the features.
     """
@@ -91,14 +273,12 @@ def _compile(
         penalty = l2 * dot(params, params)  # one node: Σp² (0 when l2 is 0, gradients included)
         return [loss(pred, target), penalty, *outputs]
 
-    check_x, check_y = checked
-    check_columns = [[v] for v in check_x] + ([] if baked else [[v] for v in np.ravel(check_y).tolist()])
     try:
         cg = compile_graph(one_sample, placeholders)
-        cg.forward(*check_columns)  # the first forward runs the check
+        cg.forward(*[[v] for v in [*x, *target_values]])  # the first forward runs the check
     except CompileCheckError as e:
-        raise CannotCompile(f"the compiled model disagrees with the scalar one: {e}") from None
-    except (NotImplementedError, TypeError, FloatingPointError) as e:
+        raise CannotCompile(f"the model cannot be compiled: {e}", data_dependent=True) from None
+    except (NotImplementedError, TypeError, ArithmeticError, ValueError) as e:
         raise CannotCompile(str(e)) from None
     return cg
 
@@ -110,5 +290,3 @@ def _target(values: tuple[Value, ...], like: Any) -> Any:
 def _key(y: Any) -> Any:
     """A hashable form of a target (lists become tuples)."""
     return tuple(np.ravel(y).tolist()) if np.ndim(y) else y
-
-

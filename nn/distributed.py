@@ -22,7 +22,9 @@ from typing import Any
 
 import numpy as np
 
+from nn.compiled_step import BATCH_LOSSES, ArrayTrainer, CannotCompile, loss_graph_step
 from nn.torch_bridge import require_torch
+from nn.train import CLASSIFICATION, Trainer, ValueTrainer, scalar_step
 
 # (inputs of a batch, targets of a batch) -> (batch loss, the batch's predictions), as in nn.train
 StepFunction = Callable[[list[list[float]], list[Any]], tuple[float, list[Any]]]
@@ -61,18 +63,69 @@ def process_group() -> Any:
     return dist
 
 
-def data_parallel(
-    step: StepFunction,
-    xs: list[list[float]],
-    ys: list[Any],
-    loss: Callable[..., Any],
-    l2: float,
-    params: list[Any],
-    seed: int | None,
-    progress: bool,
-) -> tuple[StepFunction, int, bool]:
-    """(the step on this worker's shard with gradients reduced across workers, the shared seed, whether to show
-    progress). Checks that every worker has the same data and seed; makes the parameters rank 0's."""
+def distributed_trainer(
+    model: Any, loss: Callable[..., Any], l2: float, optimizer: Any, xs: list[list[float]], ys: list[Any],
+    compiled: bool | None, seed: int | None, progress: bool,
+) -> tuple[Trainer, bool, int, bool]:
+    """(fit's trainer for this worker, whether it is compiled, the shared seed, whether to show progress).
+
+    The compiled array trainer when the loss is built in and the model compiles (as fit picks
+    it without workers), else a Value-level step; either way every step's gradients are summed
+    across the workers before the update.
+    """
+    params = model.parameters()
+    reduction, seed = _join(xs, ys, loss, params, seed)
+    shown = progress and process_group().get_rank() == 0
+    if compiled is not False and loss in BATCH_LOSSES:
+        try:
+            inner = ArrayTrainer(model, loss, l2, optimizer, np.asarray(xs, dtype=float), np.asarray(ys),
+                                 CLASSIFICATION.get(loss))
+            return ShardedArrayTrainer(inner, reduction, len(xs)), True, seed, shown
+        except CannotCompile as e:
+            if compiled:
+                raise ValueError(f"fit(compiled=True) cannot compile this model and loss: {e}") from None
+    step = None
+    if compiled is not False:
+        try:
+            step = loss_graph_step(model, loss, l2, params, xs, ys)
+        except CannotCompile as e:
+            if compiled:
+                raise ValueError(f"fit(compiled=True) cannot compile this model and loss: {e}") from None
+    sharded = sharded_step(step or scalar_step(model, loss, l2, params), loss, l2, params, reduction)
+    return ValueTrainer(sharded, optimizer, xs, ys, loss), step is not None, seed, shown
+
+
+class ShardedArrayTrainer:
+    """The compiled array trainer on this worker's rows of each batch, gradients summed across workers."""
+
+    def __init__(self, inner: ArrayTrainer, reduction: str, n: int) -> None:
+        self.inner, self.reduction, self.n = inner, reduction, n
+        self.dist, self.torch = process_group(), require_torch()
+
+    def step(self, chosen: np.ndarray | slice) -> tuple[float, int | None]:
+        """One step on the batch `chosen`: this worker computes its shard, the sum goes to every worker."""
+        rows = np.arange(self.n)[chosen]
+        mine = rows[self.dist.get_rank() :: self.dist.get_world_size()]
+        k = len(self.inner.params)
+        if len(mine):
+            value, grads, right = self.inner.loss_and_gradients(mine)
+        else:
+            value, grads, right = 0.0, np.zeros(k), 0
+        share = len(mine) / len(rows) if self.reduction == "mean" else float(len(mine) > 0)
+        buffer = self.torch.from_numpy(np.concatenate([grads * share, [value * share, float(right or 0)]]))
+        self.dist.all_reduce(buffer)
+        total = buffer.numpy()
+        value = self.inner.update_with(float(total[k]), total[:k].copy())
+        return value, None if self.inner.accuracy is None else round(float(total[k + 1]))
+
+    def sync(self) -> None:
+        """Write the parameters back into their Values."""
+        self.inner.sync()
+
+
+def _join(xs: list[list[float]], ys: list[Any], loss: Callable[..., Any], params: list[Any], seed: int | None,
+          ) -> tuple[str, int]:
+    """(the loss's reduction, the shared seed): every worker holds the same data and seed and rank 0's parameters."""
     reduction = getattr(loss, "reduction", None)
     if reduction not in ("mean", "sum"):
         raise ValueError(
@@ -81,13 +134,21 @@ def data_parallel(
         )
     dist = process_group()
     torch = require_torch()
-    rank, workers = dist.get_rank(), dist.get_world_size()
     _same_everywhere(dist, torch, _fingerprint(xs, ys), "data (X and y)")
     seed = _shared_seed(dist, torch, seed)
     weights = torch.tensor([p.data for p in params], dtype=torch.float64)
     dist.broadcast(weights, src=0)  # replicas start identical, as DistributedDataParallel makes them
     for p, value in zip(params, weights.tolist(), strict=True):
         p.data = value
+    return reduction, seed
+
+
+def sharded_step(step: StepFunction, loss: Callable[..., Any], l2: float, params: list[Any], reduction: str,
+                 ) -> StepFunction:
+    """`step` on this worker's rows of each batch, with the gradients of `params` summed across workers."""
+    dist = process_group()
+    torch = require_torch()
+    rank, workers = dist.get_rank(), dist.get_world_size()
     width: list[int] = []  # numbers per prediction, learned on the first step (0: one float per sample)
 
     def sharded_step(bx: list[list[float]], by: list[Any]) -> tuple[float, list[Any]]:
@@ -115,7 +176,7 @@ def data_parallel(
         table = total[len(params) + 1 :].reshape(len(bx), columns)
         return float(total[len(params)]), table.tolist() if width[0] else table[:, 0].tolist()
 
-    return sharded_step, seed, progress and rank == 0
+    return sharded_step
 
 
 def _fingerprint(xs: list[list[float]], ys: list[Any]) -> list[float]:

@@ -1,5 +1,9 @@
 """Optimizers: SGD (with momentum) and Adam, following PyTorch's update formulas.
 
+Each update is written once, on arrays (`update_arrays`): `step()` gathers the
+parameters' data and grads into arrays and writes the results back, and `fit`'s
+compiled path, which keeps the parameters in one array, calls `step_arrays`.
+
 `lr` is a positive number or a schedule: a callable taking the step number
 (0 for the first step) and returning the learning rate for that step, e.g.
 `lambda k: 1.0 - 0.9 * k / 100` (micrograd's demo).
@@ -7,14 +11,17 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Iterable
+from operator import attrgetter
 from typing import Any
+
+import numpy as np
 
 from autograd_lite import Value
 from nn.checks import number
 
 LearningRate = float | Callable[[int], float]
+_data, _grad = attrgetter("data"), attrgetter("grad")
 
 
 def _in_unit_interval(x: Any, what: str) -> float:
@@ -66,12 +73,33 @@ class Optimizer:
         self.update(self.current_lr())
         self.steps += 1
 
+    def step_arrays(self, values: np.ndarray, grads: np.ndarray) -> None:
+        """The same step on arrays: values[i] and grads[i] stand for params[i] (values updated in place)."""
+        self.update_arrays(values, grads, self.current_lr())
+        self.steps += 1
+
+    @property
+    def updates_arrays(self) -> bool:
+        """Whether step_arrays does what step does (not for a subclass that overrides `step` or `update`)."""
+        cls = type(self)
+        own = cls.step is Optimizer.step and cls.update is Optimizer.update
+        return own and cls.update_arrays is not Optimizer.update_arrays
+
     def update(self, lr: float) -> None:
-        """Apply one update with learning rate `lr`; subclasses define it."""
+        """Apply one update with learning rate `lr` to the Values (through `update_arrays`)."""
+        values = np.fromiter(map(_data, self.params), float, len(self.params))
+        grads = np.fromiter(map(_grad, self.params), float, len(self.params))
+        self.update_arrays(values, grads, lr)
+        for p, v in zip(self.params, values.tolist(), strict=True):
+            p.data = v
+
+    def update_arrays(self, values: np.ndarray, grads: np.ndarray, lr: float) -> None:
+        """Update `values` in place from `grads` with learning rate `lr`; subclasses define it (or `update`)."""
         raise NotImplementedError
 
-    def _grad(self, p: Value) -> float:
-        return p.grad + self.weight_decay * p.data if self.weight_decay else p.grad
+    def _decayed(self, values: np.ndarray, grads: np.ndarray) -> np.ndarray:
+        """The gradient with weight decay added (PyTorch's: g + weight_decay·p)."""
+        return grads + self.weight_decay * values if self.weight_decay else grads
 
 
 class SGD(Optimizer):
@@ -82,16 +110,16 @@ class SGD(Optimizer):
     ) -> None:
         super().__init__(params, lr, weight_decay)
         self.momentum = _in_unit_interval(momentum, "momentum")
-        self.velocity = [0.0] * len(self.params)
+        self.velocity = np.zeros(len(self.params))
 
-    def update(self, lr: float) -> None:
+    def update_arrays(self, values: np.ndarray, grads: np.ndarray, lr: float) -> None:
         """p -= lr·v with v = momentum·v + g (v = g on the first step, as in PyTorch)."""
-        for i, p in enumerate(self.params):
-            g = self._grad(p)
-            if self.momentum:
-                g = (self.momentum * self.velocity[i] + g) if self.steps else g
-                self.velocity[i] = g
-            p.data -= lr * g
+        g = self._decayed(values, grads)
+        if self.momentum:
+            if self.steps:
+                g = self.velocity * self.momentum + g
+            self.velocity[:] = g
+        values -= lr * g
 
     def __repr__(self) -> str:
         settings = f"lr={self.lr!r}, momentum={self.momentum}, weight_decay={self.weight_decay}"
@@ -114,19 +142,20 @@ class Adam(Optimizer):
             raise ValueError(f"betas must be a pair (beta1, beta2), got {betas!r}")
         self.betas = (_in_unit_interval(betas[0], "betas[0]"), _in_unit_interval(betas[1], "betas[1]"))
         self.eps = _non_negative(eps, "eps")
-        self.m = [0.0] * len(self.params)
-        self.v = [0.0] * len(self.params)
+        self.m = np.zeros(len(self.params))
+        self.v = np.zeros(len(self.params))
 
-    def update(self, lr: float) -> None:
+    def update_arrays(self, values: np.ndarray, grads: np.ndarray, lr: float) -> None:
         """p -= lr · m̂ / (√v̂ + eps) with m, v the running means of g and g²."""
         b1, b2 = self.betas
         t = self.steps + 1
         c1, c2 = 1.0 - b1**t, 1.0 - b2**t
-        for i, p in enumerate(self.params):
-            g = self._grad(p)
-            self.m[i] = b1 * self.m[i] + (1.0 - b1) * g
-            self.v[i] = b2 * self.v[i] + (1.0 - b2) * g * g
-            p.data -= lr * (self.m[i] / c1) / (math.sqrt(self.v[i] / c2) + self.eps)
+        g = self._decayed(values, grads)
+        self.m *= b1
+        self.m += (1.0 - b1) * g
+        self.v *= b2
+        self.v += (1.0 - b2) * g * g
+        values -= lr * (self.m / c1) / (np.sqrt(self.v / c2) + self.eps)
 
     def __repr__(self) -> str:
         return f"Adam({len(self.params)} params, lr={self.lr!r}, betas={self.betas}, eps={self.eps})"

@@ -265,25 +265,159 @@ def branching(x: Value) -> Value:
     return x * 2.0 if x.data > 0 else x * 3.0
 
 
-def test_check_detects_a_graph_that_branches_on_data():
+@pytest.mark.parametrize("check", [True, False])
+def test_a_graph_that_branches_on_data_is_refused_while_tracing(check):
     (x,) = placeholders(1)  # traced with x = 0.5: the x * 2 branch
-    graph = compile_graph(branching, [x])
-    with pytest.raises(CompileCheckError, match=r"depends on `.data`.*sample 0|sample 0.*depends on `.data`"):
-        graph.forward(np.array([-1.0, 2.0]))
+    with pytest.raises(CompileCheckError, match=r"comparison \(>\) on data at .*test_compile.py:\d+"):
+        compile_graph(branching, [x], check=check)
 
 
-def test_check_passes_where_the_traced_branch_holds_and_can_be_turned_off():
+def test_the_issues_example_is_refused_for_every_batch():
+    x = Value(1.0)
+    with pytest.raises(CompileCheckError, match="depends on the data"):
+        compile_graph(lambda x: x * 2 if x.data > 0 else x * 3, [x]).forward(np.array([2.0, -1.0]))
+
+
+def leak_float(x):
+    return x * float(x)
+
+
+def leak_value(x):
+    return x * Value(x.data)
+
+
+def leak_constant(x):
+    return x * x.data
+
+
+def leak_arithmetic(x):
+    return x * Value(2 * x.data + 1)
+
+
+def leak_truth(x):
+    return x * 2 if x.data else x
+
+
+def leak_round(x):
+    return x * round(x.data)
+
+
+def leak_int(x):
+    return x * int(x.data)
+
+
+def leak_floor(x):
+    return x * math.floor(x.data)
+
+
+def leak_builtin_max(x):
+    return x * max(x.data, 0.25)
+
+
+def leak_downstream(x):
+    y = (x * 3).tanh()
+    return y if y.data < 0.9 else y * 0
+
+
+LEAKS = [leak_float, leak_value, leak_constant, leak_arithmetic, leak_truth, leak_round, leak_int, leak_floor,
+         leak_builtin_max, leak_downstream]
+
+
+def assert_restored(x: Value) -> None:
+    """The input and new results hold plain floats again: nothing of the trace is left behind."""
+    assert type(x.data) is float and x.data == 0.5
+    assert type((x * 2.0).data) is float and type(Value(1.0).exp().data) is float
+
+
+@pytest.mark.parametrize("function", LEAKS, ids=[f.__name__ for f in LEAKS])
+def test_every_way_data_leaves_the_graph_is_refused_and_named(function):
     (x,) = placeholders(1)
-    assert compile_graph(branching, [x]).forward(np.array([1.0, 2.0])).tolist() == [2.0, 4.0]
-    unchecked = compile_graph(branching, [x], check=False)
-    assert unchecked.forward(np.array([-1.0])).tolist() == [-2.0]  # silently the traced branch: why check exists
+    with pytest.raises(CompileCheckError, match=r"depends on the data.* at .*test_compile.py:\d+"):
+        compile_graph(function, [x])
+    assert_restored(x)
 
 
-def test_check_runs_on_the_first_call_only():
+def test_a_function_that_fails_while_tracing_restores_everything():
     (x,) = placeholders(1)
-    graph = compile_graph(branching, [x])
+    with pytest.raises(TypeError, match="truth value"):
+        compile_graph(lambda x: x if x else -x, [x])
+    assert_restored(x)
+    assert compile_graph(lambda x: x * 2, [x]).forward(np.array([1.0, -3.0])).tolist() == [2.0, -6.0]
+
+
+ENGINE_DECISIONS = [
+    lambda x: x.relu() + abs(x) + x.max(0.1) + x.min(-0.2),  # the rules' own comparisons on floats
+    lambda x: 3.0 / x + x / (x + 5.0),  # the division check
+    lambda x: 2.0 ** x + (x * x + 1.0) ** x,  # pow with the exponent from the data
+    lambda x: al.sum_values([x, x * x]).tanh() * al.dot([x, 2.0], [1.5, x]),
+]
+
+
+@pytest.mark.parametrize("function", ENGINE_DECISIONS)
+def test_the_engines_own_checks_are_not_data_decisions(function):
+    (x,) = placeholders(1)
+    batch = np.array([-1.7, -0.3, 0.4, 2.2])
+    out = compile_graph(function, [x]).forward(batch)
+    for b, v in zip(batch.tolist(), out.tolist(), strict=True):
+        assert close(v, function(Value(b)).data)
+
+
+def test_parameters_may_be_decided_on():
+    (x,) = placeholders(1)
+    w = Value(-2.0)
+    graph = compile_graph(lambda x: x * w if w.data < 0 else x, [x])  # a parameter, not the data
+    assert graph.forward(np.array([1.0, 3.0])).tolist() == [-2.0, -6.0]
+
+
+# --- errors: the scalar engine's, for every sample --------------------------------------------
+
+
+DOMAIN_ERRORS = [
+    (lambda x: x.log().max(0.0), -1.0, ValueError, "log"),
+    (lambda x: (x**0.5).min(1), -4.0, ValueError, "pow"),
+    (lambda x: x.log().relu(), 0.0, ValueError, "log"),
+    (lambda x: 1.0 / x, 0.0, ZeroDivisionError, "pow"),
+    (lambda x: (x * x) ** -1.5, 0.0, ZeroDivisionError, "pow"),
+    (lambda x: (x * 400.0).exp().min(3.0), 2.0, OverflowError, "exp"),
+    (lambda x: ((x * 1e100) ** 3.0).tanh(), 1e10, OverflowError, "pow"),
+]
+
+
+@pytest.mark.parametrize(("function", "bad", "error", "op"), DOMAIN_ERRORS)
+def test_domain_errors_are_the_scalar_engines_naming_op_and_sample(function, bad, error, op):
+    with pytest.raises(error):
+        function(Value(bad))  # the scalar engine
+    (x,) = placeholders(1)
+    graph = compile_graph(function, [x])
+    graph.forward(np.array([0.5, 1.5]))
+    with pytest.raises(error, match=rf"sample 2.*{op}"):
+        graph.forward(np.array([0.5, 1.5, bad, 1.0]))
+
+
+NAN_HIDERS = [lambda v: v.max(0.0), lambda v: v.min(0.0), lambda v: v.relu(), lambda v: abs(v), lambda v: v.tanh()]
+
+
+@pytest.mark.parametrize("hide", NAN_HIDERS)
+def test_a_nan_made_inside_the_graph_is_not_hidden(hide):
+    (x,) = placeholders(1)
+    w = Value(0.0)
+    graph = compile_graph(lambda x: hide(x * w), [x])
     graph.forward(np.array([1.0]))
-    assert graph.forward(np.array([-1.0])).tolist() == [-2.0]
+    w.data = math.nan  # a parameter gone bad after a step
+    with pytest.raises(FloatingPointError, match=r"mul produced nan at sample 0"):
+        graph.forward(np.array([1.0, 2.0]))
+    w.data = 1e300
+    with pytest.raises(FloatingPointError, match=r"mul produced inf at sample 1"):
+        graph.forward(np.array([0.0, 1e10]))
+
+
+def test_nan_on_both_sides_of_the_first_call_check_is_no_mismatch():
+    (x,) = placeholders(1)
+    graph = compile_graph(lambda x: (x**0.5) * 0.0, [x])  # d/dx at 0 is 0·inf on both paths
+    scalar = Value(0.0)
+    out = (scalar**0.5) * 0.0
+    out.backward()
+    assert graph.forward(np.array([0.0])).tolist() == [out.data]
 
 
 def test_check_catches_a_custom_op_whose_numpy_form_disagrees():
@@ -383,7 +517,7 @@ def test_backward_before_forward(graph):
 def test_non_finite_result_names_the_op_and_sample():
     (x,) = placeholders(1)
     graph = compile_graph(x.log(), [x], check=False)
-    with pytest.raises(FloatingPointError, match=r"log .*sample 1.*-1\.0"):
+    with pytest.raises(ValueError, match=r"sample 1: log .*-1\.0"):
         graph.forward(np.array([1.0, -1.0]))
 
 
@@ -403,3 +537,116 @@ def test_bad_compile_arguments(output, inputs, error, match):
     inputs = {"leaf": [x * 2], "twice": [x, x]}.get(inputs, inputs) if isinstance(inputs, str) else inputs
     with pytest.raises(error, match=match):
         compile_graph(output, inputs)
+
+
+# --- graphs that depend on the data: right or refused, for every batch -----------------------------
+
+
+BRANCH_KINDS = {
+    "compare": lambda v, t: v.data > t,
+    "truth": lambda v, t: bool(round(v.data - t)),
+    "float": lambda v, t: float(v) >= t,
+    "builtin max": lambda v, t: max(v.data, t) == t,
+    "graph op": None,  # no decision: the branch is taken with max/min inside the graph
+}
+UNARY = ["tanh", "sigmoid", "relu", "abs", "exp"]
+
+
+@st.composite
+def branchy_functions(draw):
+    """f(x, y) with a Python branch on an intermediate value (or a graph op instead), and the recipe as text."""
+    kind = draw(st.sampled_from(sorted(BRANCH_KINDS)))
+    threshold = draw(st.floats(-1.5, 1.5))
+    first, then, other = (draw(st.sampled_from(UNARY)) for _ in range(3))
+    scale = draw(st.floats(-2, 2))
+
+    def f(x: Value, y: Value) -> Value:
+        h = al.apply(first, x * scale + y)
+        decide = BRANCH_KINDS[kind]
+        if decide is None:
+            return al.apply(then, h).max(al.apply(other, h * 0.5) + threshold)
+        return al.apply(then, h) if decide(h, threshold) else al.apply(other, h * 0.5)
+
+    return f, f"{kind}: {first} then {then}/{other} at {threshold}, scale {scale}"
+
+
+batches = st.lists(st.tuples(st.floats(-1.5, 1.5), st.floats(-1.5, 1.5)), min_size=1, max_size=8)
+
+
+@given(function=branchy_functions(), calls=st.lists(batches, min_size=1, max_size=3))
+@settings(max_examples=60, deadline=None)
+def test_data_dependent_graphs_are_right_or_refused_for_every_batch(function, calls):
+    f, _ = function
+    x, y = placeholders(2)
+    try:
+        graph = compile_graph(f, [x, y])
+    except CompileCheckError as e:
+        assert "depends on the data" in str(e)
+        return
+    for batch in calls:
+        xs, ys = (np.array(column) for column in zip(*batch, strict=True))
+        out = graph.forward(xs, ys)
+        for a, b, got in zip(xs.tolist(), ys.tolist(), out.tolist(), strict=True):
+            assert close(got, f(Value(a), Value(b)).data, 1e-12)
+
+
+# --- arrays in, arrays out: what fit's training loop uses ------------------------------------------
+
+
+def test_leaves_come_first_in_the_given_order_and_run_takes_their_values_as_an_array():
+    import nn
+
+    model = nn.MLP(2, [3, 2], activation="tanh", seed=0)
+    params = model.parameters()
+    a, b = placeholders(2)
+    graph = compile_graph(lambda a, b: model([a, b]), [a, b], leaves=params)
+    assert graph.leaves[: len(params)] == params
+    assert "[I" not in graph.source and "np.add.at" not in graph.source  # slices and views, no fancy indexing
+    values = np.array([p.data for p in params]) * 0.5  # other parameter values than the Values hold
+    X = np.array([[0.1, -0.4, 0.9], [0.3, 0.8, -0.7]])
+    out = graph.run(X, values)
+    grads = graph.gradient(np.ones_like(out))
+    assert all(p.grad == 0.0 for p in params)  # .grad untouched
+    for p, v in zip(params, values.tolist(), strict=True):
+        p.data = v
+    expected = graph.forward(*X)
+    graph.backward()
+    assert np.allclose(out, expected, rtol=1e-14, atol=0)
+    assert np.allclose(grads, [p.grad for p in params], rtol=1e-14, atol=1e-15)
+
+
+@pytest.mark.parametrize(
+    ("leaves", "match"),
+    [(lambda x, w: [x], "not an input"), (lambda x, w: [w * 2], "leaf Value"), (lambda x, w: [w, w], "distinct")],
+)
+def test_bad_leaves(leaves, match):
+    (x,) = placeholders(1)
+    w = Value(2.0)
+    with pytest.raises(ValueError, match=match):
+        compile_graph(lambda x: x * w, [x], leaves=leaves(x, w))
+
+
+def test_large_finite_values_are_not_mistaken_for_an_overflow():
+    (x,) = placeholders(1)
+    graph = compile_graph(lambda x: [x * 1e308, x * 1.5e308, (x * 1.7e308).tanh()], [x])
+    assert graph.forward(np.array([1.0, 1.0])).tolist() == [[1e308, 1.5e308, 1.0]] * 2
+
+
+def test_float32_computes_in_single_precision_close_to_the_scalar_engine():
+    (x,) = placeholders(1)
+    graph = compile_graph(lambda x: (x * 3.0).tanh() * x + x.exp(), [x], dtype=np.float32)
+    batch = np.array([0.1, -0.7, 1.3])
+    out = graph.forward(batch)
+    assert out.dtype == np.float32
+    expected = [((Value(b) * 3.0).tanh() * b + Value(b).exp()).data for b in batch.tolist()]
+    assert np.allclose(out, expected, rtol=1e-6) and not np.array_equal(out, np.array(expected))
+    with pytest.raises(ValueError, match="dtype"):
+        compile_graph(lambda x: x, [x], dtype=np.int64)
+
+
+def test_decisions_on_the_given_leaves_are_refused_too():
+    (x,) = placeholders(1)
+    w = Value(-2.0)
+    with pytest.raises(CompileCheckError, match="comparison"):
+        compile_graph(lambda x: x * w if w.data < 0 else x, [x], leaves=[w])  # w changes as training goes
+    assert type(w.data) is float and w.data == -2.0

@@ -44,7 +44,9 @@ class Scenario:
 
 
 SCENARIOS = {
-    "equal shards, full batch, adam": Scenario(100, "hinge", None, "adam", 1e-4, 40),
+    # mse: under the hinge loss the output bias's gradient cancels to almost 0, where Adam (which divides by its
+    # root mean square) turns the last bits of summing in another order into differences of about 1e-6
+    "equal shards, full batch, adam": Scenario(100, "mse", None, "adam", 1e-4, 40),
     "unequal shards, full batch, bce": Scenario(101, "bce", None, "sgd", 0.0, 40),
     "mini-batches, shuffled": Scenario(101, "mse", 8, "sgd", 1e-3, 6),
     "sum loss with l2": Scenario(61, "squared_error", 7, "sgd", 1e-3, 6),

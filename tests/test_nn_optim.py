@@ -111,3 +111,43 @@ def test_bad_schedule_value_is_reported_and_nothing_moves(bad):
     with pytest.raises(ValueError, match="lr schedule's value at step"):
         opt.step()
     assert p.data == 1.0 and opt.steps == 0
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda ps: nn.SGD(ps, lr=0.1),
+        lambda ps: nn.SGD(ps, lr=lambda k: 0.2 / (k + 1), momentum=0.9, weight_decay=0.01),
+        lambda ps: nn.Adam(ps, lr=0.05, weight_decay=0.003),
+    ],
+    ids=["sgd", "sgd momentum decay schedule", "adam decay"],
+)
+def test_step_on_arrays_is_step_on_values_bit_for_bit(make):
+    import numpy as np
+
+    on_values = params_with_grads()
+    opt_values = make(on_values)
+    values = np.array([1.0, -2.0, 0.5])
+    opt_arrays = make(params_with_grads())
+    for grads in ([0.3, -0.1, 2.0], [-0.5, 0.25, 1.0], [0.0, 0.7, -3.0]):
+        for p, g in zip(on_values, grads, strict=True):
+            p.grad = g
+        opt_values.step()
+        opt_arrays.step_arrays(values, np.array(grads))
+        assert values.tolist() == [p.data for p in on_values]
+    assert opt_values.steps == opt_arrays.steps == 3
+
+
+def test_a_subclass_overriding_step_or_update_is_not_run_on_arrays():
+    class Halving(nn.SGD):
+        def update(self, lr):
+            for p in self.params:
+                p.data /= 2
+
+    class Counting(nn.SGD):
+        def step(self):
+            super().step()
+
+    ps = params_with_grads()
+    assert nn.SGD(ps, lr=0.1).updates_arrays and nn.Adam(ps).updates_arrays
+    assert not Halving(ps, lr=0.1).updates_arrays and not Counting(ps, lr=0.1).updates_arrays

@@ -14,6 +14,8 @@ import os
 from pathlib import Path
 from typing import Any, TypedDict
 
+import numpy as np
+
 import nn
 from autograd_lite.files import write_atomic
 
@@ -99,4 +101,4 @@ def restore(optimizer: nn.Optimizer, state: OptimizerState) -> None:
     """Put a state from `read_state` into an optimizer of the same kind over the same parameters."""
     optimizer.steps = state["steps"]
     for name, values in state["buffers"].items():
-        setattr(optimizer, name, list(values))
+        setattr(optimizer, name, np.array(values, dtype=float))  # the optimizers keep their buffers as arrays

@@ -33,7 +33,7 @@ def score_line(loss: Callable[..., Value], predictions: np.ndarray, targets: np.
     """`training accuracy: 97.0%` for a classification loss; mean squared error and R² for mse."""
     count = nn.train.CLASSIFICATION.get(loss)
     if count is not None:
-        return f"training accuracy: {count(predictions.tolist(), targets.tolist()) / len(targets):.1%}"
+        return f"training accuracy: {count(np.asarray(predictions), np.asarray(targets)) / len(targets):.1%}"
     error = float(np.mean((predictions - targets) ** 2))
     spread = float(np.var(targets))
     r2 = f", R² {1.0 - error / spread:.3f}" if spread > 0 else ""

@@ -2,24 +2,25 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Sequence
 from operator import attrgetter
 from typing import Any
 
 import numpy as np
 
+from autograd_lite.compiled.check import compare_with_scalar, raise_like_scalar
 from autograd_lite.compiled.codegen import Program
+from autograd_lite.compiled.guard import guarded, untrace
 from autograd_lite.compiled.plan import make_plan, trace
-from autograd_lite.functional import gradients
-from autograd_lite.value import Value, apply, sum_values
+from autograd_lite.rules import RULES
+from autograd_lite.value import Value, apply
 
 _data = attrgetter("data")
-CHECK_RTOL, CHECK_ATOL = 1e-7, 1e-9  # fused sums add in another order than the scalar engine
+BUILT_IN_OPS = frozenset(RULES)  # the rule table as the engine ships it (compiled imports after rules)
 
 
 class CompileCheckError(ValueError):
-    """The compiled graph disagrees with the scalar engine (usually: the graph branched on `.data`)."""
+    """The graph cannot be replayed for every sample: it depends on the data, or disagrees with the scalar engine."""
 
 
 class CompiledGraph:
@@ -37,20 +38,30 @@ class CompiledGraph:
         outputs: list[Value],
         inputs: list[Value],
         single: bool,
-        rebuild: Callable[[list[float]], list[Value]] | None,
+        rebuild: Callable[[list[Value]], list[Value]] | None,
         check: bool,
+        first_leaves: Sequence[Value] = (),
+        dtype: Any = np.float64,
     ) -> None:
+        self.dtype = np.dtype(dtype)  # what the batch, the leaves and the computation are held in
         self.inputs = inputs
         self.outputs = outputs
         self._single = single
         self._rebuild = rebuild
-        self._check_pending = check
-        self._plan = make_plan(outputs, inputs)
+        self._plan = make_plan(outputs, inputs, first_leaves)
         self.leaves: list[Value] = self._plan.leaves
+        # A traced function's dependence on the data is found by the guards; what is left to compare is a
+        # registered op's numpy form with its float form (the built-in rows are tested by the test suite).
+        # A graph built before compile_graph is always compared: its construction was not seen.
+        self._check_pending = check and (rebuild is None or self._uses_registered_ops())
         self._out_at = [self._plan.where[out] for out in outputs]
         self._program = Program(self._plan, {b for b, _ in self._out_at})
+        self._out_rows = [(self._program.saved.index(f"v{b}"), r) for b, r in self._out_at]  # (saved array, row)
         self._saved: tuple[Any, ...] | None = None
         self._batch = 0
+
+    def _uses_registered_ops(self) -> bool:
+        return any(block.op not in BUILT_IN_OPS for block in self._plan.blocks[2:])
 
     def __repr__(self) -> str:
         blocks = len(self._plan.blocks) - 2
@@ -79,10 +90,20 @@ class CompiledGraph:
         Returns shape (B,) for a single output, (B, n_outputs) for several.
         """
         batch = self._columns(columns)
+        return self.run(batch, np.fromiter(map(_data, self.leaves), self.dtype, len(self.leaves)))
+
+    def run(self, batch: np.ndarray, leaf_values: np.ndarray) -> np.ndarray:
+        """`forward` on arrays, for training loops that keep the parameters in an array.
+
+        `batch` is an (inputs, B) float array of finite numbers, `leaf_values` holds one
+        number per entry of `leaves` (instead of their `.data`); neither is checked here.
+        """
+        batch = batch.astype(self.dtype, copy=False)
+        leaf_block = leaf_values.astype(self.dtype, copy=False).reshape(-1, 1)
         if self._check_pending:
-            self._check(batch[:, :1])
+            self._check(batch[:, :1], leaf_block)
             self._check_pending = False
-        saved, outputs = self._run(batch)
+        saved, outputs = self._run(batch, leaf_block)
         self._saved, self._batch = saved, batch.shape[1]
         return outputs
 
@@ -93,52 +114,85 @@ class CompiledGraph:
         `input_grads=True`, also returns d(weighted outputs)/d(input) per sample:
         one array of length B per input.
         """
-        if self._saved is None:
-            raise RuntimeError("backward needs a forward call first (it differentiates the last batch)")
-        leaf_grads, input_grad_rows = self._gradients(self._saved, self._weights(weights), input_grads)
+        leaf_grads, input_grad_rows = self._gradients(self._last(), self._weights(weights), input_grads)
         for leaf, g in zip(self.leaves, leaf_grads.tolist(), strict=True):
             leaf.grad += g
         return list(input_grad_rows) if input_grads else None
 
+    def gradient(self, weights: np.ndarray) -> np.ndarray:
+        """Σ_b weights_b·∂output_b/∂leaf after `run`, as an array in `leaves` order (`.grad` is not touched).
+
+        `weights` must be a float array shaped like run's result (not checked here).
+        """
+        return self._gradients(self._last(), weights, False)[0]
+
+    def _last(self) -> tuple[Any, ...]:
+        if self._saved is None:
+            raise RuntimeError("backward needs a forward call first (it differentiates the last batch)")
+        return self._saved
+
     # --- running -------------------------------------------------------------------
 
-    def _run(self, batch: np.ndarray) -> tuple[tuple[Any, ...], np.ndarray]:
+    def _run(self, batch: np.ndarray, leaf_block: np.ndarray) -> tuple[tuple[Any, ...], np.ndarray]:
         """Saved arrays of the forward sweep and the outputs, shape (B,) or (B, n)."""
-        params = np.fromiter(map(_data, self.leaves), float, len(self.leaves)).reshape(-1, 1)
         with np.errstate(all="ignore"):
-            saved = self._program.forward(batch, params)
-        block_values = dict(zip(self._program.saved, saved, strict=True))
-        rows = [np.broadcast_to(block_values[f"v{b}"][r], (batch.shape[1],)) for b, r in self._out_at]
-        outputs = rows[0] if self._single else np.stack(rows, axis=1)
-        if not np.isfinite(outputs).all():
-            raise FloatingPointError(self._non_finite(block_values, batch.shape[1]))
-        return saved, np.array(outputs)
+            saved = self._program.forward(batch, leaf_block)
+        if not np.isfinite(saved[-1]):  # the sum of every value: NaN/inf somewhere (or finite values overflowing it)
+            self._raise_non_finite(dict(zip(self._program.saved, saved, strict=True)), batch.shape[1])
+        width = batch.shape[1]
+        if self._single:
+            k, r = self._out_rows[0]
+            row = saved[k][r]
+            return saved, row.copy() if len(row) == width else np.full(width, row[0])
+        outputs = np.empty((width, len(self._out_rows)))
+        for j, (k, r) in enumerate(self._out_rows):
+            outputs[:, j] = saved[k][r]
+        return saved, outputs
 
     def _gradients(self, saved: tuple[Any, ...], weights: np.ndarray, with_inputs: bool) -> tuple[np.ndarray, Any]:
         """(d/d leaf as a 1-D array, d/d input as an (inputs, B) array) of Σ weights·outputs."""
-        values = dict(zip(self._program.saved, saved, strict=True))
-        seeds: dict[int, np.ndarray] = {}
-        for k, (b, r) in enumerate(self._out_at):
-            seed = seeds.setdefault(b, np.zeros_like(values[f"v{b}"]))
-            w = weights if self._single else weights[:, k]
-            if self._plan.blocks[b].varying:
-                seed[r] += w
-            else:
-                seed[r, 0] += w.sum()
+        seeds = self._seeds(saved, weights)
         with np.errstate(all="ignore"):
             leaves, inputs = self._program.backward(with_inputs)(saved, seeds)
         return leaves[:, 0], inputs
 
-    def _non_finite(self, values: dict[str, Any], batch: int) -> str:
-        """Where the first NaN or inf appeared: op and sample."""
-        for block in self._plan.blocks[2:]:
-            bad = ~np.isfinite(np.broadcast_to(values[f"v{block.index}"], (block.size, batch)))
-            if bad.any():
-                row, sample = (int(i[0]) for i in np.nonzero(bad))
-                node = block.nodes[row]
-                inputs = ", ".join(repr(self._sample_value(values, p, sample)) for p in node.parents)
-                return f"compiled forward: {node.op} produced a NaN or inf at sample {sample} (inputs ({inputs}))"
-        return "compiled forward produced a NaN or inf"
+    def _seeds(self, saved: tuple[Any, ...], weights: np.ndarray) -> dict[int, np.ndarray]:
+        """The adjoints of the output blocks: the weights in the outputs' rows, zeros elsewhere."""
+        seeds: dict[int, np.ndarray] = {}
+        for j, ((b, r), (k, _)) in enumerate(zip(self._out_at, self._out_rows, strict=True)):
+            seed = seeds.get(b)
+            if seed is None:
+                seed = seeds[b] = np.zeros_like(saved[k])
+            w = weights if self._single else weights[:, j]
+            if self._plan.blocks[b].varying:
+                seed[r] += w
+            else:
+                seed[r, 0] += w.sum()
+        return seeds
+
+    def _raise_non_finite(self, values: dict[str, Any], batch: int) -> None:
+        """The error the scalar engine raises at the first sample (and first op) that made a NaN or inf, if any.
+
+        Ops that refuse their input on floats (log of a negative, 0 ** -1, exp overflow) raise their own
+        error type; an op that quietly makes a NaN or inf (inf - inf, a NaN parameter) raises FloatingPointError,
+        so that no later max, min, relu or abs can hide it.
+        """
+        blocks = [(b, np.broadcast_to(values[f"v{b.index}"], (b.size, batch))) for b in self._plan.blocks[2:]]
+        firsts = [int(np.nonzero(~np.isfinite(a).all(axis=0))[0][0]) for _, a in blocks if not np.isfinite(a).all()]
+        if not firsts:  # only the sum overflowed: every value is finite
+            return
+        sample = min(firsts)
+        for block, array in blocks:
+            bad = np.nonzero(~np.isfinite(array[:, sample]))[0]
+            if len(bad):
+                node = block.nodes[int(bad[0])]
+                args = [self._sample_value(values, p, sample) for p in node.parents]
+                raise_like_scalar(node.op, args, sample)
+                shown = ", ".join(map(repr, args)) if len(args) <= 6 else ", ".join(map(repr, args[:6])) + ", ..."
+                raise FloatingPointError(
+                    f"compiled forward: {node.op} produced {float(array[bad[0], sample])!r} at sample {sample} "
+                    f"(inputs ({shown}))"
+                )
 
     def _sample_value(self, values: dict[str, Any], node: Value, sample: int) -> float:
         block, row = self._plan.where[node]
@@ -166,7 +220,7 @@ class CompiledGraph:
         batch = lengths.pop() if lengths else 1
         if batch == 0:
             raise ValueError("input columns are empty: a batch needs at least one sample")
-        out = np.empty((len(arrays), batch))
+        out = np.empty((len(arrays), batch), self.dtype)
         for i, a in enumerate(arrays):
             out[i] = a
         if not np.isfinite(out).all():
@@ -188,34 +242,22 @@ class CompiledGraph:
 
     # --- comparing with the scalar engine ---------------------------------------------------
 
-    def _check(self, sample: np.ndarray) -> None:
+    def _check(self, sample: np.ndarray, leaf_block: np.ndarray) -> None:
         """Compiled forward and backward on one sample against the scalar engine; CompileCheckError on mismatch."""
-        xs = sample[:, 0].tolist()
-        saved, compiled_out = self._run(sample)
-        ones = np.ones(compiled_out.shape)
-        leaf_grads, input_grads = self._gradients(saved, ones, True)
-        placeholders = [Value(x) for x in xs]
+        saved, compiled_out = self._run(sample, leaf_block)
+        leaf_grads, input_grads = self._gradients(saved, np.ones(compiled_out.shape), True)
+        placeholders = [Value(x) for x in sample[:, 0].tolist()]
         outputs = self._rebuild(placeholders) if self._rebuild else self._replay(placeholders)
-        scalar_out = [out.data for out in outputs]
-        shared = [(i, leaf) for i, leaf in enumerate(self.leaves) if leaf.requires_grad]
-        total = outputs[0] if len(outputs) == 1 else sum_values(outputs)
-        scalar_grads = [g.data for g in gradients(total, [leaf for _, leaf in shared] + placeholders)]
-        in_graph = set(trace(outputs))
-        problems = _mismatches("output", compiled_out.ravel().tolist(), scalar_out)
-        problems += _mismatches("d/d input", input_grads[:, 0].tolist(), scalar_grads[len(shared) :])
-        problems += [
-            p
-            for (i, leaf), g in zip(shared, scalar_grads, strict=False)
-            if leaf in in_graph
-            for p in _mismatches(f"d/d leaf {leaf.label or i}", [leaf_grads[i]], [g])
-        ]
+        problems = compare_with_scalar(
+            outputs, placeholders, self.leaves, self._plan.where, compiled_out.ravel(), input_grads[:, 0], leaf_grads,
+            single_precision=self.dtype == np.float32,
+        )
         if problems:
             raise CompileCheckError(
-                f"the compiled graph disagrees with the scalar engine at sample 0 (inputs {xs}): "
+                f"the compiled graph disagrees with the scalar engine at sample 0 (inputs {sample[:, 0].tolist()}): "
                 + "; ".join(problems[:5])
-                + ". The traced graph is replayed unchanged for every sample, so a model whose structure depends "
-                "on `.data` (Python if/min/max on values, numbers taken out with float()) cannot be compiled; "
-                "use the graph ops (relu, max, min, abs) instead, or pass check=False if this is intended."
+                + ". A custom op whose numpy form differs from its float form, or a graph built outside "
+                "compile_graph whose structure depends on `.data` (pass a function to have that detected)."
             )
 
     def _replay(self, placeholders: list[Value]) -> list[Value]:
@@ -227,26 +269,34 @@ class CompiledGraph:
         return [made.get(out, out) for out in self.outputs]
 
 
-def _mismatches(what: str, compiled: list[float], scalar: list[float]) -> list[str]:
-    """Descriptions of the entries that differ beyond the check's tolerance."""
-    return [
-        f"{what}{f' {k}' if len(scalar) > 1 else ''}: compiled {c!r}, scalar {s!r}"
-        for k, (c, s) in enumerate(zip(compiled, scalar, strict=True))
-        if not math.isclose(c, s, rel_tol=CHECK_RTOL, abs_tol=CHECK_ATOL)
-    ]
-
-
 def compile_graph(
-    output: Value | Sequence[Value] | Callable[..., Any], inputs: Sequence[Value], check: bool = True
+    output: Value | Sequence[Value] | Callable[..., Any],
+    inputs: Sequence[Value],
+    check: bool = True,
+    leaves: Sequence[Value] = (),
+    dtype: Any = np.float64,
 ) -> CompiledGraph:
     """Compile a scalar graph for batches of inputs.
 
     `output` is a Value (or a list of Values) built from the placeholder leaves
-    `inputs`, or a function that builds it from them: `f(*inputs)`. With
-    `check=True` the first `forward` compares the compiled results on its first
-    sample with the scalar engine and raises `CompileCheckError` on mismatch. Only
-    the function form can rebuild the graph for that sample, so only it detects
-    models that branch on `.data`; a Value is replayed as traced.
+    `inputs`, or a function that builds it from them: `f(*inputs)`. The function
+    form is traced with guards: if it decides anything from the inputs' numbers
+    (compares or tests `.data`, takes a number out with float() or `Value(x.data)`),
+    its graph would be wrong for other samples, and `CompileCheckError` names what
+    it did and where. A Value was built before this call, so how it was built cannot
+    be seen: pass a function to have that checked. With `check=True` the first
+    `forward` also compares the compiled results on its first sample with the scalar
+    engine, for a graph given as a Value or using ops registered with `register_op`
+    (their numpy forms). Every `forward` raises the scalar engine's error
+    (same type, naming the op and the sample) where an op refuses a sample's input,
+    and FloatingPointError where a NaN or inf arises, so neither can be hidden.
+
+    `leaves` (e.g. `model.parameters()`) puts those Values first in `CompiledGraph.leaves`,
+    in that order, used by the graph or not: `run` and `gradient` then take and give
+    arrays in the model's own parameter order, and a layer's weights are read as views.
+    Their numbers change between calls, so the guards refuse decisions on them too.
+    `dtype=np.float32` computes in single precision (float64, the default, gives the
+    scalar engine's numbers).
     """
     inputs = list(inputs)
     for i, x in enumerate(inputs):
@@ -256,16 +306,63 @@ def compile_graph(
             raise ValueError(f"inputs[{i}] must be a leaf Value, got the result of op {x.op!r}")
     if len({id(x) for x in inputs}) != len(inputs):
         raise ValueError("inputs must be distinct Values")
+    leaves = list(leaves)
+    input_ids = {id(x) for x in inputs}
+    for i, leaf in enumerate(leaves):
+        if not isinstance(leaf, Value) or leaf.parents or id(leaf) in input_ids:
+            raise ValueError(f"leaves[{i}] must be a leaf Value that is not an input (a parameter)")
+    if len({id(v) for v in leaves}) != len(leaves):
+        raise ValueError("leaves must be distinct Values")
+    if np.dtype(dtype) not in (np.float64, np.float32):
+        raise ValueError(f"dtype must be numpy.float64 or numpy.float32, got {dtype!r}")
     rebuild = None
     if callable(output) and not isinstance(output, Value):
         function = output
-        output = function(*inputs)
+        output = _traced_call(function, inputs, leaves)
 
         def rebuild(placeholders: list[Value]) -> list[Value]:
             return _as_outputs(function(*placeholders))[0]
 
     outputs, single = _as_outputs(output)
-    return CompiledGraph(outputs, inputs, single, rebuild, check)
+    graph = None
+    try:
+        graph = CompiledGraph(outputs, inputs, single, rebuild, check, leaves, dtype)
+        return graph
+    finally:
+        if rebuild is not None:  # traced: the nodes' data become plain floats again (same values)
+            untrace(list(graph._plan.where) if graph is not None else _reachable(outputs))
+
+
+def _traced_call(function: Callable[..., Any], inputs: list[Value], leaves: list[Value]) -> Any:
+    """function(*inputs), refused with CompileCheckError if it decided anything from the numbers of the inputs
+    or of the given leaves (parameters, which change between calls)."""
+    with guarded(inputs + leaves) as decisions:
+        output = function(*inputs)
+    if decisions:
+        untrace(_reachable(output))
+        more = f" (and {len(decisions) - 3} more)" if len(decisions) > 3 else ""
+        raise CompileCheckError(
+            f"the graph depends on the data of the sample it is traced on: {'; '.join(decisions[:3])}{more}. "
+            "The traced graph is replayed unchanged for every sample (and every parameter value), so a function "
+            "whose structure depends on `.data` (Python if/min/max on numbers, numbers taken out with float()) "
+            "would be wrong for others; use the graph ops (relu, max, min, abs) instead"
+        )
+    return output
+
+
+def _reachable(output: Any) -> list[Value]:
+    """Every node the output Value(s) depend on, in no particular order."""
+    if isinstance(output, Value):
+        stack = [output]
+    else:
+        stack = [v for v in output if isinstance(v, Value)] if isinstance(output, (list, tuple)) else []
+    seen: dict[int, Value] = {}
+    while stack:
+        node = stack.pop()
+        if id(node) not in seen:
+            seen[id(node)] = node
+            stack.extend(node.parents)
+    return list(seen.values())
 
 
 def _as_outputs(output: Any) -> tuple[list[Value], bool]:

@@ -67,11 +67,16 @@ def trace(outputs: Sequence[Any]) -> list[Any]:
     return order
 
 
-def make_plan(outputs: Sequence[Any], inputs: Sequence[Any]) -> Plan:
-    """Group the traced graph into blocks; NotImplementedError for an op without a numpy form."""
+def make_plan(outputs: Sequence[Any], inputs: Sequence[Any], first_leaves: Sequence[Any] = ()) -> Plan:
+    """Group the traced graph into blocks; NotImplementedError for an op without a numpy form.
+
+    The leaf block starts with `first_leaves` in their order (a model's parameters: a layer's weights
+    then lie at regular rows, read as views), then the graph's other leaves in the order traced.
+    """
     order = trace(outputs)
     input_rows = {x: i for i, x in enumerate(inputs)}
-    leaves = [n for n in order if not n.parents and n not in input_rows]
+    placed = set(first_leaves)
+    leaves = [*first_leaves, *(n for n in order if not n.parents and n not in input_rows and n not in placed)]
     for node in order:
         if node.parents and RULES[node.op].vectorized is None:
             raise NotImplementedError(
@@ -122,6 +127,12 @@ def _matmul_sides(node: Any, where: dict[Any, tuple[int, int]], blocks: list[Blo
     return None
 
 
+def _weights_of(node: Any, where: dict[Any, tuple[int, int]], blocks: list[Block]) -> tuple[Any, ...]:
+    sides = _matmul_sides(node, where, blocks)
+    assert sides is not None  # only dots that can join a matrix product are grouped as "matmul"
+    return sides[0]
+
+
 def _group_key(node: Any, where: dict[Any, tuple[int, int]], blocks: list[Block]) -> tuple[Any, ...]:
     """Nodes with equal keys (at one depth) become one block."""
     sides = _matmul_sides(node, where, blocks)
@@ -138,7 +149,7 @@ def _make_block(
     """The block computing `nodes`, grouped under `key`."""
     if key[0] == "matmul":
         _, weight_block, shared, bias_block = key
-        weight_rows = tuple(tuple(where[w][1] for w in _matmul_sides(n, where, blocks)[0]) for n in nodes)
+        weight_rows = tuple(tuple(where[w][1] for w in _weights_of(n, where, blocks)) for n in nodes)
         shared_gather = Gather(shared[0][0], tuple(row for _, row in shared))
         bias = None if bias_block is None else Gather(bias_block, tuple(where[n.parents[-1]][1] for n in nodes))
         varying = blocks[shared_gather.block].varying or (bias is not None and blocks[bias.block].varying)

@@ -1,0 +1,378 @@
+"""Training where users train: `nn.fit` against an idiomatic PyTorch float64 loop and hand-written numpy.
+
+Every system trains the same MLP (ReLU hidden, linear output) from the same
+weights on two moons with the hinge loss, l2 = 1e-4 (PyTorch: weight_decay =
+2·l2) and micrograd's learning-rate schedule, full batch, float64. Times come
+from one process, the systems interleaved in rotated rounds; min and median are
+reported. "Steady per epoch" times the step that runs once per full-batch epoch
+after set-up: for nn.fit the compiled trainer's step that fit calls (the same
+object, parameters in its array, loss and accuracy in numpy, the optimizer's array
+update), for PyTorch and numpy one iteration of their loops.
+"""
+
+from __future__ import annotations
+
+import gc
+import itertools
+import os
+import statistics
+import time
+import tracemalloc
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from benchmarks.workload import initial_weights, make_moons
+
+L2 = 1e-4
+Trainer = Callable[[list[int], list[float], np.ndarray, np.ndarray, int], float]  # -> final loss
+
+
+def schedule(step: int) -> float:
+    """micrograd's demo schedule, restarting every 100 steps."""
+    return 1.0 - 0.9 * (step % 100) / 100
+
+
+# --- the three systems -------------------------------------------------------------------------
+
+
+def ours_model(sizes: list[int], weights: list[float]) -> Any:
+    import nn
+
+    model = nn.MLP(sizes[0], sizes[1:], activation="relu", output_activation="linear", seed=0)
+    model.load_state_dict(list(weights))
+    return model
+
+
+def ours_fit(model: Any, X: np.ndarray, y: np.ndarray, epochs: int, dtype: Any = None) -> float:
+    """nn.fit as a user calls it; the final epoch's loss (with the l2 term)."""
+    import nn
+
+    optimizer = nn.SGD(model.parameters(), lr=schedule)
+    history = nn.fit(model, X, y, nn.hinge, optimizer, epochs, progress=False, l2=L2, shuffle=False)
+    assert history.compiled, "nn.fit fell back to the scalar engine"
+    return history.loss[-1]
+
+
+def torch_model(sizes: list[int], weights: list[float]) -> Any:
+    """torch.nn.Sequential of Linear/ReLU in float64 holding `weights` (micrograd's order)."""
+    import torch
+
+    layers: list[Any] = []
+    for i in range(len(sizes) - 1):
+        layers.append(torch.nn.Linear(sizes[i], sizes[i + 1], dtype=torch.float64))
+        if i < len(sizes) - 2:
+            layers.append(torch.nn.ReLU())
+    model = torch.nn.Sequential(*layers)
+    flat = np.asarray(weights)
+    at = 0
+    with torch.no_grad():
+        for layer in model:
+            if isinstance(layer, torch.nn.Linear):
+                nout, nin = layer.out_features, layer.in_features
+                block = flat[at : at + nout * (nin + 1)].reshape(nout, nin + 1)
+                layer.weight.copy_(torch.from_numpy(block[:, :nin].copy()))
+                layer.bias.copy_(torch.from_numpy(block[:, nin].copy()))
+                at += nout * (nin + 1)
+    return model
+
+
+def torch_fit(model: Any, X: np.ndarray, y: np.ndarray, epochs: int) -> float:
+    """The idiomatic loop: SGD(weight_decay=2·l2, foreach=True), LambdaLR schedule, loss.item() per epoch."""
+    import torch
+
+    Xt, yt = torch.from_numpy(X), torch.from_numpy(y)
+    optimizer = torch.optim.SGD(model.parameters(), lr=1.0, weight_decay=2 * L2, foreach=True)
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, schedule)
+    last = 0.0
+    for epoch in range(epochs):
+        optimizer.zero_grad()
+        loss = torch.relu(1.0 - yt * model(Xt).squeeze(1)).mean()
+        loss.backward()
+        last = loss.item()
+        if epoch == epochs - 1:  # the l2 term, to compare with nn.fit's loss (once, not per epoch)
+            with torch.no_grad():
+                last += L2 * sum(float((p * p).sum()) for p in model.parameters())
+        optimizer.step()
+        scheduler.step()
+    return last
+
+
+def numpy_model(sizes: list[int], weights: list[float]) -> list[tuple[np.ndarray, np.ndarray]]:
+    """(W, b) per layer, W of shape (out, in)."""
+    flat, at, layers = np.asarray(weights), 0, []
+    for nin, nout in itertools.pairwise(sizes):
+        block = flat[at : at + nout * (nin + 1)].reshape(nout, nin + 1)
+        layers.append((block[:, :nin].copy(), block[:, nin].copy()))
+        at += nout * (nin + 1)
+    return layers
+
+
+def numpy_fit(layers: list[tuple[np.ndarray, np.ndarray]], X: np.ndarray, y: np.ndarray, epochs: int) -> float:
+    """Forward, backward and SGD with weight decay written by hand in numpy."""
+    XT, n, last = np.ascontiguousarray(X.T), len(y), 0.0
+    for epoch in range(epochs):
+        acts, a = [XT], XT
+        for i, (W, b) in enumerate(layers):
+            a = W @ a + b[:, None]
+            if i < len(layers) - 1:
+                a = np.maximum(a, 0.0)
+            acts.append(a)
+        margin = 1.0 - y * a[0]
+        last = float(np.maximum(margin, 0.0).sum()) / n + L2 * sum(float((W * W).sum() + (b * b).sum())
+                                                               for W, b in layers)
+        g = np.where(margin > 0, -y, 0.0)[None, :] / n
+        lr = schedule(epoch)
+        for i in range(len(layers) - 1, -1, -1):
+            W, b = layers[i]
+            gW, gb = g @ acts[i].T, g.sum(axis=1)
+            if i:
+                g = (W.T @ g) * (acts[i] > 0)
+            W -= lr * (gW + 2 * L2 * W)
+            b -= lr * (gb + 2 * L2 * b)
+    return last
+
+
+def ours_epochs(model: Any, X: np.ndarray, y: np.ndarray) -> Callable[[int], Any]:
+    """What nn.fit runs per full-batch epoch, after its set-up: the compiled trainer's step."""
+    import nn
+    from nn.compiled_step import ArrayTrainer
+    from nn.train import CLASSIFICATION
+
+    trainer = ArrayTrainer(model, nn.hinge, L2, nn.SGD(model.parameters(), lr=schedule), X, y, CLASSIFICATION[nn.hinge])
+    everything = slice(0, len(y))
+    return lambda k: trainer.step(everything)
+
+
+def torch_epochs(model: Any, X: np.ndarray, y: np.ndarray) -> Callable[[int], Any]:
+    import torch
+
+    Xt, yt = torch.from_numpy(X), torch.from_numpy(y)
+    optimizer = torch.optim.SGD(model.parameters(), lr=1.0, weight_decay=2 * L2, foreach=True)
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, schedule)
+
+    def epoch(k: int) -> float:
+        optimizer.zero_grad()
+        loss = torch.relu(1.0 - yt * model(Xt).squeeze(1)).mean()
+        loss.backward()
+        optimizer.step()
+        scheduler.step()
+        return loss.item()
+
+    return epoch
+
+
+def numpy_epochs(layers: Any, X: np.ndarray, y: np.ndarray) -> Callable[[int], Any]:
+    return lambda k: numpy_fit(layers, X, y, 1)
+
+
+EPOCHS = {"nn.fit": ours_epochs, "torch": torch_epochs, "numpy": numpy_epochs}
+
+
+def per_epoch(system: str, sizes: list[int], weights: list[float], X: np.ndarray, y: np.ndarray, count: int) -> float:
+    """Seconds per steady epoch: `count` epochs after one untimed, divided by count."""
+    make = SYSTEMS[system][0]
+    epoch = EPOCHS[system](make(sizes, weights), X, y)
+    epoch(0)
+    gc.collect()
+    start = time.perf_counter()
+    for k in range(count):
+        epoch(k)
+    return (time.perf_counter() - start) / count
+
+
+SYSTEMS: dict[str, tuple[Callable[..., Any], Callable[..., float]]] = {
+    "nn.fit": (ours_model, ours_fit),
+    "torch": (torch_model, torch_fit),
+    "numpy": (numpy_model, numpy_fit),
+}
+
+
+# --- measuring -----------------------------------------------------------------------------------
+
+
+def timed(system: str, sizes: list[int], weights: list[float], X: np.ndarray, y: np.ndarray, epochs: int) -> float:
+    """Seconds for `epochs` epochs of `system`, model construction left out."""
+    make, fit = SYSTEMS[system]
+    model = make(sizes, weights)
+    gc.collect()
+    start = time.perf_counter()
+    fit(model, X, y, epochs)
+    return time.perf_counter() - start
+
+
+def rounds(
+    systems: list[str], measure: Callable[[str], float], count: int
+) -> dict[str, list[float]]:
+    """measure(system) for every system, `count` rounds, the order rotated each round."""
+    times: dict[str, list[float]] = {s: [] for s in systems}
+    for r in range(count):
+        for s in systems[r % len(systems) :] + systems[: r % len(systems)]:
+            times[s].append(measure(s))
+    return times
+
+
+def summary(times: dict[str, list[float]]) -> dict[str, tuple[float, float]]:
+    return {s: (min(t), statistics.median(t)) for s, t in times.items()}
+
+
+def final_losses(sizes: list[int], X: np.ndarray, y: np.ndarray, epochs: int, systems: list[str]) -> dict[str, float]:
+    weights = initial_weights(sizes)
+    return {s: SYSTEMS[s][1](SYSTEMS[s][0](sizes, weights), X, y, epochs) for s in systems}
+
+
+def peak_memory(system: str, sizes: list[int], X: np.ndarray, y: np.ndarray) -> int:
+    """Peak bytes allocated (tracemalloc, numpy's buffers included) during one epoch, model built before."""
+    make, fit = SYSTEMS[system]
+    model = make(sizes, initial_weights(sizes))
+    gc.collect()
+    tracemalloc.start()
+    try:
+        fit(model, X, y, 1)
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+def moons(n: int) -> tuple[np.ndarray, np.ndarray]:
+    return make_moons(n, seed=1)
+
+
+# --- the report --------------------------------------------------------------------------------
+
+
+def _torch_threads(n: int | None) -> None:
+    import torch
+
+    torch.set_num_threads(n or DEFAULT_TORCH_THREADS)
+
+
+def _with_threads(system: str) -> tuple[str, int | None]:
+    """(the system that runs, torch threads): 'torch*' runs torch with the machine's default thread count."""
+    return ("torch", 0) if system == "torch*" else (system, 1)
+
+
+def _measuring(how: Callable[..., float], *args: Any) -> Callable[[str], float]:
+    """measure(system): how(system, *args), with torch's threads set for 'torch' (1) or 'torch*' (default)."""
+
+    def measure(system: str) -> float:
+        name, threads = _with_threads(system)
+        if name == "torch":
+            _torch_threads(threads)
+        return how(name, *args)
+
+    return measure
+
+
+def _cell(times: dict[str, tuple[float, float]], system: str) -> str:
+    low, mid = times[system]
+    return f"{fmt_time(low)} / {fmt_time(mid)}"
+
+
+def _speed(times: dict[str, tuple[float, float]], other: str, ours: str = "nn.fit") -> tuple[float, str]:
+    """(min-based ratio other/ours, 'min× / median×')."""
+    low = times[other][0] / times[ours][0]
+    return low, f"{low:.2f}× / {times[other][1] / times[ours][1]:.2f}×"
+
+
+def fmt_time(seconds: float) -> str:
+    if seconds >= 1:
+        return f"{seconds:.2f} s"
+    if seconds >= 1e-3:
+        return f"{seconds * 1e3:.1f} ms"
+    return f"{seconds * 1e6:.0f} µs"
+
+
+DEFAULT_TORCH_THREADS = 0  # torch*'s thread count, set by training()
+
+
+def training(report: Any, quick: bool, with_torch: bool) -> list[tuple[str, float | None, float, bool]]:
+    """Issue 10's table: nn.fit end to end, per epoch, set-up and memory; returns target rows."""
+    global DEFAULT_TORCH_THREADS
+    systems = ["nn.fit", "numpy"]
+    if with_torch:
+        import torch
+
+        # torch's default is one thread per core; OMP_NUM_THREADS=1 (set for numpy's BLAS) would lower it
+        DEFAULT_TORCH_THREADS = DEFAULT_TORCH_THREADS or os.cpu_count() or torch.get_num_threads()
+        systems += ["torch", "torch*"]
+    count = 3 if quick else 7
+    checks: list[tuple[str, float | None, float, bool]] = []
+    demo = [2, 16, 16, 1]
+    X, y = moons(100)
+    losses = final_losses(demo, X, y, 100, [s for s in systems if s != "torch*"])
+    worst = max(abs(v - losses["nn.fit"]) for v in losses.values())
+    weights = initial_weights(demo)
+    ends = summary(rounds(systems, _measuring(timed, demo, weights, X, y, 100), count))
+    report.add(
+        "## Training where users train (issue 10)",
+        "",
+        "Same MLP, weights, data, hinge loss, l2 = 1e-4 (PyTorch: `SGD(weight_decay=2e-4, foreach=True)`), "
+        "micrograd's lr schedule, full batch, float64; systems interleaved in rotated rounds; "
+        f"times are min / median of {count} rounds. torch = 1 thread, torch* = torch's default "
+        f"({DEFAULT_TORCH_THREADS} threads); numpy's BLAS runs on one thread. Final losses of the demo agree to "
+        f"{worst:.1e} (nn.fit {losses['nn.fit']:.15f}).",
+        "",
+        "`nn.fit` end to end on the moons demo (2-16-16-1, 100 samples, 100 epochs, set-up included; "
+        "models built beforehand):",
+        "",
+    )
+    rows = []
+    for s in systems:
+        speed = "" if s == "nn.fit" else _speed(ends, s)[1]
+        rows.append([s, _cell(ends, s), speed])
+    report.table(["system", "time (min / median)", "nn.fit speed vs it (min / median)"], rows)
+    if with_torch:
+        checks.append(("nn.fit end to end: speed vs torch", _speed(ends, "torch")[0], 2.0, True))
+
+    report.add("Steady time per epoch (one full-batch step; set-up excluded), min / median:", "")
+    rows = []
+    shapes = [[2, 16, 16, 1], [2, 64, 64, 1]] if quick else [[2, 16, 16, 1], [2, 64, 64, 1], [2, 256, 256, 1]]
+    for sizes in shapes:
+        weights = initial_weights(sizes)
+        for B in [10, 100] if quick else [10, 100, 1000]:
+            Xb, yb = moons(B)
+            expected_us = 60 + 3e-4 * B * sizes[1] * sizes[2]  # a rough epoch: about 30 ms of epochs per timing
+            epochs = max(3, min(100, int(30_000 / expected_us)))
+            t = summary(rounds(systems, _measuring(per_epoch, sizes, weights, Xb, yb, epochs), count))
+            name = "-".join(map(str, sizes))
+            row = [name, f"{B:,}", *(_cell(t, s) for s in systems)]
+            vs_numpy = t["nn.fit"][0] / t["numpy"][0]
+            row.append(f"{vs_numpy:.2f}×")
+            checks.append((f"per epoch {name}, B={B:,}: nn.fit / numpy time", vs_numpy, 1.3, False))
+            if with_torch:
+                low, text = _speed(t, "torch")
+                row.append(text)
+                target = 1.0 if sizes[1] == 256 else (1.5 if B >= 1000 else 2.0)
+                checks.append((f"per epoch {name}, B={B:,}: speed vs torch", low, target, True))
+            rows.append(row)
+    report.table(
+        ["MLP", "batch", *systems, "nn.fit / numpy (min)"] + (["nn.fit speed vs torch"] if with_torch else []), rows
+    )
+
+    report.add("Set-up plus first step: `nn.fit(..., epochs=1)` on 100 samples (trace, plan, codegen, check):", "")
+    rows = []
+    for sizes in [[2, 64, 64, 1]] if quick else [[2, 64, 64, 1], [2, 256, 256, 1]]:
+        weights = initial_weights(sizes)
+        t = summary(rounds(["nn.fit", "torch"] if with_torch else ["nn.fit"],
+                           _measuring(timed, sizes, weights, X, y, 1), count))
+        name = "-".join(map(str, sizes))
+        rows.append([name, _cell(t, "nn.fit"), _cell(t, "torch") if with_torch else "–"])
+        if sizes[1] == 64:
+            checks.append((f"set-up + first step {name} (ms)", t["nn.fit"][0] * 1e3, 25.0, False))
+    report.table(["MLP", "nn.fit", "torch (1 thread, one epoch)"], rows)
+
+    B = 10_000 if quick else 100_000
+    sizes = [2, 256, 256, 1]
+    Xm, ym = moons(B)
+    peaks = {s: peak_memory(s, sizes, Xm, ym) for s in ("nn.fit", "numpy")}
+    ratio = peaks["nn.fit"] / peaks["numpy"]
+    report.add(
+        f"Peak memory of one epoch, {'-'.join(map(str, sizes))} at B = {B:,} (tracemalloc, numpy buffers "
+        f"included; nn.fit's set-up included): nn.fit {peaks['nn.fit'] / 1e6:.0f} MB, hand-written numpy "
+        f"{peaks['numpy'] / 1e6:.0f} MB ({ratio:.2f}×).",
+        "",
+    )
+    checks.append((f"peak memory at B={B:,}: nn.fit / numpy", ratio, 1.5, False))
+    return checks
