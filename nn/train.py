@@ -16,7 +16,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from autograd_lite import Value, no_grad, sum_values
+from autograd_lite import CompileCheckError, Value, compile_graph, no_grad, sum_values
 from nn import losses
 from nn.checks import integer, number
 from nn.compiled_step import BATCH_LOSSES, ArrayTrainer, CannotCompile, loss_graph_step
@@ -269,10 +269,28 @@ def _train(trainer: Trainer, n: int, options: TrainOptions) -> History:
 
 
 def predict(model: Callable[[Any], Any], X: Any) -> np.ndarray:
-    """The model's outputs for each row of X, without building graphs: shape (n,) or (n, outputs)."""
+    """The model's outputs for each row of X, without building graphs: shape (n,) or (n, outputs).
+
+    All rows go through the model's compiled graph in one numpy batch when the model compiles
+    (the same numbers, milliseconds for 40,000 rows); otherwise, or where the batch meets an
+    error or a NaN, one row at a time with the scalar engine, which says what went wrong.
+    """
     rows = _checked_inputs(model, X)
+    outputs = _batch_outputs(model, np.asarray(rows))
+    if outputs is not None:
+        return outputs
     with no_grad():
         return np.array([_floats(model(x)) for x in rows])
+
+
+def _batch_outputs(model: Callable[[Any], Any], rows: np.ndarray) -> np.ndarray | None:
+    """The outputs of every row from one compiled batch; None if the model does not compile or the batch fails."""
+    inputs = [Value(0.0, f"x{i}", requires_grad=False) for i in range(rows.shape[1])]
+    try:
+        graph = compile_graph(lambda *xs: model(list(xs)), inputs)
+        return np.array(graph.forward(*rows.T), dtype=float)
+    except (CompileCheckError, ArithmeticError, TypeError, ValueError):  # the scalar path repeats a real error
+        return None
 
 
 def accuracy(model: Callable[[Any], Any], X: Any, y: Any, loss: Callable[..., Value] | None = None) -> float:

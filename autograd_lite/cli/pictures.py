@@ -13,20 +13,10 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 import nn
-from autograd_lite import CompileCheckError, Value, compile_graph, draw_dot
+from autograd_lite import Value, draw_dot
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
-
-
-def batch_predict(model: nn.MLP, X: np.ndarray) -> np.ndarray:
-    """nn.predict's result, computed by the compiled numpy path: one traced graph replayed over all rows."""
-    inputs = [Value(0.0, f"x{i}", requires_grad=False) for i in range(model.nin)]
-    try:
-        compiled = compile_graph(lambda *xs: model(list(xs)), inputs)
-        return np.asarray(compiled.forward(*np.asarray(X, dtype=float).T), dtype=float)
-    except (CompileCheckError, FloatingPointError, OverflowError):
-        return nn.predict(model, X)  # the scalar engine says the same, slowly, or raises with a clear message
 
 
 def score_line(loss: Callable[..., Value], predictions: np.ndarray, targets: np.ndarray) -> str:
@@ -60,17 +50,13 @@ def png_bytes(figure: Figure) -> bytes:
 
 
 def boundary_png(model: nn.MLP, X: np.ndarray, labels: np.ndarray, resolution: int = 80) -> bytes:
-    """The decision regions over the data as PNG bytes, the grid scored in one compiled batch.
-
-    nn.plot.decision_boundary scores its grid one sample at a time with the scalar engine (54 of 56 s for a
-    2-1024-1 model), so the CLI draws the same picture from `batch_predict`'s scores.
-    """
+    """The decision regions over the data as PNG bytes, the grid scored in one compiled batch by nn.predict."""
     import matplotlib.pyplot as plt
 
     lo, hi = X.min(axis=0), X.max(axis=0)
     pad = 0.1 * (hi - lo) + 0.25
     xx, yy = np.meshgrid(*(np.linspace(lo[i] - pad[i], hi[i] + pad[i], resolution) for i in range(2)))
-    scores = batch_predict(model, np.column_stack([xx.ravel(), yy.ravel()]))
+    scores = nn.predict(model, np.column_stack([xx.ravel(), yy.ravel()]))
     threshold = 0.5 if model.output_activation == "sigmoid" else 0.0
     choice = (scores > threshold).astype(int) if scores.ndim == 1 else scores.argmax(axis=1)
     classes = max(int(labels.max()) + 1, 2)

@@ -208,7 +208,7 @@ def fit_watched(args: argparse.Namespace, model: nn.MLP, task: Task, optimizer: 
 
 def check_outputs(args: argparse.Namespace, model: nn.MLP, task: Task) -> None:
     """A loaded model whose outputs already overflow on the data cannot be trained (or drawn)."""
-    if args.load is not None and not np.isfinite(pictures.batch_predict(model, task.X)).all():
+    if args.load is not None and not np.isfinite(nn.predict(model, task.X)).all():
         raise UsageError(f"--load {args.load}: the model's outputs are not finite on this data (weights too large)")
 
 
@@ -232,7 +232,7 @@ def train(args: argparse.Namespace) -> int:
             return 0  # rank 0 reports and writes the files
         if history.interrupted:
             print(f"stopped after {history.epochs} epochs")
-        predictions = pictures.batch_predict(model, X)
+        predictions = nn.predict(model, X)
         final = f" (final loss {history.loss[-1]:.4g})" if history.loss else ""
         print(pictures.score_line(task.loss, predictions, task.targets) + final)
         files = {
