@@ -117,6 +117,35 @@ def _dot(*xs: Num) -> Num:
     return total + xs[-1] if len(xs) % 2 else total
 
 
+def _overflowed(name: str, out: Number, xs: tuple[Number, ...]) -> Number:
+    """`out` (a NaN or an infinity): OverflowError naming the op if finite inputs made ±inf, as exp and pow do."""
+    if math.isinf(out) and all(math.isfinite(x) for x in xs):
+        shown = ", ".join(repr(x) for x in xs[:4]) + (", ..." if len(xs) > 4 else "")
+        raise OverflowError(f"{name} overflows float64 with inputs ({shown})")
+    return out
+
+
+# `out - out == 0` is False only for NaN and ±inf: the one extra operation on the common path.
+def _add(x: Number, y: Number) -> Number:
+    out = x + y
+    return out if out - out == 0 else _overflowed("add", out, (x, y))
+
+
+def _mul(x: Number, y: Number) -> Number:
+    out = x * y
+    return out if out - out == 0 else _overflowed("mul", out, (x, y))
+
+
+def _sum(*xs: Number) -> Number:
+    out = sum(xs)
+    return out if out - out == 0 else _overflowed("sum", out, xs)
+
+
+def _dot_float(*xs: Number) -> Number:
+    out = _dot(*xs)
+    return out if out - out == 0 else _overflowed("dot", out, xs)
+
+
 def _dot_partials(out: Operand, *xs: Operand) -> tuple[Operand, ...]:
     n = len(xs) // 2
     bias = (1.0,) if len(xs) % 2 else ()
@@ -134,8 +163,8 @@ def _distance_to_tie(x: Number, y: Number) -> Number:
 # --- the table ----------------------------------------------------------------
 
 for _rule in (
-    Rule("add", lambda x, y: x + y, lambda out, x, y: (1.0, 1.0), lambda x, y: x + y, "+", 2, doc="x + y"),
-    Rule("mul", lambda x, y: x * y, lambda out, x, y: (y, x), lambda x, y: x * y, "×", 2, doc="x · y"),
+    Rule("add", _add, lambda out, x, y: (1.0, 1.0), lambda x, y: x + y, "+", 2, doc="x + y"),
+    Rule("mul", _mul, lambda out, x, y: (y, x), lambda x, y: x * y, "×", 2, doc="x · y"),
     Rule("pow", _pow, _pow_partials, _pow_numpy, "**", 2, domain=((0.2, 3.0), (-3.0, 3.0)),
          doc="x ** p; a negative x needs a whole-number p, 0 ** negative raises ZeroDivisionError"),
     Rule("exp", _exp, lambda out, x: (out,), np.exp, "exp", 1, doc="e ** x; OverflowError above about 709.78"),
@@ -162,8 +191,8 @@ for _rule in (
     Rule("min", lambda x, y: x if x <= y or x != x else y, lambda out, x, y: (ops.le(x, y), 1.0 - ops.le(x, y)),
          lambda x, y: np.where((x <= y) | (x != x), x, y), "min", 2, kink=_distance_to_tie,
          doc="the smaller of x and y; the gradient goes to the chosen one, to x on a tie"),
-    Rule("sum", lambda *xs: sum(xs), lambda out, *xs: (1.0,) * len(xs), lambda *xs: sum(xs), "Σ",
+    Rule("sum", _sum, lambda out, *xs: (1.0,) * len(xs), lambda *xs: sum(xs), "Σ",
          doc="x1 + x2 + ... as one node"),
-    Rule("dot", _dot, _dot_partials, _dot, "·", doc="a1·b1 + ... + an·bn (+ bias) as one node"),
+    Rule("dot", _dot_float, _dot_partials, _dot, "·", doc="a1·b1 + ... + an·bn (+ bias) as one node"),
 ):
     add_op(_rule)

@@ -1,4 +1,4 @@
-"""nn.predict scores whole grids in one compiled batch, with the scalar engine's numbers, and falls back when it must."""
+"""nn.predict scores a grid in one compiled batch with the scalar engine's numbers, and falls back when it must."""
 
 from __future__ import annotations
 
@@ -11,7 +11,8 @@ from autograd_lite import Value, no_grad
 
 def scalar_outputs(model, X):
     with no_grad():
-        return np.array([[o.data for o in out] if isinstance(out, list) else out.data for out in map(model, X.tolist())])
+        outs = [model(x) for x in X.tolist()]
+    return np.array([[o.data for o in out] if isinstance(out, list) else out.data for out in outs])
 
 
 @pytest.mark.parametrize("sizes", [[8, 1], [16, 16, 3]])

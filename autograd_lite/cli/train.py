@@ -208,7 +208,13 @@ def fit_watched(args: argparse.Namespace, model: nn.MLP, task: Task, optimizer: 
 
 def check_outputs(args: argparse.Namespace, model: nn.MLP, task: Task) -> None:
     """A loaded model whose outputs already overflow on the data cannot be trained (or drawn)."""
-    if args.load is not None and not np.isfinite(nn.predict(model, task.X)).all():
+    if args.load is None:
+        return
+    try:
+        finite = bool(np.isfinite(nn.predict(model, task.X)).all())
+    except ArithmeticError:  # an op overflowed on the way
+        finite = False
+    if not finite:
         raise UsageError(f"--load {args.load}: the model's outputs are not finite on this data (weights too large)")
 
 
