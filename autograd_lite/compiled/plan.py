@@ -16,7 +16,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from autograd_lite.backward import topological_order
 from autograd_lite.rules import RULES
 
 INPUTS, LEAVES = 0, 1  # the two blocks every plan starts with
@@ -58,11 +57,25 @@ class Plan:
 def trace(outputs: Sequence[Any]) -> list[Any]:
     """Every node the outputs depend on, each after its parents (the merged topological orders)."""
     order: list[Any] = []
-    seen: set[Any] = set()
+    seen: set[Any] = set()  # nodes hash by identity
     for out in outputs:
-        for node in topological_order(out):
-            if node not in seen:
-                seen.add(node)
+        if out in seen:
+            continue
+        seen.add(out)
+        # Depth first, parents in order, each node after them: topological_order's order, with one walk for all
+        # outputs (an output's nodes already placed are skipped, as the merge would) and leaves placed at once.
+        stack = [(out, iter(out.parents))]
+        while stack:
+            node, parents = stack[-1]
+            for parent in parents:
+                if parent not in seen:
+                    seen.add(parent)
+                    if parent.parents:
+                        stack.append((parent, iter(parent.parents)))
+                        break
+                    order.append(parent)
+            else:
+                stack.pop()
                 order.append(node)
     return order
 
@@ -105,7 +118,7 @@ def _levels(order: list[Any]) -> list[list[Any]]:
         if not node.parents:
             depth[node] = 0
             continue
-        d = 1 + max(depth[p] for p in node.parents)
+        d = 1 + max(map(depth.__getitem__, node.parents))
         depth[node] = d
         while len(levels) < d:
             levels.append([])
