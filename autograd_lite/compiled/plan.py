@@ -12,8 +12,9 @@ neurons) form one matrix-product block instead.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from itertools import repeat
 from typing import Any
 
 from autograd_lite.rules import RULES
@@ -96,29 +97,34 @@ def make_plan(outputs: Sequence[Any], inputs: Sequence[Any], first_leaves: Seque
                 f"op {node.op!r} has no vectorized (numpy) form, so graphs using it cannot be compiled; "
                 f"register it with vectorized=... to compile it"
             )
-    where: dict[Any, tuple[int, int]] = {x: (INPUTS, i) for i, x in enumerate(inputs)}
-    where.update((leaf, (LEAVES, i)) for i, leaf in enumerate(leaves))
+    where: dict[Any, tuple[int, int]] = dict(_rows(INPUTS, inputs))
+    where.update(_rows(LEAVES, leaves))
     blocks = [Block(INPUTS, len(inputs), True, nodes=list(inputs)), Block(LEAVES, len(leaves), False, nodes=leaves)]
     for level in _levels(order):
         groups: dict[tuple[Any, ...], list[Any]] = {}
+        weights: dict[Any, Located] = {}  # where a matmul node's weights are, found once for key and block
         for node in level:
-            groups.setdefault(_group_key(node, where, blocks), []).append(node)
+            groups.setdefault(_group_key(node, where, blocks, weights), []).append(node)
         for key, nodes in groups.items():
-            block = _make_block(key, nodes, len(blocks), where, blocks)
+            block = _make_block(key, nodes, len(blocks), where, blocks, weights)
             blocks.append(block)
-            where.update((node, (block.index, row)) for row, node in enumerate(nodes))
+            where.update(_rows(block.index, nodes))
     return Plan(blocks, where, leaves, len(order))
+
+
+def _rows(block: int, nodes: Sequence[Any]) -> Iterator[tuple[Any, tuple[int, int]]]:
+    """(node, (block, row)) for each of `nodes`, in C loops: a model has thousands of leaves."""
+    return zip(nodes, zip(repeat(block), range(len(nodes))))
 
 
 def _levels(order: list[Any]) -> list[list[Any]]:
     """Op nodes by depth (longest path from a leaf): nodes of one level never depend on each other."""
-    depth: dict[Any, int] = {}
+    depth: dict[Any, int] = {}  # op nodes only: a leaf's depth is 0
     levels: list[list[Any]] = []
     for node in order:
         if not node.parents:
-            depth[node] = 0
             continue
-        d = 1 + max(map(depth.__getitem__, node.parents))
+        d = 1 + max(map(depth.get, node.parents, repeat(0)))
         depth[node] = d
         while len(levels) < d:
             levels.append([])
@@ -126,43 +132,50 @@ def _levels(order: list[Any]) -> list[list[Any]]:
     return levels
 
 
-def _matmul_sides(node: Any, where: dict[Any, tuple[int, int]], blocks: list[Block]) -> tuple[Any, ...] | None:
-    """(weights, shared) operands of a dot that can join a matrix product, or None."""
+Located = tuple[tuple[int, int], ...]  # (block, row) of each of some nodes
+
+
+def _matmul_sides(node: Any, where: dict[Any, tuple[int, int]], blocks: list[Block]) -> tuple[Located, Located] | None:
+    """Where the (weights, shared) operands of a dot that can join a matrix product are, or None."""
     n = len(node.parents) // 2
     if node.op != "dot" or n == 0:
         return None
-    a, b = node.parents[:n], node.parents[n : 2 * n]
+    a = tuple(map(where.__getitem__, node.parents[:n]))
+    b = tuple(map(where.__getitem__, node.parents[n : 2 * n]))
     for weights, shared in ((a, b), (b, a)):
-        weight_blocks = {where[w][0] for w in weights}
-        shared_blocks = {where[s][0] for s in shared}
-        if len(weight_blocks) == 1 and len(shared_blocks) == 1 and not blocks[weight_blocks.pop()].varying:
+        weight_blocks = {block for block, _ in weights}
+        if len(weight_blocks) != 1 or blocks[weight_blocks.pop()].varying:
+            continue
+        if len({block for block, _ in shared}) == 1:
             return weights, shared
     return None
 
 
-def _weights_of(node: Any, where: dict[Any, tuple[int, int]], blocks: list[Block]) -> tuple[Any, ...]:
-    sides = _matmul_sides(node, where, blocks)
-    assert sides is not None  # only dots that can join a matrix product are grouped as "matmul"
-    return sides[0]
-
-
-def _group_key(node: Any, where: dict[Any, tuple[int, int]], blocks: list[Block]) -> tuple[Any, ...]:
-    """Nodes with equal keys (at one depth) become one block."""
+def _group_key(
+    node: Any, where: dict[Any, tuple[int, int]], blocks: list[Block], weights_at: dict[Any, Located]
+) -> tuple[Any, ...]:
+    """Nodes with equal keys (at one depth) become one block; where a matmul node's weights are goes in `weights_at`."""
     sides = _matmul_sides(node, where, blocks)
     if sides is not None:
         weights, shared = sides
+        weights_at[node] = weights
         bias = where[node.parents[-1]][0] if len(node.parents) % 2 else None
-        return ("matmul", where[weights[0]][0], tuple(where[s] for s in shared), bias)
+        return ("matmul", weights[0][0], shared, bias)
     return ("elementwise", node.op, tuple(where[p][0] for p in node.parents))
 
 
 def _make_block(
-    key: tuple[Any, ...], nodes: list[Any], index: int, where: dict[Any, tuple[int, int]], blocks: list[Block]
+    key: tuple[Any, ...],
+    nodes: list[Any],
+    index: int,
+    where: dict[Any, tuple[int, int]],
+    blocks: list[Block],
+    weights_at: dict[Any, Located],
 ) -> Block:
     """The block computing `nodes`, grouped under `key`."""
     if key[0] == "matmul":
         _, weight_block, shared, bias_block = key
-        weight_rows = tuple(tuple(where[w][1] for w in _weights_of(n, where, blocks)) for n in nodes)
+        weight_rows = tuple(tuple([row for _, row in weights_at[n]]) for n in nodes)
         shared_gather = Gather(shared[0][0], tuple(row for _, row in shared))
         bias = None if bias_block is None else Gather(bias_block, tuple(where[n.parents[-1]][1] for n in nodes))
         varying = blocks[shared_gather.block].varying or (bias is not None and blocks[bias.block].varying)
