@@ -68,9 +68,9 @@ class Module:
 
     def parameters(self) -> list[Value]:
         """Every parameter, in `named_parameters` order (micrograd's: layer, neuron, weights, bias)."""
-        found: list[Value] = []
-        _gather_parameters(self, set(), found)  # the same walk as named_parameters, without building names
-        return found
+        found: dict[int, Value] = {}
+        _gather_parameters(self, found)  # the same walk as named_parameters, without building names
+        return list(found.values())
 
     def num_parameters(self) -> int:
         """How many scalar parameters the module has."""
@@ -297,17 +297,17 @@ def _leaves(module: Module, prefix: str) -> Iterator[tuple[str, Value]]:
             yield name, child
 
 
-def _gather_parameters(module: Module, seen: set[int], found: list[Value]) -> None:
-    """Append to `found` each parameter under `module` not in `seen`, in `_leaves` order."""
+def _gather_parameters(module: Module, found: dict[int, Value]) -> None:
+    """Add to `found` (by id, first place kept) each parameter under `module`, in `_leaves` order."""
     for attr, value in vars(module).items():
         if attr.startswith("_"):
             continue
         for item in value if isinstance(value, (list, tuple)) else (value,):
-            if isinstance(item, Module):
-                _gather_parameters(item, seen, found)
-            elif isinstance(item, Value) and item.requires_grad and id(item) not in seen:
-                seen.add(id(item))
-                found.append(item)
+            if isinstance(item, Value):
+                if item.requires_grad:
+                    found.setdefault(id(item), item)
+            elif isinstance(item, Module):
+                _gather_parameters(item, found)
 
 
 def _named_parameters(module: Module, prefix: str) -> list[tuple[str, Value]]:
