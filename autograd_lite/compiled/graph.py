@@ -307,11 +307,15 @@ def compile_graph(
     if len({id(x) for x in inputs}) != len(inputs):
         raise ValueError("inputs must be distinct Values")
     leaves = list(leaves)
-    input_ids = {id(x) for x in inputs}
-    for i, leaf in enumerate(leaves):
-        if not isinstance(leaf, Value) or leaf.parents or id(leaf) in input_ids:
-            raise ValueError(f"leaves[{i}] must be a leaf Value that is not an input (a parameter)")
-    if len({id(v) for v in leaves}) != len(leaves):
+    leaf_ids = set(map(id, leaves))  # C loops: a model has thousands of parameters
+    if not all(isinstance(leaf, Value) and not leaf.parents for leaf in leaves) or not leaf_ids.isdisjoint(
+        map(id, inputs)
+    ):
+        input_ids = {id(x) for x in inputs}
+        for i, leaf in enumerate(leaves):
+            if not isinstance(leaf, Value) or leaf.parents or id(leaf) in input_ids:
+                raise ValueError(f"leaves[{i}] must be a leaf Value that is not an input (a parameter)")
+    if len(leaf_ids) != len(leaves):
         raise ValueError("leaves must be distinct Values")
     if np.dtype(dtype) not in (np.float64, np.float32):
         raise ValueError(f"dtype must be numpy.float64 or numpy.float32, got {dtype!r}")
