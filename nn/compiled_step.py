@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from operator import attrgetter, is_
 from typing import Any
 
 import numpy as np
@@ -116,7 +117,7 @@ class ArrayTrainer:
     ) -> None:
         self.params: list[Value] = model.parameters()
         self.graph = _compile_model(model, self.params, X[0], dtype)
-        self.block = np.fromiter((leaf.data for leaf in self.graph.leaves), dtype, len(self.graph.leaves))
+        self.block = np.fromiter(map(attrgetter("data"), self.graph.leaves), dtype, len(self.graph.leaves))
         self.values = self.block[: len(self.params)]  # a view: the parameters live here during fit
         self.grads = np.zeros(len(self.params), dtype)
         self.columns = np.ascontiguousarray(X.T, dtype)  # (features, samples)
@@ -177,7 +178,7 @@ def _reach(optimizer: Any, params: list[Value]) -> _Update:
     mine = getattr(optimizer, "params", None)
     if not arrays or not isinstance(mine, list):
         return _Update(optimizer, None, False)
-    if len(mine) == len(params) and all(a is b for a, b in zip(mine, params, strict=True)):
+    if len(mine) == len(params) and all(map(is_, mine, params)):
         return _Update(optimizer, None, True)
     position = {id(p): i for i, p in enumerate(params)}
     if not all(id(p) in position for p in mine):
