@@ -61,11 +61,19 @@ def _binary_cross_entropy(out: np.ndarray, t: np.ndarray) -> tuple[float, np.nda
     if outside.any():
         got = float(out[outside][0])
         raise ValueError(f"prob must lie in [0, 1], got {got!r} (logits? use bce_with_logits)")
-    p = np.clip(out, losses.BCE_CLAMP, 1.0 - losses.BCE_CLAMP)
-    passes = (out >= losses.BCE_CLAMP) & (out <= 1.0 - losses.BCE_CLAMP)  # the clamp's max/min route the gradient
-    value = -(t * np.log(p) + (1.0 - t) * np.log(1.0 - p))
-    grad = np.where(passes, (1.0 - t) / (1.0 - p) - t / p, 0.0)
-    return float(value.sum()) / out.size, grad / out.size
+    log_p, slope_p = _floored_log(out)
+    log_q, slope_q = _floored_log(1.0 - out)
+    value = -(t * log_p + (1.0 - t) * log_q)
+    return float(value.sum()) / out.size, ((1.0 - t) * slope_q - t * slope_p) / out.size
+
+
+def _floored_log(q: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """losses' max(log q, LOG_FLOOR) and its slope: 1/q where the log is at or above the floor, else 0."""
+    positive = q > 0
+    safe = np.where(positive, q, 1.0)
+    logs = np.where(positive, np.log(safe), -np.inf)
+    passes = logs >= losses.LOG_FLOOR  # max's ties go to its first input, the log
+    return np.where(passes, logs, losses.LOG_FLOOR), np.where(passes, 1.0 / safe, 0.0)
 
 
 def _bce_with_logits(out: np.ndarray, t: np.ndarray) -> tuple[float, np.ndarray]:

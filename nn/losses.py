@@ -5,7 +5,7 @@ Each takes a single (prediction, target) pair or equal-length sequences of them
 element). Reductions:
     squared_error          ½·Σ (target − pred)²   a sum: the textbooks' E_total
     mse                    mean of (target − pred)²
-    binary_cross_entropy   mean of −[t·log p + (1−t)·log(1−p)], p clamped to [1e-12, 1 − 1e-12]
+    binary_cross_entropy   mean of −[t·log p + (1−t)·log(1−p)], each log floored at −100 (as PyTorch)
     bce_with_logits        the same on logits z, computed stably as (z + |z|)/2 − z·t + log(1 + e^−|z|)
     hinge                  mean of max(0, 1 − t·score), targets ±1 (micrograd's demo loss)
     cross_entropy          mean over samples of logsumexp(logits) − logits[class], shifted by the max
@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 
     from autograd_lite.types import Scalar
 
-BCE_CLAMP = 1e-12
+LOG_FLOOR = -100.0  # binary_cross_entropy's logs, as PyTorch's BCELoss: log 0 is -100, not -inf
 # A loss's input: one number or Value, or equally shaped (nested) sequences or arrays of them.
 Samples = Value | float | np.ndarray | Sequence["Samples"]
 
@@ -93,9 +93,14 @@ def binary_cross_entropy(prob: Samples, target: Samples) -> Value:
         if not 0.0 <= _number(p, "prob") <= 1.0:
             got = _number(p, "prob")
             raise ValueError(f"prob must lie in [0, 1], got {got!r} at element {i} (logits? use bce_with_logits)")
-        p = constant(p).max(BCE_CLAMP).min(1.0 - BCE_CLAMP)  # log(0) would be -inf
-        terms.append(-(t * p.log() + (1.0 - t) * (1.0 - p).log()))
+        p = constant(p)
+        terms.append(-(t * _floored_log(p) + (1.0 - t) * _floored_log(1.0 - p)))
     return _mean(terms)
+
+
+def _floored_log(q: Value) -> Value:
+    """max(log q, LOG_FLOOR), and LOG_FLOOR at q = 0: exact value and slope 1/q wherever log q is above the floor."""
+    return q.log().max(LOG_FLOOR) if q.data > 0 else constant(LOG_FLOOR)
 
 
 @reduces("mean")

@@ -128,3 +128,15 @@ def test_bad_inputs(call, message):
 @pytest.mark.parametrize(("z", "t"), [(-3.0, 0.0), (-0.4, 1.0), (0.0, 0.5), (2.5, 1.0), (1.0, 0.2)])
 def test_bce_with_logits_equals_bce_of_the_sigmoid(z, t):
     assert nn.bce_with_logits(z, t).data == pytest.approx(nn.binary_cross_entropy(sigmoid(z), t).data)
+
+
+@pytest.mark.parametrize(("p", "t"), [(1e-13, 1.0), (1.0 - 2**-40, 0.0), (0.0, 1.0), (1e-50, 1.0), (0.25, 0.75)])
+def test_binary_cross_entropy_floors_each_log_at_minus_100_like_pytorch(p, t):
+    prob = Value(p)
+    loss = nn.binary_cross_entropy(prob, t)
+    loss.backward()
+    logs = [math.log(q) if q > 0 else -math.inf for q in (p, 1.0 - p)]
+    floored = [max(x, -100.0) for x in logs]
+    assert loss.data == pytest.approx(-(t * floored[0] + (1.0 - t) * floored[1]), rel=1e-12)
+    slopes = [1.0 / q if x >= -100.0 else 0.0 for q, x in zip((p, 1.0 - p), logs, strict=True)]  # the floor is flat
+    assert prob.grad == pytest.approx(-t * slopes[0] + (1.0 - t) * slopes[1], rel=1e-12)
