@@ -109,10 +109,12 @@ def numpy_model(sizes: list[int], weights: list[float]) -> list[tuple[np.ndarray
     return layers
 
 
-def numpy_fit(layers: list[tuple[np.ndarray, np.ndarray]], X: np.ndarray, y: np.ndarray, epochs: int) -> float:
-    """Forward, backward and SGD with weight decay written by hand in numpy."""
+def numpy_fit(
+    layers: list[tuple[np.ndarray, np.ndarray]], X: np.ndarray, y: np.ndarray, epochs: int, first: int = 0
+) -> float:
+    """Forward, backward and SGD with weight decay written by hand in numpy (epochs `first`, `first` + 1, ...)."""
     XT, n, last = np.ascontiguousarray(X.T), len(y), 0.0
-    for epoch in range(epochs):
+    for epoch in range(first, first + epochs):
         acts, a = [XT], XT
         for i, (W, b) in enumerate(layers):
             a = W @ a + b[:, None]
@@ -164,7 +166,9 @@ def torch_epochs(model: Any, X: np.ndarray, y: np.ndarray) -> Callable[[int], An
 
 
 def numpy_epochs(layers: Any, X: np.ndarray, y: np.ndarray) -> Callable[[int], Any]:
-    return lambda k: numpy_fit(layers, X, y, 1)
+    count = itertools.count(1)  # the schedule goes on from step to step, as nn.fit's optimizer's does
+
+    return lambda k: numpy_fit(layers, X, y, 1, next(count))
 
 
 EPOCHS = {"nn.fit": ours_epochs, "torch": torch_epochs, "numpy": numpy_epochs}
