@@ -78,7 +78,7 @@ def masked(condition: bool | npt.NDArray[np.bool_], compute: Callable[[], Operan
 def step(x: Operand) -> Numbers:
     """1 where x > 0, else 0 (relu's slope; 0 at the kink, like PyTorch)."""
     x = data(x)
-    return (x > 0).astype(float) if isinstance(x, np.ndarray) else float(x > 0)
+    return (x > 0).astype(x.dtype) if isinstance(x, np.ndarray) else float(x > 0)  # float32 stays float32
 
 
 def sign(x: Operand) -> Numbers:

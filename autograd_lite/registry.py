@@ -34,6 +34,7 @@ class Rule:
     domain: tuple[tuple[float, float], ...] = ((-3.0, 3.0),)  # samples for checks are drawn here, per input
     kink: Callable[..., float] | None = None  # distance to the nearest point where the slope jumps
     doc: str = ""  # one line: what the op computes (the Value method's docstring, the README's op table)
+    keeps_finite: bool = False  # finite inputs always give a finite output, so compiled code need not check it
 
 
 RULES: dict[str, Rule] = {}
@@ -51,6 +52,8 @@ def add_rule(rule: Rule) -> Rule:
         raise TypeError(f"op {rule.name!r}: vectorized must be callable or None")
     if rule.kink is not None and not callable(rule.kink):
         raise TypeError(f"op {rule.name!r}: kink must be callable or None")
+    if rule.keeps_finite not in (True, False):
+        raise TypeError(f"op {rule.name!r}: keeps_finite must be True or False")
     RULES[rule.name] = rule
     return rule
 

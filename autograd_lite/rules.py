@@ -2,7 +2,8 @@
 
 A row says what the op computes on floats (`forward`, which also rejects bad input with a clear error naming the
 op), its local partial derivatives (`partials`: given the output and the inputs, one derivative per input), its
-numpy form (`vectorized`), its drawing symbol, arity, sampling domain, kink and a one-line doc. `partials` is
+numpy form (`vectorized`), its drawing symbol, arity, sampling domain, kink, a one-line doc and whether finite
+inputs always give a finite output (`keeps_finite`). `partials` is
 written with arithmetic and `autograd_lite.ops` (any op of this table, by name), so it runs on floats (backward),
 on Values (higher-order gradients) and on numpy arrays (compiled batches) unchanged. A one-input row is also a
 `Value` method. Composite ops (sub, div, neg, ...) live in `Value` as combinations of these rows.
@@ -172,25 +173,28 @@ for _rule in (
          doc="natural logarithm; ValueError for x <= 0"),
     Rule("sqrt", _sqrt, lambda out, x: (0.5 * ops.call("pow", out, -1.0),), np.sqrt, "√", 1,
          domain=((0.05, 9.0),), doc="square root; ValueError for x < 0, slope inf at 0 (as in PyTorch)"),
-    Rule("sin", _periodic("sin", math.sin), lambda out, x: (ops.call("cos", x),), np.sin, "sin", 1, doc="sine"),
-    Rule("cos", _periodic("cos", math.cos), lambda out, x: (-ops.call("sin", x),), np.cos, "cos", 1, doc="cosine"),
+    Rule("sin", _periodic("sin", math.sin), lambda out, x: (ops.call("cos", x),), np.sin, "sin", 1, doc="sine",
+         keeps_finite=True),
+    Rule("cos", _periodic("cos", math.cos), lambda out, x: (-ops.call("sin", x),), np.cos, "cos", 1, doc="cosine",
+         keeps_finite=True),
     Rule("tanh", math.tanh, lambda out, x: (1.0 - out * out,), np.tanh, "tanh", 1,
-         doc="hyperbolic tangent (1.0 at 1000, no overflow)"),
+         doc="hyperbolic tangent (1.0 at 1000, no overflow)", keeps_finite=True),
     # σ' = σ(x)·σ(-x): both factors exact where σ saturates, unlike out·(1 - out), whose 1 - out cancels
     Rule("sigmoid", _sigmoid, lambda out, x: (out * ops.call("sigmoid", -x),), _sigmoid_numpy, "σ", 1,
          domain=((-8.0, 8.0),),
-         doc="1 / (1 + e**-x) as one σ gate (about 0 at -1000, no overflow)"),
-    Rule("relu", lambda x: 0.0 if x <= 0 else x, lambda out, x: (ops.step(x),), lambda x: np.maximum(x, 0.0),
-         "relu", 1, kink=_distance_to_zero, doc="max(x, 0); slope 0 at 0, like PyTorch"),
+         doc="1 / (1 + e**-x) as one σ gate (about 0 at -1000, no overflow)", keeps_finite=True),
+    # relu's slope read from its output (out > 0 exactly where x > 0): the compiled backward need not keep x
+    Rule("relu", lambda x: 0.0 if x <= 0 else x, lambda out, x: (ops.step(out),), lambda x: np.maximum(x, 0.0),
+         "relu", 1, kink=_distance_to_zero, doc="max(x, 0); slope 0 at 0, like PyTorch", keeps_finite=True),
     Rule("abs", abs, lambda out, x: (ops.sign(x),), np.abs, "abs", 1, kink=_distance_to_zero,
-         doc="absolute value; slope 0 at 0, like PyTorch"),
+         doc="absolute value; slope 0 at 0, like PyTorch", keeps_finite=True),
     # `x != x`: a NaN on either side is the result, as in torch.maximum (max(nan, 1) must not be 1)
     Rule("max", lambda x, y: x if x >= y or x != x else y, lambda out, x, y: (ops.ge(x, y), 1.0 - ops.ge(x, y)),
          lambda x, y: np.where((x >= y) | (x != x), x, y), "max", 2, kink=_distance_to_tie,
-         doc="the larger of x and y; the gradient goes to the chosen one, to x on a tie"),
+         doc="the larger of x and y; the gradient goes to the chosen one, to x on a tie", keeps_finite=True),
     Rule("min", lambda x, y: x if x <= y or x != x else y, lambda out, x, y: (ops.le(x, y), 1.0 - ops.le(x, y)),
          lambda x, y: np.where((x <= y) | (x != x), x, y), "min", 2, kink=_distance_to_tie,
-         doc="the smaller of x and y; the gradient goes to the chosen one, to x on a tie"),
+         doc="the smaller of x and y; the gradient goes to the chosen one, to x on a tie", keeps_finite=True),
     Rule("sum", _sum, lambda out, *xs: (1.0,) * len(xs), lambda *xs: sum(xs), "Σ",
          doc="x1 + x2 + ... as one node"),
     Rule("dot", _dot_float, _dot_partials, _dot, "·", doc="a1·b1 + ... + an·bn (+ bias) as one node"),

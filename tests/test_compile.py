@@ -7,7 +7,7 @@ from functools import partial
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 import autograd_lite as al
@@ -76,6 +76,10 @@ def fresh_params() -> list[Value]:
 
 
 @given(recipe=recipes(), columns=st.lists(st.floats(-2, 2), min_size=12, max_size=12))
+@example(  # outputs that later ops also read: their seeded adjoints are added to, never overwritten
+    recipe=([("abs", [0]), ("abs", [0]), ("abs", [0]), ("abs", [0]), ("abs", [0]), ("abs", [3]), ("abs", [10])], 2),
+    columns=[0.0] * 12,
+)
 @settings(max_examples=40)
 def test_random_graphs_compiled_equal_scalar_per_sample(recipe, columns):
     """Outputs, per-input gradients and weighted leaf gradients agree with the scalar engine to 1e-12."""
@@ -409,6 +413,17 @@ def test_a_nan_made_inside_the_graph_is_not_hidden(hide):
     w.data = 1e300
     with pytest.raises(OverflowError, match=r"sample 1: mul overflows"):  # as the scalar engine's mul says
         graph.forward(np.array([0.0, 1e10]))
+
+
+@pytest.mark.parametrize("hide", NAN_HIDERS)
+def test_a_nan_parameter_read_by_an_op_that_keeps_finite_numbers_finite_is_not_hidden(hide):
+    (x,) = placeholders(1)
+    w = Value(0.5)
+    graph = compile_graph(lambda x: [hide(w), hide(x)], [x])  # hide(x) needs no check: inputs are finite
+    graph.forward(np.array([1.0]))
+    w.data = math.nan
+    with pytest.raises(FloatingPointError, match=r"produced nan"):
+        graph.forward(np.array([1.0, 2.0]))
 
 
 def test_nan_on_both_sides_of_the_first_call_check_is_no_mismatch():

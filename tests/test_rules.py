@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import itertools
 import math
+import sys
 
 import numpy as np
 import pytest
@@ -103,6 +105,22 @@ def test_vectorized_form_matches_floats(name, data):
         for d, e in zip(partials, rule.partials(expected_out, *xs)):
             value = d[b] if np.ndim(d) else d
             assert math.isclose(value, e, rel_tol=1e-12, abs_tol=1e-12)
+
+
+BIG = sys.float_info.max
+EXTREMES = [-BIG, -1e300, -710.0, -1.0, -5e-324, 0.0, 5e-324, 1e-300, 1.0, 710.0, 1e300, BIG]
+
+
+@pytest.mark.parametrize("name", [n for n in RULE_NAMES if RULES[n].keeps_finite])
+def test_rows_that_keep_finite_numbers_finite_do(name):
+    """keeps_finite lets compiled code skip checking an op's values: finite inputs, even extreme ones, stay finite."""
+    rule = RULES[name]
+    n = rule.arity if rule.arity is not None else 3
+    grid = [np.array(column) for column in zip(*itertools.product(EXTREMES, repeat=n))]
+    with np.errstate(over="raise", invalid="raise", divide="raise"):  # not even inside the numpy form
+        assert np.isfinite(rule.vectorized(*grid)).all()
+    for xs in zip(*(column.tolist() for column in grid)):
+        assert math.isfinite(rule.forward(*xs)), f"{name}{xs}"
 
 
 def test_every_rule_has_what_drawings_and_tests_need():

@@ -12,6 +12,7 @@ gW = g @ xᵀ, gx = Wᵀ @ g and gbias = g (dot's partials: each side gets the o
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -27,35 +28,73 @@ class Program:
         self.plan = plan
         self.outputs = outputs  # blocks holding an output: their adjoints come seeded
         self._ready: set[int] = set()  # blocks whose adjoint exists so far in the backward code
+        self._written: dict[int, np.ndarray] = {}  # per adjoint: which rows hold a value so far
+        self._zeroed: set[int] = set()  # adjoints that must start as zeros (some row is added into, or never set)
         # add: np.add.reduce, a sum without ndarray.sum's Python wrapper (this code runs every step)
         self.namespace: dict[str, Any] = {"np": np, "grid": _grid, "times": _times, "add": np.add.reduce}
-        self.saved: list[str] = []  # names returned by forward, in order
+        self.every: list[str] = []  # every array the forward sweep makes, in order
+        self.leaf_views: list[tuple[str, str]] = []  # (name, view of the leaf block): made once per leaf array
         self.arguments: dict[int, str] = {}  # elementwise block -> its operands in the generated code
-        self._probed: dict[tuple[str, int], tuple[float | None, ...]] = {}  # (op, arity) -> constant partials
-        self.forward_source = self._function("forward", "v0, v1", self._forward_lines(), f"return ({self._saved()})")
+        self._probed: dict[tuple[str, int], tuple[tuple[float | None, ...], bool]] = {}  # (op, arity) -> probe
+        forward = self._forward_lines()
+        bodies = {w: self._backward_body(w) for w in (True, False)}
+        # The forward returns only what the backward reads (and the outputs); the rest is freed as soon as the
+        # sweep is past it, so a large batch holds what hand-written numpy would (relu's input is not kept).
+        read = set(re.findall(r"\b[vawxb]\d+(?:_\d+)?\b", "\n".join(bodies[True][0])))
+        kept = {"v0", "v1", *read, *(f"v{b}" for b in outputs)}
+        self.saved = [name for name in self.every if name in kept] + ["total"]  # names forward returns, in order
+        view_names = [name for name, _ in self.leaf_views]
+        dropped = set(self.every) - kept - set(view_names)  # the views live on in R
+        unpack = [f"({', '.join(view_names)},) = R"] if view_names else []
+        freed = _freeing(unpack + forward, dropped.__contains__)
+        self.forward_source = self._function("forward", "v0, v1, R", freed, f"return ({self._saved()})")
         self.forward = self._compile("forward", self.forward_source)
+        views = "".join(f"{expr}, " for _, expr in self.leaf_views)
+        self.views_source = self._function("views", "v1", [], f"return ({views})")
+        self.views = self._compile("views", self.views_source)
+        everything = f"return ({', '.join(self.every)},)"
+        self._every_source = self._function("forward", "v0, v1, R", unpack + forward, everything)
+        self._forward_every: Any = None
+        header = [f"({self._saved()}) = S", "B, dt = v0.shape[1], v1.dtype"]
+        header += [f"g{b} = G[{b}]" for b in sorted(outputs)]
+        self.backward_sources = {
+            w: self._function("backward", "S, G", header + body, tail) for w, (body, tail) in bodies.items()
+        }
         self._backward: dict[bool, Any] = {}
-        self.backward_sources: dict[bool, str] = {}
+
+    def forward_every(self, batch: np.ndarray, leaf_block: np.ndarray) -> dict[str, Any]:
+        """Every array of the forward sweep by name (for finding where a NaN or inf arose; slower, keeps all)."""
+        if self._forward_every is None:
+            self._forward_every = self._compile("forward", self._every_source)
+        return dict(zip(self.every, self._forward_every(batch, leaf_block, self.views(leaf_block)), strict=True))
 
     def backward(self, with_inputs: bool) -> Any:
         """The backward function; with `with_inputs` it also returns the input block's adjoints.
 
-        It takes the saved arrays and the seeded adjoints of the output blocks
-        ({block: array}) and returns the adjoints of (leaf block, input block).
-        Every other adjoint is created by its first contribution.
+        It takes forward's arrays and the seeded adjoints of the output blocks
+        ({block: array}, which it may overwrite) and returns the adjoints of
+        (leaf block, input block). Every other adjoint is created by its first contribution.
         """
         if with_inputs not in self._backward:
-            self._ready = set(self.outputs)
-            header = [f"({self._saved()}) = S", *(f"g{b} = G[{b}]" for b in sorted(self._ready))]
-            lines = []
-            for block in reversed(self.plan.blocks[2:]):
-                lines += self._backward_lines(block, with_inputs)
-            inputs = self._adjoint(INPUTS) if with_inputs else "None"
-            tail = f"return ({self._adjoint(LEAVES)}, {inputs})"
-            source = self._function("backward", "S, G", header + _freeing(lines), tail)
-            self.backward_sources[with_inputs] = source
-            self._backward[with_inputs] = self._compile("backward", source)
+            self._backward[with_inputs] = self._compile("backward", self.backward_sources[with_inputs])
         return self._backward[with_inputs]
+
+    def _backward_body(self, with_inputs: bool) -> tuple[list[str], str]:
+        """(the backward sweep's lines, its return line)."""
+        self._ready, self._zeroed = set(self.outputs), set()
+        self._written = {b: np.ones(self.plan.blocks[b].size, bool) for b in self.outputs}  # seeded: all set
+        lines = []
+        for block in reversed(self.plan.blocks[2:]):
+            lines += self._backward_lines(block, with_inputs)
+        inputs = self._adjoint(INPUTS) if with_inputs else "None"
+        tail = f"return ({self._adjoint(LEAVES)}, {inputs})"
+        allocations = {f"ALLOCATE g{b}": self._allocation(b) for b in self._written}
+        return _freeing([allocations.get(line, line) for line in lines], _ADJOINT.fullmatch), tail
+
+    def _allocation(self, b: int) -> str:
+        """The line creating adjoint `b`: uninitialised if every row is set before anything adds to it."""
+        fill = "zeros" if b in self._zeroed or not self._written[b].all() else "empty"
+        return f"g{b} = np.{fill}(({self.plan.blocks[b].size}, {'B' if self.plan.blocks[b].varying else '1'}), dt)"
 
     def _adjoint(self, block: int) -> str:
         return f"g{block}" if block in self._ready else f"np.zeros_like(v{block})"
@@ -63,8 +102,7 @@ class Program:
     @property
     def source(self) -> str:
         """The forward and backward code, for reading."""
-        self.backward(True)
-        return self.forward_source + "\n" + self.backward_sources[True]
+        return self.views_source + "\n" + self.forward_source + "\n" + self.backward_sources[True]
 
     # --- emitting -------------------------------------------------------------------
 
@@ -88,17 +126,20 @@ class Program:
         return name
 
     def _save(self, name: str) -> str:
-        self.saved.append(name)
+        self.every.append(name)
         return name
 
     def _forward_lines(self) -> list[str]:
         self._save("v0")
         self._save("v1")
         lines: list[str] = []
+        # One number that is finite only if every value is: a NaN or inf anywhere makes the sum NaN or inf. An op
+        # that keeps finite numbers finite adds nothing to it, unless it reads the leaves (a NaN parameter).
+        lines.append("total = 0.0")
         for block in self.plan.blocks[2:]:
             lines += self._matmul_forward(block) if block.weights else self._elementwise_forward(block)
-        # One number that is finite only if every value is: a NaN or inf anywhere makes the sum NaN or inf.
-        lines.append(f"{self._save('total')} = " + " + ".join(f"add(v{b.index}, None)" for b in self.plan.blocks[2:]))
+            if block.weights or not RULES[block.op].keeps_finite or any(o.block == LEAVES for o in block.operands):
+                lines.append(f"total += add(v{block.index}, None)")
         return lines
 
     def _elementwise_forward(self, block: Block) -> list[str]:
@@ -109,7 +150,7 @@ class Program:
         for j, operand in enumerate(block.operands):
             expr = self._read(operand, broadcast=True)
             if expr != f"v{operand.block}":
-                lines.append(f"{self._save(f'a{i}_{j}')} = {expr}")
+                lines += self._assign(f"a{i}_{j}", expr)
                 expr = f"a{i}_{j}"
             args.append(expr)
         lines.append(f"{self._save(f'v{i}')} = {f}({', '.join(args)})")
@@ -121,11 +162,22 @@ class Program:
     def _matmul_forward(self, block: Block) -> list[str]:
         i = block.index
         assert block.shared is not None  # a matrix-product block always has its shared operands
-        lines = [f"{self._save(f'w{i}')} = {self._weights_read(block)}"]
-        lines.append(f"{self._save(f'x{i}')} = {self._read(block.shared, broadcast=False)}")
-        bias = f" + {self._read(block.bias, broadcast=True)}" if block.bias else ""
+        lines = self._assign(f"w{i}", self._weights_read(block))
+        lines += self._assign(f"x{i}", self._read(block.shared, broadcast=False))
+        bias = ""
+        if block.bias:
+            lines += self._assign(f"b{i}", self._read(block.bias, broadcast=True))
+            bias = f" + b{i}"
         lines.append(f"{self._save(f'v{i}')} = w{i} @ x{i}{bias}")
         return lines
+
+    def _assign(self, name: str, expr: str) -> list[str]:
+        """The line `name = expr`, or none if expr is a view of the leaf block: made once per leaf array instead."""
+        self._save(name)
+        if re.fullmatch(r"v1\[[^I]*\]|v1\[[^I]*\]\.reshape\(.*|grid\(v1, .*", expr):  # basic slices: views
+            self.leaf_views.append((name, expr))
+            return []
+        return [f"{name} = {expr}"]
 
     def _weights_read(self, block: Block) -> str:
         assert block.weights is not None
@@ -148,18 +200,18 @@ class Program:
             if not (shared_varying or not block.varying):
                 gs = f"gs{i}"
                 lines.append(f"gs{i} = add(g{i}, 1, keepdims=True)")
-            lines += self._weights_add(block, f"{gs} @ x{i}.T")
+            lines += self._weights_add(block, f"np.matmul({gs}, x{i}.T)")
             if wanted(block.shared):
-                lines += self._add(block.shared, f"w{i}.T @ {gs}", from_varying=shared_varying, broadcast=False)
+                lines += self._add(block.shared, f"np.matmul(w{i}.T, {gs})", shared_varying, False, call=True)
             if block.bias is not None and wanted(block.bias):
                 lines += self._add(block.bias, f"g{i}", from_varying=block.varying, broadcast=True)
             return lines
         rule = RULES[block.op]
         key = (block.op, len(block.operands))
         if key not in self._probed:  # per program: a rule registered later with the same name is probed anew
-            self._probed[key] = _constant_partials(*key)
-        constants = self._probed[key]
-        args = self.arguments[i]
+            self._probed[key] = _probe_partials(*key)
+        constants, reads_inputs = self._probed[key]
+        args = self.arguments[i] if reads_inputs else ", ".join(["None"] * len(block.operands))
         if any(c is None for c in constants):
             lines.append(f"d{i} = {self._const('D_' + block.op + '_', rule.partials)}(v{i}, {args})")
         for j, operand in enumerate(block.operands):
@@ -167,24 +219,44 @@ class Program:
             if not wanted(operand) or c == 0.0:
                 continue
             if c is None and len(block.operands) == 1:  # g is read here only: multiply in its memory
-                contribution = f"times(g{i}, d{i}[0])"
+                lines += self._add(operand, f"times(g{i}, d{i}[0])", block.varying, True)
+            elif c == 1.0:
+                lines += self._add(operand, f"g{i}", block.varying, True)
             else:
-                contribution = f"g{i} * d{i}[{j}]" if c is None else (f"g{i}" if c == 1.0 else f"g{i} * {c!r}")
-            lines += self._add(operand, contribution, from_varying=block.varying, broadcast=True)
+                factor = f"d{i}[{j}]" if c is None else repr(c)
+                lines += self._add(operand, f"np.multiply(g{i}, {factor})", block.varying, True, call=True)
         return lines
 
     def _weights_add(self, block: Block, contribution: str) -> list[str]:
+        """Code adding a matrix product's weight adjoints (a call taking out=) into the leaf rows they came from."""
         assert block.weights is not None
         src, rows = block.weights
         flat = [r for row in rows for r in row]
         lines = self._allocate(src)
         view = self._grid(src, rows, "g")
-        if view is not None:  # a view of the adjoint rows: one in-place add, no gather or scatter
-            return [*lines, f"gw = {view}", f"gw += {contribution}"]
+        if view is not None:  # a view of the adjoint rows: written in place, no gather or scatter
+            return [*lines, f"gw = {view}", _write("gw", contribution, self._mark(src, flat), call=True)]
         index = self._const("I", np.array(rows))
         if len(set(flat)) == len(flat):
-            return [*lines, f"g{src}[{index}, 0] += {contribution}"]
+            return [*lines, _write(f"g{src}[{index}, 0]", contribution, self._mark(src, flat), call=False)]
+        self._mark(src, flat, assigns=False)
         return [*lines, f"np.add.at(g{src}[:, 0], {index}, {contribution})"]
+
+    def _mark(self, block: int, rows: list[int] | tuple[int, ...], assigns: bool = True) -> bool:
+        """Note a write into `rows` of a block's adjoint; True if none of them was written before (it may assign).
+
+        Adding into a row that holds nothing yet needs the adjoint to start as zeros.
+        """
+        written = self._written.get(block)
+        if written is None:
+            written = self._written[block] = np.zeros(self.plan.blocks[block].size, bool)
+        index = np.fromiter(rows, int, len(rows))
+        before = written[index]
+        first = assigns and not before.any()
+        if not first and not before.all():
+            self._zeroed.add(block)
+        written[index] = True
+        return first
 
     def _grid(self, src: int, rows: tuple[tuple[int, ...], ...], prefix: str) -> str | None:
         """Code for a (size, n) view of a one-column block whose rows[i][j] = start + i·step + j, or None."""
@@ -198,11 +270,11 @@ class Program:
         return f"grid({prefix}{src}, {start}, {size}, {n}, {step})"
 
     def _allocate(self, block: int) -> list[str]:
-        """A zeroed adjoint for `block` if nothing has been added to it yet."""
+        """An adjoint for `block` if it has none yet: zeros or uninitialised, decided when the sweep is written."""
         if block in self._ready:
             return []
         self._ready.add(block)
-        return [f"g{block} = np.zeros_like(v{block})"]
+        return [f"ALLOCATE g{block}"]
 
     # --- gathering rows and scattering adjoints back ------------------------------------
 
@@ -218,30 +290,36 @@ class Program:
             return f"{name}[{_stride_slice(rows)}]"
         return f"{name}[{self._const('I', np.array(rows))}]"
 
-    def _add(self, g: Gather, contribution: str, from_varying: bool, broadcast: bool) -> list[str]:
-        """Code adding a contribution (one row per reading node) into the adjoints of the rows it read."""
+    def _add(self, g: Gather, contribution: str, from_varying: bool, broadcast: bool, call: bool = False) -> list[str]:
+        """Code adding a contribution (one row per reading node) into the adjoints of the rows it read.
+
+        `call`: the contribution is one numpy call that can take `out=` (written straight into a first write's rows).
+        """
         rows, name = g.rows, f"g{g.block}"
         c = contribution
         if from_varying and not self.plan.blocks[g.block].varying:
-            c = f"add({c}, 1, keepdims=True)"  # an input-independent row was used by every sample
+            c, call = f"add({c}, 1, keepdims=True)", True  # an input-independent row was used by every sample
         kind = self._rows_kind(g, broadcast)
         if kind == "all" and g.block not in self._ready:
             self._ready.add(g.block)  # the first contribution becomes the adjoint (a copy if it is another's)
+            self._written[g.block] = np.ones(self.plan.blocks[g.block].size, bool)
             return [f"{name} = {c}.copy()" if c.isidentifier() else f"{name} = {c}"]
         lines = self._allocate(g.block)
+        if kind == "one" and len(rows) > 1:
+            c, call, rows = f"add({c}, 0, keepdims=True)", True, rows[:1]
+        if kind == "index":
+            index = self._const("I", np.array(rows))
+            if len(set(rows)) < len(rows):
+                self._mark(g.block, rows, assigns=False)
+                return [*lines, f"np.add.at({name}, {index}, {c})"]
+            return [*lines, _write(f"{name}[{index}]", c, self._mark(g.block, rows), call=False)]  # a copy: no out=
         if kind == "all":
-            return [*lines, f"{name} += {c}"]
-        if kind == "one":
-            summed = f"add({c}, 0, keepdims=True)" if len(rows) > 1 else c
-            return [*lines, f"{name}[{rows[0]}:{rows[0] + 1}] += {summed}"]
-        if kind == "range":
-            return [*lines, f"{name}[{rows[0]}:{rows[0] + len(rows)}] += {c}"]
-        if kind == "stride":
-            return [*lines, f"{name}[{_stride_slice(rows)}] += {c}"]
-        index = self._const("I", np.array(rows))
-        if len(set(rows)) == len(rows):
-            return [*lines, f"{name}[{index}] += {c}"]
-        return [*lines, f"np.add.at({name}, {index}, {c})"]
+            target = name
+        elif kind == "stride":
+            target = f"{name}[{_stride_slice(rows)}]"
+        else:  # one row or a contiguous range
+            target = f"{name}[{rows[0]}:{rows[0] + len(rows)}]"
+        return [*lines, _write(target, c, self._mark(g.block, rows), call)]
 
     def _rows_kind(self, g: Gather, broadcast: bool) -> str:
         """How rows are taken: the whole block, one row for all, a contiguous range, or by index."""
@@ -257,6 +335,18 @@ class Program:
         return "index"
 
 
+def _write(target: str, contribution: str, first: bool, call: bool) -> str:
+    """Code putting a contribution into `target`: added, or (a first write) assigned, through out= if a call."""
+    if not first:
+        return f"{target} += {contribution}"
+    if call:  # target is a view (a basic slice): the call writes its result there with no temporary
+        return f"{contribution[:-1]}, out={target})"
+    return f"{target}[...] = {contribution}" if target.isidentifier() else f"{target} = {contribution}"
+
+
+_ADJOINT = re.compile(r"g[2-9]\d*|g1\d+|gs\d+|d\d+")  # intermediate adjoints and partials (not g0, g1 or gw)
+
+
 def _times(g: np.ndarray, d: Any) -> np.ndarray:
     """g·d, in g's memory when that holds the product (g is an adjoint that nothing reads afterwards)."""
     if type(d) is np.ndarray and d.shape == g.shape and d.dtype == g.dtype:
@@ -265,13 +355,14 @@ def _times(g: np.ndarray, d: Any) -> np.ndarray:
     return g * d
 
 
-def _freeing(lines: list[str]) -> list[str]:
-    """`lines` with each intermediate adjoint (g2, g3, ...; not the leaves' g1 or the inputs' g0) and each
-    block's partials (d2, d3, ...) deleted after their last use, so a large batch holds few of them at once."""
+def _freeing(lines: list[str], freeable: Callable[[str], Any]) -> list[str]:
+    """`lines` with each name that `freeable` accepts deleted after its last use, so that a large batch holds
+    few arrays at once (the backward's intermediate adjoints and partials, the forward's unsaved values)."""
     last: dict[str, int] = {}
     for k, line in enumerate(lines):
-        for name in re.findall(r"\b(g[2-9]\d*|g1\d+|gs\d+|d\d+)\b", line):
-            last[name] = k
+        for name in re.findall(r"\b[A-Za-z_]\w*\b", line):
+            if freeable(name):
+                last[name] = k
     after: dict[int, list[str]] = {}
     for name, k in last.items():
         after.setdefault(k, []).append(name)
@@ -307,14 +398,30 @@ def _grid(block: np.ndarray, start: int, size: int, n: int, step: int) -> np.nda
     return np.lib.stride_tricks.as_strided(column, (size, n), (step * stride, stride))
 
 
-def _constant_partials(op: str, arity: int) -> tuple[float | None, ...]:
-    """Per input of `op`: its local derivative if the rule gives a plain number on arrays (add: 1.0), else None."""
+def _probe_partials(op: str, arity: int) -> tuple[tuple[float | None, ...], bool]:
+    """What the generated backward needs of `op`'s partials on arrays: per input its local derivative if that is
+    a plain number (add: 1.0) or None, and whether they read the inputs (relu's, tanh's and exp's read only out)."""
     rule = RULES[op]
-    probe = [np.full((1, 1), 0.5) for _ in range(arity)]
+    unknown = ((None,) * arity, True)
     if rule.vectorized is None:
-        return (None,) * arity
+        return unknown
+    probe = [np.array([[-1.5, 0.5, 2.0]]) for _ in range(arity)]
     try:
-        partials = rule.partials(rule.vectorized(*probe), *probe)
+        with np.errstate(all="ignore"):
+            out = rule.vectorized(*probe)
+            partials = rule.partials(out, *probe)
     except Exception:  # a rule that cannot run on the probe is simply not specialised
-        return (None,) * arity
-    return tuple(None if isinstance(d, np.ndarray) or not isinstance(d, (int, float)) else float(d) for d in partials)
+        return unknown
+    constants = tuple(
+        None if isinstance(d, np.ndarray) or not isinstance(d, (int, float)) else float(d) for d in partials
+    )
+    try:  # any use of an input that is None fails (a number from it) or differs from the real partials
+        with np.errstate(all="ignore"):
+            blind = rule.partials(out, *([None] * arity))
+        reads = len(blind) != len(partials) or not all(
+            np.array_equal(np.asarray(a, float), np.asarray(b, float), equal_nan=True)
+            for a, b in zip(partials, blind, strict=True)
+        )
+    except Exception:
+        reads = True
+    return constants, reads

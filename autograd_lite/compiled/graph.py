@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from operator import attrgetter
 from typing import Any
@@ -57,7 +58,11 @@ class CompiledGraph:
         self._out_at = [self._plan.where[out] for out in outputs]
         self._program = Program(self._plan, {b for b, _ in self._out_at})
         self._out_rows = [(self._program.saved.index(f"v{b}"), r) for b, r in self._out_at]  # (saved array, row)
+        blocks = {b for b, _ in self._out_at}
+        whole = len(blocks) == 1 and [r for _, r in self._out_at] == list(range(self._plan.blocks[min(blocks)].size))
+        self._filled = min(blocks) if whole and self._plan.blocks[min(blocks)].varying else None
         self._saved: tuple[Any, ...] | None = None
+        self._views_of: tuple[np.ndarray, np.ndarray, tuple[Any, ...]] | None = None  # (leaf array, column, views)
         self._batch = 0
 
     def _uses_registered_ops(self) -> bool:
@@ -99,11 +104,11 @@ class CompiledGraph:
         number per entry of `leaves` (instead of their `.data`); neither is checked here.
         """
         batch = batch.astype(self.dtype, copy=False)
-        leaf_block = leaf_values.astype(self.dtype, copy=False).reshape(-1, 1)
+        leaf_block, views = self._leaf_views(leaf_values)
         if self._check_pending:
-            self._check(batch[:, :1], leaf_block)
+            self._check(batch[:, :1], leaf_block, views)
             self._check_pending = False
-        saved, outputs = self._run(batch, leaf_block)
+        saved, outputs = self._run(batch, leaf_block, views)
         self._saved, self._batch = saved, batch.shape[1]
         return outputs
 
@@ -133,12 +138,31 @@ class CompiledGraph:
 
     # --- running -------------------------------------------------------------------
 
-    def _run(self, batch: np.ndarray, leaf_block: np.ndarray) -> tuple[tuple[Any, ...], np.ndarray]:
+    def _leaf_views(self, leaf_values: np.ndarray) -> tuple[np.ndarray, tuple[Any, ...]]:
+        """The leaf block as one column and the program's views of it (weights, biases).
+
+        A training loop passes the same array at every step and updates it in place; its views are made
+        once. An array of another dtype or layout is copied, and a copy is never reused (it would go stale).
+        """
+        cached = self._views_of
+        if cached is not None and cached[0] is leaf_values:
+            return cached[1], cached[2]
+        block = leaf_values.astype(self.dtype, copy=False).reshape(-1, 1)
+        views = self._program.views(block)
+        if np.may_share_memory(block, leaf_values):  # a view, not a copy
+            self._views_of = (leaf_values, block, views)
+        return block, views
+
+    def _run(
+        self, batch: np.ndarray, leaf_block: np.ndarray, views: tuple[Any, ...]
+    ) -> tuple[tuple[Any, ...], np.ndarray]:
         """Saved arrays of the forward sweep and the outputs, shape (B,) or (B, n)."""
         with np.errstate(all="ignore"):
-            saved = self._program.forward(batch, leaf_block)
-        if not np.isfinite(saved[-1]):  # the sum of every value: NaN/inf somewhere (or finite values overflowing it)
-            self._raise_non_finite(dict(zip(self._program.saved, saved, strict=True)), batch.shape[1])
+            saved = self._program.forward(batch, leaf_block, views)
+        if not math.isfinite(saved[-1]):  # the sum of every value: NaN/inf somewhere (or finite values overflowing it)
+            with np.errstate(all="ignore"):
+                every = self._program.forward_every(batch, leaf_block)
+            self._raise_non_finite(every, batch.shape[1])
         width = batch.shape[1]
         if self._single:
             k, r = self._out_rows[0]
@@ -158,6 +182,8 @@ class CompiledGraph:
 
     def _seeds(self, saved: tuple[Any, ...], weights: np.ndarray) -> dict[int, np.ndarray]:
         """The adjoints of the output blocks: the weights in the outputs' rows, zeros elsewhere."""
+        if self._filled is not None:  # the outputs are a whole block in order: the weights are its adjoint (a copy)
+            return {self._filled: np.array(weights[None, :] if self._single else weights.T, self.dtype)}
         seeds: dict[int, np.ndarray] = {}
         for j, ((b, r), (k, _)) in enumerate(zip(self._out_at, self._out_rows, strict=True)):
             seed = seeds.get(b)
@@ -242,9 +268,9 @@ class CompiledGraph:
 
     # --- comparing with the scalar engine ---------------------------------------------------
 
-    def _check(self, sample: np.ndarray, leaf_block: np.ndarray) -> None:
+    def _check(self, sample: np.ndarray, leaf_block: np.ndarray, views: tuple[Any, ...]) -> None:
         """Compiled forward and backward on one sample against the scalar engine; CompileCheckError on mismatch."""
-        saved, compiled_out = self._run(sample, leaf_block)
+        saved, compiled_out = self._run(sample, leaf_block, views)
         leaf_grads, input_grads = self._gradients(saved, np.ones(compiled_out.shape), True)
         placeholders = [Value(x) for x in sample[:, 0].tolist()]
         outputs = self._rebuild(placeholders) if self._rebuild else self._replay(placeholders)
