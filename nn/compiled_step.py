@@ -53,7 +53,8 @@ def _squared_error(out: np.ndarray, t: np.ndarray) -> tuple[float, np.ndarray]:
 def _hinge(out: np.ndarray, t: np.ndarray) -> tuple[float, np.ndarray]:
     margin = 1.0 - t * out
     active = margin > 0  # relu's slope: 0 at the kink, like the engine
-    return float(np.where(active, margin, 0.0).sum()) / out.size, np.where(active, -t, 0.0) / out.size
+    scale = 1.0 / out.size  # the engine's mean multiplies by 1/n (t is ±1, so t·scale is exact)
+    return float(np.add.reduce(margin, None, where=active)) * scale, (t * active) * -scale
 
 
 def _binary_cross_entropy(out: np.ndarray, t: np.ndarray) -> tuple[float, np.ndarray]:
