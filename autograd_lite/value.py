@@ -196,8 +196,11 @@ def _apply(rule: Rule, parents: tuple[Value, ...], forward: Forward | None = Non
 
     The one place where an op's forward runs on Values (compile_graph's tracer looks for this frame).
     """
-    out = (rule.forward if forward is None else forward)(*[p.data for p in parents])
     switches = current()
+    numbers = [p.data for p in parents]
+    if switches.tracer is not None:  # plain floats for the forward (fast, and decisions there are the engine's):
+        numbers = [float.__float__(x) if isinstance(x, float) else x for x in numbers]  # the tracer marks `out`
+    out = (rule.forward if forward is None else forward)(*numbers)
     if switches.anomaly and not math.isfinite(out):
         inputs = ", ".join(repr(p.data) for p in parents)
         raise FloatingPointError(f"{rule.name} produced {out!r} from inputs ({inputs})")
