@@ -1,9 +1,12 @@
 """Straight-line numpy code for a plan: one function for the forward sweep, one for the backward sweep.
 
-The forward function takes the input block and the leaf block and returns every
-array the backward sweep needs; the backward function takes those arrays and one
-zeroed adjoint array per block (the outputs' rows already seeded) and adds
-d(outputs)/d(row) into them. Elementwise blocks call the rule table's
+The forward function takes the input block, the leaf block and the views of the
+leaf block that `views` makes (a layer's weights and biases: made once per leaf
+array), and returns only the arrays the backward sweep reads and the outputs,
+freeing the others as soon as it is past them. The backward function takes those
+arrays and the seeded adjoints of the output blocks, and writes d(outputs)/d(row)
+into one adjoint per block: a first write assigns (a matrix product or sum straight
+into the rows, with out=), later ones add. Elementwise blocks call the rule table's
 `vectorized` and `partials`; matrix-product blocks are the n-ary `dot` rule
 applied to a whole layer at once: out = W @ x + bias, whose adjoints are
 gW = g @ xᵀ, gx = Wᵀ @ g and gbias = g (dot's partials: each side gets the other).
@@ -38,21 +41,19 @@ class Program:
         self._probed: dict[tuple[str, int], tuple[tuple[float | None, ...], bool]] = {}  # (op, arity) -> probe
         forward = self._forward_lines()
         bodies = {w: self._backward_body(w) for w in (True, False)}
-        # The forward returns only what the backward reads (and the outputs); the rest is freed as soon as the
-        # sweep is past it, so a large batch holds what hand-written numpy would (relu's input is not kept).
-        read = set(re.findall(r"\b[vawxb]\d+(?:_\d+)?\b", "\n".join(bodies[True][0])))
-        kept = {"v0", "v1", *read, *(f"v{b}" for b in outputs)}
-        self.saved = [name for name in self.every if name in kept] + ["total"]  # names forward returns, in order
+        kept = self._kept(bodies[True][0])
+        self.saved = [name for name in self.every if name in kept] + ["total"]  # what forward returns, in order
         view_names = [name for name, _ in self.leaf_views]
-        dropped = set(self.every) - kept - set(view_names)  # the views live on in R
         unpack = [f"({', '.join(view_names)},) = R"] if view_names else []
-        freed = _freeing(unpack + forward, dropped.__contains__)
-        self.forward_source = self._function("forward", "v0, v1, R", freed, f"return ({self._saved()})")
+        dropped = set(self.every) - kept - set(view_names)  # freed after their last use (the views live on in R)
+        self.forward_source = self._function(
+            "forward", "v0, v1, R", _freeing(unpack + forward, dropped.__contains__), f"return ({self._saved()})"
+        )
         self.forward = self._compile("forward", self.forward_source)
         views = "".join(f"{expr}, " for _, expr in self.leaf_views)
         self.views_source = self._function("views", "v1", [], f"return ({views})")
         self.views = self._compile("views", self.views_source)
-        everything = f"return ({', '.join(self.every)},)"
+        everything = f"return ({', '.join(self.every)},)"  # for the error path: where a NaN or inf arose
         self._every_source = self._function("forward", "v0, v1, R", unpack + forward, everything)
         self._forward_every: Any = None
         header = [f"({self._saved()}) = S", "B, dt = v0.shape[1], v1.dtype"]
@@ -61,6 +62,15 @@ class Program:
             w: self._function("backward", "S, G", header + body, tail) for w, (body, tail) in bodies.items()
         }
         self._backward: dict[bool, Any] = {}
+
+    def _kept(self, backward: list[str]) -> set[str]:
+        """The forward's arrays to return: those the backward reads, the outputs and the two given blocks.
+
+        Everything else is freed as soon as the forward is past it, so a large batch holds about what
+        hand-written numpy would (relu's input, for one, is not kept: its slope is read from its output).
+        """
+        read = set(re.findall(r"\b[vawxb]\d+(?:_\d+)?\b", "\n".join(backward)))
+        return {"v0", "v1", *read, *(f"v{b}" for b in self.outputs)}
 
     def forward_every(self, batch: np.ndarray, leaf_block: np.ndarray) -> dict[str, Any]:
         """Every array of the forward sweep by name (for finding where a NaN or inf arose; slower, keeps all)."""
