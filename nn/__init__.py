@@ -17,12 +17,6 @@ from nn.train import History, accuracy, fit, predict
 for _kind in (Neuron, Layer, MLP):
     module_kinds.add(_kind)  # the classes a saved file may name; add your own the same way
 
-# The numpy and torch bridges as MLP methods (torch is imported only when one is called).
-MLP.to_numpy = torch_bridge.to_numpy  # type: ignore[attr-defined]
-MLP.from_numpy = staticmethod(torch_bridge.from_numpy)  # type: ignore[attr-defined]
-MLP.to_torch = torch_bridge.to_torch  # type: ignore[attr-defined]
-MLP.from_torch = staticmethod(torch_bridge.from_torch)  # type: ignore[attr-defined]
-
 __all__ = [
     "ACTIVATIONS",
     "MLP",
@@ -50,4 +44,5 @@ __all__ = [
     "predict",
     "random_restarts",
     "squared_error",
+    "torch_bridge",
 ]

@@ -189,6 +189,34 @@ class MLP(Module):
         sizes, bias = [config["nin"], *config["nouts"]], config.get("bias", True)
         return sum(Layer.parameter_count({"nin": a, "nout": b, "bias": bias}) for a, b in itertools.pairwise(sizes))
 
+    # --- the numpy and torch bridges (nn/torch_bridge.py; torch is imported only when one is called)
+
+    def to_numpy(self) -> list[tuple[np.ndarray, np.ndarray | None]]:
+        """One (W, b) pair per layer: W of shape (outputs, inputs) as torch's Linear.weight, b None without biases."""
+        from nn import torch_bridge  # it imports this module
+
+        return torch_bridge.to_numpy(self)
+
+    @staticmethod
+    def from_numpy(arrays: Sequence[Any], activation: str = "tanh", output_activation: str = "linear") -> MLP:
+        """An MLP with these (W, b) layers (b None for none) and activations; ValueError if shapes do not chain."""
+        from nn import torch_bridge
+
+        return torch_bridge.from_numpy(arrays, activation, output_activation)
+
+    def to_torch(self, dtype: Any = None) -> Any:
+        """A `torch.nn.Sequential` of Linear and activation layers with this MLP's weights (float64 by default)."""
+        from nn import torch_bridge
+
+        return torch_bridge.to_torch(self, dtype)
+
+    @staticmethod
+    def from_torch(module: Any) -> MLP:
+        """The MLP a Sequential of Linear layers, each followed by at most one Tanh/ReLU/Sigmoid, stands for."""
+        from nn import torch_bridge
+
+        return torch_bridge.from_torch(module)
+
     def extra_repr(self) -> str:
         sizes = " → ".join(map(str, [self.nin, *self.nouts]))
         return f"{sizes}, {self.activation}/{self.output_activation}, {self.num_parameters()} parameters"
