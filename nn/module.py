@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from typing import Any, NoReturn, TypeVar
+from typing import Any, NamedTuple, NoReturn, TypeVar
 
 import numpy as np
 
@@ -111,23 +111,25 @@ class Module:
 
     def load_state_dict(
         self, state: Mapping[str, object] | Sequence[object] | np.ndarray, strict: bool = True
-    ) -> None:
+    ) -> IncompatibleKeys:
         """Set parameters from {name: number} or from a flat sequence in `parameters()` order.
 
         Everything is checked before anything changes: with `strict`, a missing or
         unexpected name raises ValueError; a flat sequence must have exactly one
-        number per parameter; every value must be a finite real number.
+        number per parameter; every value must be a finite real number. Returns the
+        names left out (missing_keys) and the names not used (unexpected_keys), as PyTorch does.
         """
         named = self.named_parameters()
         if isinstance(state, Mapping):
-            updates = _updates_from_mapping(named, state, strict)
+            updates, keys = _updates_from_mapping(named, state, strict)
         elif isinstance(state, (Sequence, np.ndarray)) and not isinstance(state, (str, bytes)):
-            updates = _updates_from_sequence(named, state)
+            updates, keys = _updates_from_sequence(named, state), IncompatibleKeys([], [])
         else:
             kind = type(state).__name__
             raise ValueError(f"load_state_dict needs a mapping or a flat sequence of numbers, got {kind}")
         for p, value in updates:
             p.data = value
+        return keys
 
     def config(self) -> dict[str, Any] | None:  # Any: constructor arguments, saved as JSON
         """Constructor arguments that rebuild this module's architecture, or None if unknown."""
@@ -340,20 +342,26 @@ def _finite(name: str, value: object) -> float:
     return number(value, f"state for {clip(name)}")
 
 
+class IncompatibleKeys(NamedTuple):
+    """What `load_state_dict` did not match: the model's names it left as they were, and the state's extra names."""
+
+    missing_keys: list[str]
+    unexpected_keys: list[str]
+
+
 def _updates_from_mapping(
     named: list[tuple[str, Value]], state: Mapping[str, object], strict: bool
-) -> list[tuple[Value, float]]:
-    names = [n for n, _ in named]
-    if strict:
-        known = set(names)
-        missing = [clip(n) for n in names if n not in state]
-        unexpected = [clip(str(k)) for k in state if k not in known]
-        if missing or unexpected:
-            parts = ([f"missing {first_few(missing)}"] if missing else []) + (
-                [f"unexpected {first_few(unexpected)}"] if unexpected else []
-            )
-            raise ValueError(f"state_dict does not match the model: {'; '.join(parts)}")
-    return [(p, _finite(n, state[n])) for n, p in named if n in state]
+) -> tuple[list[tuple[Value, float]], IncompatibleKeys]:
+    known = {n for n, _ in named}
+    keys = IncompatibleKeys([n for n, _ in named if n not in state], [k for k in state if k not in known])
+    if strict and (keys.missing_keys or keys.unexpected_keys):
+        missing = [clip(n) for n in keys.missing_keys]
+        unexpected = [clip(str(k)) for k in keys.unexpected_keys]
+        parts = ([f"missing {first_few(missing)}"] if missing else []) + (
+            [f"unexpected {first_few(unexpected)}"] if unexpected else []
+        )
+        raise ValueError(f"state_dict does not match the model: {'; '.join(parts)}")
+    return [(p, _finite(n, state[n])) for n, p in named if n in state], keys
 
 
 def _updates_from_sequence(

@@ -209,8 +209,17 @@ def test_load_state_dict_from_a_flat_sequence():
 def test_non_strict_load_takes_what_matches():
     model = small_mlp()
     before = model.state_dict()
-    model.load_state_dict({"layers.1.neurons.0.b": 5.0, "extra": 1.0}, strict=False)
+    result = model.load_state_dict({"layers.1.neurons.0.b": 5.0, "extra": 1.0}, strict=False)
     assert model.state_dict() == {**before, "layers.1.neurons.0.b": 5.0}
+    # as PyTorch: what was left out and what was not used
+    assert result.missing_keys == [name for name in before if name != "layers.1.neurons.0.b"]
+    assert result.unexpected_keys == ["extra"]
+
+
+def test_a_full_load_reports_nothing_missing_or_unexpected():
+    model = small_mlp()
+    assert model.load_state_dict(model.state_dict()) == ([], [])
+    assert model.load_state_dict([0.5] * model.num_parameters()) == ([], [])
 
 
 def bad_states():
