@@ -334,7 +334,8 @@ class Program:
     def _rows_kind(self, g: Gather, broadcast: bool) -> str:
         """How rows are taken: the whole block, one row for all, a contiguous range, or by index."""
         rows = g.rows
-        if rows == tuple(range(self.plan.blocks[g.block].size)):
+        size = self.plan.blocks[g.block].size
+        if len(rows) == size and rows[0] == 0 and rows[-1] == size - 1 and rows == tuple(range(size)):
             return "all"
         if len(rows) == 1 or (broadcast and len(set(rows)) == 1):
             return "one"
@@ -393,12 +394,10 @@ def _grid_args(rows: tuple[tuple[int, ...], ...]) -> tuple[int, int, int, int] |
     """(start, size, n, step) when rows[i][j] = start + i·step + j (a layer's weights), else None."""
     start, n = rows[0][0], len(rows[0])
     step = rows[1][0] - start if len(rows) > 1 else n
-    if step < n:
+    if step < n or any(len(row) != n for row in rows):
         return None
-    for i, row in enumerate(rows):
-        if row != tuple(range(start + i * step, start + i * step + n)):
-            return None
-    return start, len(rows), n, step
+    grid = start + step * np.arange(len(rows))[:, None] + np.arange(n)  # one comparison in C for a whole layer
+    return (start, len(rows), n, step) if np.array_equal(np.array(rows), grid) else None
 
 
 def _grid(block: np.ndarray, start: int, size: int, n: int, step: int) -> np.ndarray:
