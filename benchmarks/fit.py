@@ -280,10 +280,15 @@ def _cell(times: dict[str, tuple[float, float]], system: str) -> str:
     return f"{fmt_time(low)} / {fmt_time(mid)}"
 
 
-def _speed(times: dict[str, tuple[float, float]], other: str, ours: str = "nn.fit") -> tuple[float, str]:
-    """(min-based ratio other/ours, 'min× / median×')."""
-    low = times[other][0] / times[ours][0]
-    return low, f"{low:.2f}× / {times[other][1] / times[ours][1]:.2f}×"
+def _per_round(times: dict[str, list[float]], num: str, den: str) -> tuple[float, str]:
+    """(median, 'median× (min–max)') of times[num][r] / times[den][r]: the two measured back to back in round r.
+
+    A ratio within a round sees the machine in one state; a ratio of two minimums can pair a lucky moment of one
+    system with an ordinary one of the other.
+    """
+    values = [a / b for a, b in zip(times[num], times[den], strict=True)]
+    mid = statistics.median(values)
+    return mid, f"{mid:.2f}× ({min(values):.2f}–{max(values):.2f})"
 
 
 def fmt_time(seconds: float) -> str:
@@ -314,15 +319,17 @@ def training(report: Any, quick: bool, with_torch: bool) -> list[tuple[str, floa
     losses = final_losses(demo, X, y, 100, [s for s in systems if s != "torch*"])
     worst = max(abs(v - losses["nn.fit"]) for v in losses.values())
     weights = initial_weights(demo)
-    ends = summary(rounds(systems, _measuring(timed, demo, weights, X, y, 100), count))
+    raw = rounds(systems, _measuring(timed, demo, weights, X, y, 100), count)
+    ends = summary(raw)
     report.add(
         "## Training where users train (issue 10)",
         "",
         "Same MLP, weights, data, hinge loss, l2 = 1e-4 (PyTorch: `SGD(weight_decay=2e-4, foreach=True)`), "
         "micrograd's lr schedule, full batch, float64; systems interleaved in rotated rounds; "
-        f"times are min / median of {count} rounds. torch = 1 thread, torch* = torch's default "
-        f"({DEFAULT_TORCH_THREADS} threads); numpy's BLAS runs on one thread. Final losses of the demo agree to "
-        f"{worst:.1e} (nn.fit {losses['nn.fit']:.15f}).",
+        f"times are min / median of {count} rounds; a ratio is taken within each round (the systems measured "
+        "back to back) and given as the median over the rounds, with its range. torch = 1 thread, torch* = "
+        f"torch's default ({DEFAULT_TORCH_THREADS} threads); numpy's BLAS runs on one thread. Final losses of the "
+        f"demo agree to {worst:.1e} (nn.fit {losses['nn.fit']:.15f}).",
         "",
         "`nn.fit` end to end on the moons demo (2-16-16-1, 100 samples, 100 epochs, set-up included; "
         "models built beforehand):",
@@ -330,11 +337,11 @@ def training(report: Any, quick: bool, with_torch: bool) -> list[tuple[str, floa
     )
     rows = []
     for s in systems:
-        speed = "" if s == "nn.fit" else _speed(ends, s)[1]
+        speed = "" if s == "nn.fit" else _per_round(raw, s, "nn.fit")[1]
         rows.append([s, _cell(ends, s), speed])
-    report.table(["system", "time (min / median)", "nn.fit speed vs it (min / median)"], rows)
+    report.table(["system", "time (min / median)", "nn.fit speed vs it, per round: median (range)"], rows)
     if with_torch:
-        checks.append(("nn.fit end to end: speed vs torch", _speed(ends, "torch")[0], 2.0, True))
+        checks.append(("nn.fit end to end: speed vs torch", _per_round(raw, "torch", "nn.fit")[0], 2.0, True))
 
     report.add(
         "Steady time per epoch (one full-batch step; set-up excluded; each round times 5 runs of epochs and keeps "
@@ -349,20 +356,23 @@ def training(report: Any, quick: bool, with_torch: bool) -> list[tuple[str, floa
             Xb, yb = moons(B)
             expected_us = 60 + 3e-4 * B * sizes[1] * sizes[2]  # a rough epoch: about 30 ms of epochs per timing
             epochs = max(3, min(100, int(30_000 / expected_us)))
-            t = summary(rounds(systems, _measuring(per_epoch, sizes, weights, Xb, yb, epochs), count))
+            raw = rounds(systems, _measuring(per_epoch, sizes, weights, Xb, yb, epochs), count)
+            t = summary(raw)
             name = "-".join(map(str, sizes))
             row = [name, f"{B:,}", *(_cell(t, s) for s in systems)]
-            vs_numpy = t["nn.fit"][0] / t["numpy"][0]
-            row.append(f"{vs_numpy:.2f}×")
+            vs_numpy, text = _per_round(raw, "nn.fit", "numpy")
+            row.append(text)
             checks.append((f"per epoch {name}, B={B:,}: nn.fit / numpy time", vs_numpy, 1.3, False))
             if with_torch:
-                low, text = _speed(t, "torch")
+                speed, text = _per_round(raw, "torch", "nn.fit")
                 row.append(text)
                 target = 1.0 if sizes[1] == 256 else (1.5 if B >= 1000 else 2.0)
-                checks.append((f"per epoch {name}, B={B:,}: speed vs torch", low, target, True))
+                checks.append((f"per epoch {name}, B={B:,}: speed vs torch", speed, target, True))
             rows.append(row)
     report.table(
-        ["MLP", "batch", *systems, "nn.fit / numpy (min)"] + (["nn.fit speed vs torch"] if with_torch else []), rows
+        ["MLP", "batch", *systems, "nn.fit / numpy, per round"]
+        + (["nn.fit speed vs torch, per round"] if with_torch else []),
+        rows,
     )
 
     report.add(
