@@ -47,7 +47,8 @@ def layer_gradients(model: Module) -> list[LayerGradients]:
         sizes = [abs(w.grad) for n in neurons for w in n.w]
         if not all(math.isfinite(s) for s in sizes):
             raise ValueError(f"layer {name} has a NaN or infinite weight gradient")
-        found.append(LayerGradients(name, sum(sizes) / len(sizes), max(sizes), len(sizes)))
+        mean = math.fsum(s / len(sizes) for s in sizes)  # each term first: gradients near 1e308 cannot overflow
+        found.append(LayerGradients(name, mean, max(sizes), len(sizes)))
     return found
 
 

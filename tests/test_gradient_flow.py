@@ -54,6 +54,15 @@ def test_biases_are_left_out():
     assert stats[0].max == max(weight_grads(model.layers[0])) and stats[0].weights == 6
 
 
+def test_the_mean_of_huge_finite_gradients_is_finite():
+    model = nn.MLP(2, [2, 1], seed=0)
+    for neuron in model.layers[0].neurons:
+        for w in neuron.w:
+            w.grad = 1e308  # finite: the sum of four would overflow
+    stats = nn.gradient_flow.layer_gradients(model)
+    assert stats[0].mean == 1e308 and stats[0].max == 1e308
+
+
 def test_sigmoid_gradients_shrink_towards_the_input():
     model = trained_one_step(nn.MLP(2, [4] * 7 + [1], activation="sigmoid", seed=0), [1.0, -1.0])
     means = [s.mean for s in nn.gradient_flow.layer_gradients(model)]
