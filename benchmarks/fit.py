@@ -365,13 +365,13 @@ def training(report: Any, quick: bool, with_torch: bool) -> list[tuple[str, floa
             checks.append((f"per epoch {name}, B={B:,}: nn.fit / numpy time", vs_numpy, 1.3, False))
             if with_torch:
                 speed, text = _per_round(raw, "torch", "nn.fit")
-                row.append(text)
+                row += [text, _per_round(raw, "torch*", "nn.fit")[1]]
                 target = 1.0 if sizes[1] == 256 else (1.5 if B >= 1000 else 2.0)
                 checks.append((f"per epoch {name}, B={B:,}: speed vs torch", speed, target, True))
             rows.append(row)
     report.table(
         ["MLP", "batch", *systems, "nn.fit / numpy, per round"]
-        + (["nn.fit speed vs torch, per round"] if with_torch else []),
+        + (["nn.fit speed vs torch, per round", "vs torch*, per round"] if with_torch else []),
         rows,
     )
 
