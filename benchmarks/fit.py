@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from benchmarks.workload import initial_weights, make_moons
+from benchmarks.workload import fmt_time, initial_weights, make_moons
 
 L2 = 1e-4
 Trainer = Callable[[list[int], list[float], np.ndarray, np.ndarray, int], float]  # -> final loss
@@ -289,14 +289,6 @@ def _per_round(times: dict[str, list[float]], num: str, den: str) -> tuple[float
     values = [a / b for a, b in zip(times[num], times[den], strict=True)]
     mid = statistics.median(values)
     return mid, f"{mid:.2f}× ({min(values):.2f}–{max(values):.2f})"
-
-
-def fmt_time(seconds: float) -> str:
-    if seconds >= 1:
-        return f"{seconds:.2f} s"
-    if seconds >= 1e-3:
-        return f"{seconds * 1e3:.1f} ms"
-    return f"{seconds * 1e6:.0f} µs"
 
 
 DEFAULT_TORCH_THREADS = 0  # torch*'s thread count, set by training()

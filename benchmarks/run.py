@@ -66,15 +66,6 @@ def median_time(f: Callable[[int], Any], repeats: int, number: int = 1, collecto
     return statistics.median(times)
 
 
-def fmt_time(seconds: float) -> str:
-    """Seconds in the unit that reads best."""
-    if seconds >= 1:
-        return f"{seconds:.2f} s"
-    if seconds >= 1e-3:
-        return f"{seconds * 1e3:.2f} ms"
-    return f"{seconds * 1e6:.0f} µs"
-
-
 class Report:
     """Markdown lines, echoed as they come so a long run shows progress."""
 
@@ -123,7 +114,7 @@ def demo_step_times(
         vs_mg = f"{times['micrograd'] / t:.1f}×" if "micrograd" in times else "–"
         vs_torch = f"{times['torch'] / t:.2f}×" if "torch" in times else "–"
         vs_mg_off = f"{no_gc['micrograd'] / no_gc[name]:.1f}×" if "micrograd" in times else "–"
-        rows.append([name, fmt_time(t), vs_mg, vs_torch, fmt_time(no_gc[name]), vs_mg_off])
+        rows.append([name, w.fmt_time(t), vs_mg, vs_torch, w.fmt_time(no_gc[name]), vs_mg_off])
     report.add(
         "micrograd's demo step (MLP 2-16-16-1, 100 moons, hinge + L2, full-batch SGD), median per step; "
         "'GC off' times the same step with Python's garbage collector disabled (micrograd's graph is full of "
@@ -201,7 +192,7 @@ def chain_backward(report: Report, n: int, repeats: int) -> None:
         times.append(time.perf_counter() - start)
         del v
     report.add(
-        f"Backward over a {n:,}-node chain of tanh gates: {fmt_time(statistics.median(times))} "
+        f"Backward over a {n:,}-node chain of tanh gates: {w.fmt_time(statistics.median(times))} "
         f"(median of {repeats}; micrograd's recursive topological sort cannot take this depth).",
         "",
     )
@@ -219,10 +210,10 @@ def scaling(
             ours = w.stepper("compiled", sizes, weights, X, y)
             number = max(1, min(200, int(budget / 15 / max(_one(ours), 1e-6))))
             t_ours = median_time(ours, 15, number)
-            row = ["-".join(map(str, sizes)), f"{B:,}", fmt_time(t_ours)]
+            row = ["-".join(map(str, sizes)), f"{B:,}", w.fmt_time(t_ours)]
             if with_torch:
                 t_torch = median_time(w.stepper("torch", sizes, weights, X, y), 15, number)
-                row += [fmt_time(t_torch), f"{t_torch / t_ours:.2f}×"]
+                row += [w.fmt_time(t_torch), f"{t_torch / t_ours:.2f}×"]
                 speed[row[0], B] = t_torch / t_ours
             rows.append(row)
     header = ["MLP", "batch", "compiled"] + (["torch", "compiled speed vs torch"] if with_torch else [])

@@ -256,3 +256,12 @@ def max_disagreement(traces: dict[str, list[float]], reference: str) -> dict[str
         for name, trace in traces.items()
         if name != reference
     }
+
+
+def fmt_time(seconds: float) -> str:
+    """Seconds in the unit that reads best (the benchmark tables' format)."""
+    if seconds >= 1:
+        return f"{seconds:.2f} s"
+    if seconds >= 1e-3:
+        return f"{seconds * 1e3:.2f} ms"
+    return f"{seconds * 1e6:.0f} µs"
