@@ -140,8 +140,8 @@ def numpy_fit(
 def ours_epochs(model: Any, X: np.ndarray, y: np.ndarray) -> Callable[[int], Any]:
     """What nn.fit runs per full-batch epoch, after its set-up: the compiled trainer's step."""
     import nn
-    from nn.compiled_step import ArrayTrainer
-    from nn.train import CLASSIFICATION
+    from nn.training.compiled_step import ArrayTrainer
+    from nn.training.metrics import CLASSIFICATION
 
     trainer = ArrayTrainer(model, nn.hinge, L2, nn.SGD(model.parameters(), lr=schedule), X, y, CLASSIFICATION[nn.hinge])
     everything = slice(0, len(y))

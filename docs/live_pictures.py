@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 import nn
-from nn.live import LiveFigure
+from nn.figures.live import LiveFigure
 
 DOCS = Path(__file__).resolve().parent
 FRAMES = (1, 10, 30, 100)  # epochs shown

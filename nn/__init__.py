@@ -3,16 +3,20 @@
 Where things are: `Module` (parameters, names, state, save/load) in `module.py`;
 `Neuron`, `Layer`, `MLP` and the initialisation scheme in `layers.py`; losses in
 `losses.py`; `SGD`, `Adam` in `optim.py`; toy data in `datasets.py`; `fit`,
-`predict`, `accuracy` in `train.py`; the checkpoint format in `saving.py`.
+`predict`, `accuracy` and what training is made of in `training/`; figures in
+`figures/` (also as `nn.plot`); the checkpoint format in `saving.py`.
 """
 
-from nn import datasets, losses, plot, torch_bridge  # plot loads matplotlib only when a figure is made
+from nn import datasets, figures, losses, plot, torch_bridge  # figures load matplotlib only when one is made
 from nn.layers import ACTIVATIONS, MLP, Layer, Neuron
 from nn.losses import bce_with_logits, binary_cross_entropy, cross_entropy, hinge, mse, squared_error
 from nn.module import Module, ModuleKinds, load, module_kinds
 from nn.optim import SGD, Adam, Optimizer
 from nn.restarts import Restarts, random_restarts
-from nn.train import History, accuracy, fit, predict
+from nn.training.choose import FallbackWarning
+from nn.training.fit import fit
+from nn.training.history import History
+from nn.training.metrics import accuracy, predict
 
 for _kind in (Neuron, Layer, MLP):
     module_kinds.add(_kind)  # the classes a saved file may name; add your own the same way
@@ -22,6 +26,7 @@ __all__ = [
     "MLP",
     "SGD",
     "Adam",
+    "FallbackWarning",
     "History",
     "Layer",
     "Module",
@@ -34,6 +39,7 @@ __all__ = [
     "binary_cross_entropy",
     "cross_entropy",
     "datasets",
+    "figures",
     "fit",
     "hinge",
     "load",

@@ -20,8 +20,10 @@ from typing import Any
 import numpy as np
 
 from autograd_lite import Value, dot
+from nn import torch_bridge
 from nn.checks import integer
 from nn.module import Module
+from nn.torch_bridge import LayerArrays
 
 ACTIVATIONS: dict[str, Callable[[Value], Value] | None] = {
     "tanh": Value.tanh,
@@ -189,34 +191,78 @@ class MLP(Module):
         sizes, bias = [config["nin"], *config["nouts"]], config.get("bias", True)
         return sum(Layer.parameter_count({"nin": a, "nout": b, "bias": bias}) for a, b in itertools.pairwise(sizes))
 
-    # --- the numpy and torch bridges (nn/torch_bridge.py; torch is imported only when one is called)
+    # --- as numpy arrays, and as torch modules (nn/torch_bridge.py imports torch only when one is called)
 
-    def to_numpy(self) -> list[tuple[np.ndarray, np.ndarray | None]]:
+    def to_numpy(self) -> list[LayerArrays]:
         """One (W, b) pair per layer: W of shape (outputs, inputs) as torch's Linear.weight, b None without biases."""
-        from nn import torch_bridge  # it imports this module
-
-        return torch_bridge.to_numpy(self)
+        pairs: list[LayerArrays] = []
+        for layer in self.layers:
+            weights = np.array([[w.data for w in neuron.w] for neuron in layer.neurons], dtype=np.float64)
+            biases = [neuron.b.data for neuron in layer.neurons if neuron.b is not None]
+            pairs.append((weights, np.array(biases, dtype=np.float64) if layer.bias else None))
+        return pairs
 
     @staticmethod
     def from_numpy(arrays: Sequence[Any], activation: str = "tanh", output_activation: str = "linear") -> MLP:
         """An MLP with these (W, b) layers (b None for none) and activations; ValueError if shapes do not chain."""
-        from nn import torch_bridge
+        layers = _checked_arrays(arrays)
+        has_bias = {b is not None for _, b in layers}
+        if len(has_bias) > 1:
+            raise ValueError("either every layer has a bias or none does (an MLP has one bias setting)")
+        nin = layers[0][0].shape[1]
+        mlp = MLP(nin, [w.shape[0] for w, _ in layers], activation, output_activation, bias=has_bias.pop())
+        mlp.load_state_dict(_flat(layers))
+        return mlp
 
-        return torch_bridge.from_numpy(arrays, activation, output_activation)
-
-    def to_torch(self, dtype: Any = None) -> Any:
+    def to_torch(self, dtype: Any = None) -> Any:  # Any: torch's types (torch is an optional extra)
         """A `torch.nn.Sequential` of Linear and activation layers with this MLP's weights (float64 by default)."""
-        from nn import torch_bridge
-
-        return torch_bridge.to_torch(self, dtype)
+        return torch_bridge.to_torch(self.to_numpy(), [layer.activation for layer in self.layers], dtype)
 
     @staticmethod
-    def from_torch(module: Any) -> MLP:
+    def from_torch(module: Any) -> MLP:  # Any: a torch module (torch is an optional extra)
         """The MLP a Sequential of Linear layers, each followed by at most one Tanh/ReLU/Sigmoid, stands for."""
-        from nn import torch_bridge
-
-        return torch_bridge.from_torch(module)
+        return MLP.from_numpy(*torch_bridge.from_torch(module))
 
     def extra_repr(self) -> str:
         sizes = " → ".join(map(str, [self.nin, *self.nouts]))
         return f"{sizes}, {self.activation}/{self.output_activation}, {self.num_parameters()} parameters"
+
+
+def _checked_arrays(arrays: Sequence[Any]) -> list[LayerArrays]:
+    """(W, b) pairs as float arrays whose shapes chain; ValueError naming the first problem."""
+    if isinstance(arrays, (str, bytes)) or not isinstance(arrays, Sequence) or len(arrays) == 0:
+        raise ValueError(f"expected a non-empty list of (W, b) pairs, got {type(arrays).__name__}")
+    layers: list[LayerArrays] = []
+    for k, pair in enumerate(arrays):
+        if not isinstance(pair, (tuple, list)) or len(pair) != 2:
+            raise ValueError(f"layer {k}: expected a (W, b) pair, got {type(pair).__name__}")
+        weights = _real_array(pair[0], f"layer {k}: W")
+        bias = None if pair[1] is None else _real_array(pair[1], f"layer {k}: b")
+        if weights.ndim != 2 or 0 in weights.shape:
+            raise ValueError(f"layer {k}: W must be 2-D (outputs × inputs), got shape {weights.shape}")
+        if bias is not None and bias.shape != (weights.shape[0],):
+            raise ValueError(f"layer {k}: b must have shape ({weights.shape[0]},) to match W, got {bias.shape}")
+        if layers and weights.shape[1] != layers[-1][0].shape[0]:
+            raise ValueError(
+                f"layer {k}: W takes {weights.shape[1]} inputs but layer {k - 1} gives {layers[-1][0].shape[0]}"
+            )
+        layers.append((weights, bias))
+    return layers
+
+
+def _real_array(x: Any, what: str) -> np.ndarray:
+    array = np.asarray(x)
+    if array.dtype.kind not in "iuf":
+        raise ValueError(f"{what} must hold real numbers, got dtype {array.dtype}")
+    if not np.isfinite(array).all():
+        raise ValueError(f"{what} holds NaN or infinity")
+    return array.astype(float)
+
+
+def _flat(layers: list[LayerArrays]) -> list[float]:
+    """Parameters in `MLP.parameters()` order: layer, neuron, its weights then its bias."""
+    flat: list[float] = []
+    for weights, bias in layers:
+        for j in range(weights.shape[0]):
+            flat += weights[j].tolist() + ([] if bias is None else [float(bias[j])])
+    return flat

@@ -18,7 +18,10 @@ import numpy.typing as npt
 
 from autograd_lite import Value, no_grad
 from nn.checks import integer, number
-from nn.train import CLASSIFICATION, History, accuracy, fit
+from nn.figures.axes import axes_or_new
+from nn.training.fit import fit
+from nn.training.history import History
+from nn.training.metrics import CLASSIFICATION, accuracy
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -61,10 +64,8 @@ class Restarts:
             raise ValueError("no run finished: nothing to plot")
         from matplotlib import cm, colors
 
-        from nn.plot import _axes
-
         new_figure = ax is None
-        ax = _axes(ax, (max(4.0, 0.3 * len(self.seeds) + 2.0), 3.2))
+        ax = axes_or_new(ax, (max(4.0, 0.3 * len(self.seeds) + 2.0), 3.2))
         known = [a for a in self.accuracies if a is not None]
         low, high = (min(known), max(known)) if known else (0.0, 1.0)
         scale = colors.Normalize(low, max(high, low + 0.01))  # the spread of these runs, not all of [0, 1]

@@ -1,4 +1,4 @@
-"""An MLP to PyTorch and back, and to plain numpy arrays and back.
+"""An MLP's layers to PyTorch and back (`MLP.to_torch`, `MLP.from_torch`; the numpy arrays are nn/layers.py's).
 
 The layouts, for layer k of an MLP whose Sequential holds each Linear followed by its activation (if any):
     ours   layers.k.neurons.j.w.i   torch  <position of layer k's Linear>.weight[j, i]   numpy  arrays[k][0][j, i]
@@ -15,7 +15,8 @@ from typing import Any
 
 import numpy as np
 
-from nn.layers import MLP
+# One layer as numpy arrays: W (outputs × inputs) and b (None without biases).
+LayerArrays = tuple[np.ndarray, np.ndarray | None]
 
 EXTRA_HINT = 'install the optional extra: pip install "autograd-lite[torch]"'
 TORCH_ACTIVATIONS = {"tanh": "Tanh", "relu": "ReLU", "sigmoid": "Sigmoid"}  # ours -> torch.nn class name
@@ -30,94 +31,29 @@ def require_torch() -> Any:
     return torch
 
 
-# --- numpy ---------------------------------------------------------------------------
-
-
-def to_numpy(mlp: MLP) -> list[tuple[np.ndarray, np.ndarray | None]]:
-    """One (W, b) pair per layer: W of shape (outputs, inputs) as torch's Linear.weight, b None without biases."""
-    pairs: list[tuple[np.ndarray, np.ndarray | None]] = []
-    for layer in mlp.layers:
-        weights = np.array([[w.data for w in neuron.w] for neuron in layer.neurons], dtype=np.float64)
-        biases = [neuron.b.data for neuron in layer.neurons if neuron.b is not None]
-        bias = np.array(biases, dtype=np.float64) if layer.bias else None
-        pairs.append((weights, bias))
-    return pairs
-
-
-def from_numpy(arrays: Sequence[Any], activation: str = "tanh", output_activation: str = "linear") -> MLP:
-    """An MLP with these (W, b) layers (b None for none) and activations; ValueError for shapes that do not chain."""
-    layers = _checked_arrays(arrays)
-    has_bias = {b is not None for _, b in layers}
-    if len(has_bias) > 1:
-        raise ValueError("either every layer has a bias or none does (an MLP has one bias setting)")
-    nin = layers[0][0].shape[1]
-    mlp = MLP(nin, [w.shape[0] for w, _ in layers], activation, output_activation, bias=has_bias.pop())
-    mlp.load_state_dict(_flat(layers))
-    return mlp
-
-
-def _checked_arrays(arrays: Sequence[Any]) -> list[tuple[np.ndarray, np.ndarray | None]]:
-    """(W, b) pairs as float arrays whose shapes chain; ValueError naming the first problem."""
-    if isinstance(arrays, (str, bytes)) or not isinstance(arrays, Sequence) or len(arrays) == 0:
-        raise ValueError(f"expected a non-empty list of (W, b) pairs, got {type(arrays).__name__}")
-    layers: list[tuple[np.ndarray, np.ndarray | None]] = []
-    for k, pair in enumerate(arrays):
-        if not isinstance(pair, (tuple, list)) or len(pair) != 2:
-            raise ValueError(f"layer {k}: expected a (W, b) pair, got {type(pair).__name__}")
-        weights = _real_array(pair[0], f"layer {k}: W")
-        bias = None if pair[1] is None else _real_array(pair[1], f"layer {k}: b")
-        if weights.ndim != 2 or 0 in weights.shape:
-            raise ValueError(f"layer {k}: W must be 2-D (outputs × inputs), got shape {weights.shape}")
-        if bias is not None and bias.shape != (weights.shape[0],):
-            raise ValueError(f"layer {k}: b must have shape ({weights.shape[0]},) to match W, got {bias.shape}")
-        if layers and weights.shape[1] != layers[-1][0].shape[0]:
-            raise ValueError(
-                f"layer {k}: W takes {weights.shape[1]} inputs but layer {k - 1} gives {layers[-1][0].shape[0]}"
-            )
-        layers.append((weights, bias))
-    return layers
-
-
-def _real_array(x: Any, what: str) -> np.ndarray:
-    array = np.asarray(x)
-    if array.dtype.kind not in "iuf":
-        raise ValueError(f"{what} must hold real numbers, got dtype {array.dtype}")
-    if not np.isfinite(array).all():
-        raise ValueError(f"{what} holds NaN or infinity")
-    return array.astype(float)
-
-
-def _flat(layers: list[tuple[np.ndarray, np.ndarray | None]]) -> list[float]:
-    """Parameters in `MLP.parameters()` order: layer, neuron, its weights then its bias."""
-    flat: list[float] = []
-    for weights, bias in layers:
-        for j in range(weights.shape[0]):
-            flat += weights[j].tolist() + ([] if bias is None else [float(bias[j])])
-    return flat
-
-
 # --- torch ---------------------------------------------------------------------------
 
 
-def to_torch(mlp: MLP, dtype: Any = None) -> Any:
-    """A `torch.nn.Sequential` of Linear and activation layers with this MLP's weights (float64 by default)."""
+def to_torch(layers: Sequence[LayerArrays], activations: Sequence[str], dtype: Any = None) -> Any:
+    """A `torch.nn.Sequential` of Linear and activation layers: each (W, b) pair then its activation."""
     torch = require_torch()
     dtype = torch.float64 if dtype is None else dtype
     modules = []
-    for layer, (weights, bias) in zip(mlp.layers, to_numpy(mlp)):
-        linear = torch.nn.Linear(layer.nin, layer.nout, bias=bias is not None, dtype=dtype)
+    for (weights, bias), activation in zip(layers, activations, strict=True):
+        linear = torch.nn.Linear(weights.shape[1], weights.shape[0], bias=bias is not None, dtype=dtype)
         with torch.no_grad():
             linear.weight.copy_(torch.from_numpy(weights))
             if bias is not None:
                 linear.bias.copy_(torch.from_numpy(bias))
         modules.append(linear)
-        if layer.activation != "linear":
-            modules.append(getattr(torch.nn, TORCH_ACTIVATIONS[layer.activation])())
+        if activation != "linear":
+            modules.append(getattr(torch.nn, TORCH_ACTIVATIONS[activation])())
     return torch.nn.Sequential(*modules)
 
 
-def from_torch(module: Any) -> MLP:
-    """The MLP a Sequential of Linear layers, each followed by at most one Tanh/ReLU/Sigmoid, stands for.
+def from_torch(module: Any) -> tuple[list[LayerArrays], str, str]:
+    """(the (W, b) pairs, hidden activation, output activation) of a Sequential of Linear layers, each followed
+    by at most one Tanh/ReLU/Sigmoid: what `MLP.from_numpy` builds the same network from.
 
     Hidden layers must share one activation (an MLP has one); anything else is refused with ValueError.
     """
@@ -140,7 +76,7 @@ def from_torch(module: Any) -> MLP:
     hidden = set(activations[:-1])
     if len(hidden) > 1:
         raise ValueError(f"the hidden layers use different activations {sorted(hidden)}; an MLP has one")
-    return from_numpy(arrays, hidden.pop() if hidden else "tanh", activations[-1])
+    return arrays, hidden.pop() if hidden else "tanh", activations[-1]
 
 
 def _refusal(child: Any, position: int, names: dict[Any, str]) -> str:

@@ -172,6 +172,6 @@ def test_cli_workers_trains_like_one_worker(tmp_path):
 
 
 if __name__ == "__main__":  # the 2-worker launch the fixture runs: results of rank 0 as one JSON line
-    from nn import distributed
+    from nn.training import distributed
 
     print(json.dumps(distributed.run_workers(2, worker_job)))

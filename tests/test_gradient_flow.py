@@ -50,7 +50,7 @@ def test_biases_are_left_out():
     trained_one_step(model, [1.0, 2.0])
     for neuron in model.layers[0].neurons:
         neuron.b.grad = 1e6  # would dominate the max if biases counted
-    stats = nn.gradient_flow.layer_gradients(model)
+    stats = nn.plot.layer_gradients(model)
     assert stats[0].max == max(weight_grads(model.layers[0])) and stats[0].weights == 6
 
 
@@ -59,13 +59,13 @@ def test_the_mean_of_huge_finite_gradients_is_finite():
     for neuron in model.layers[0].neurons:
         for w in neuron.w:
             w.grad = 1e308  # finite: the sum of four would overflow
-    stats = nn.gradient_flow.layer_gradients(model)
+    stats = nn.plot.layer_gradients(model)
     assert stats[0].mean == 1e308 and stats[0].max == 1e308
 
 
 def test_sigmoid_gradients_shrink_towards_the_input():
     model = trained_one_step(nn.MLP(2, [4] * 7 + [1], activation="sigmoid", seed=0), [1.0, -1.0])
-    means = [s.mean for s in nn.gradient_flow.layer_gradients(model)]
+    means = [s.mean for s in nn.plot.layer_gradients(model)]
     assert means[0] < means[-1] / 100  # σ' ≤ 1/4 per layer: the vanishing gradient the plot is for
 
 
@@ -87,7 +87,7 @@ def test_a_neuron_or_a_layer_is_one_layer():
     assert [t.get_text() for t in ax.get_xticklabels()] == ["neuron"]
     layer = nn.Layer(2, 3, seed=0)
     sum(layer([1.0, 2.0]), Value(0.0)).backward()
-    assert [s.name for s in nn.gradient_flow.layer_gradients(layer)] == ["layer"]
+    assert [s.name for s in nn.plot.layer_gradients(layer)] == ["layer"]
 
 
 def test_draws_on_a_given_axes():

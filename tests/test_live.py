@@ -14,7 +14,7 @@ pytest.importorskip("matplotlib")
 pytest.importorskip("IPython")
 
 import nn
-import nn.live
+import nn.figures.live as live
 from autograd_lite import Value
 
 X, LABELS = nn.datasets.make_moons(40, noise=0.1, seed=3)
@@ -51,15 +51,15 @@ def notebook(monkeypatch):
         handles.append(FakeHandle(clock, COST))
         return handles[-1]
 
-    class Recorded(nn.live.LiveFigure):
+    class Recorded(live.LiveFigure):
         def __init__(self, *args, **kwargs):
             super().__init__(*args, **kwargs)
             figures.append(self)
 
-    monkeypatch.setattr(nn.live, "in_kernel", lambda: True)
-    monkeypatch.setattr(nn.live, "display_handle", new_handle)
-    monkeypatch.setattr(nn.live, "clock", clock)
-    monkeypatch.setattr(nn.live, "LiveFigure", Recorded)
+    monkeypatch.setattr(live, "in_kernel", lambda: True)
+    monkeypatch.setattr(live, "display_handle", new_handle)
+    monkeypatch.setattr(live, "clock", clock)
+    monkeypatch.setattr(live, "LiveFigure", Recorded)
     return clock, handles, figures
 
 
@@ -82,21 +82,21 @@ def test_refreshes_are_spaced_to_keep_drawing_under_a_tenth_and_the_last_epoch_i
     (handle,) = handles
     # the first picture after MIN_INTERVAL of training; after a refresh costing c, the next waits c·0.9/0.1 of
     # training: every `gap` epochs; and the last epoch always
-    first = math.ceil(nn.live.MIN_INTERVAL / EPOCH)
-    gap = math.ceil(COST * (1 - nn.live.SHARE) / nn.live.SHARE / EPOCH)
+    first = math.ceil(live.MIN_INTERVAL / EPOCH)
+    gap = math.ceil(COST * (1 - live.SHARE) / live.SHARE / EPOCH)
     expected = len(range(first, epochs, gap)) + (1 if (epochs - 1 - first) % gap else 0)
     assert len(handle.pictures) == expected == figures[0].refreshes
     between = (expected - 2) * COST  # the first (its cost not known yet) and the last (always drawn) aside
-    assert between / (epochs * EPOCH + between) <= nn.live.SHARE
+    assert between / (epochs * EPOCH + between) <= live.SHARE
     assert history.epochs == epochs and not history.interrupted
 
 
 def test_cheap_refreshes_happen_every_epoch_once_training_has_run_a_moment(notebook, monkeypatch):
     clock, _, _ = notebook
     handle = FakeHandle(clock, 0.0)
-    monkeypatch.setattr(nn.live, "display_handle", lambda: handle)
+    monkeypatch.setattr(live, "display_handle", lambda: handle)
     train(clock, 6)
-    assert len(handle.pictures) == 6 - math.ceil(nn.live.MIN_INTERVAL / EPOCH)  # each epoch from the first due one
+    assert len(handle.pictures) == 6 - math.ceil(live.MIN_INTERVAL / EPOCH)  # each epoch from the first due one
 
 
 def test_the_final_figure_shows_every_epoch_and_the_decision_boundary(notebook):
@@ -142,26 +142,26 @@ def test_a_model_that_branches_on_data_is_scored_by_the_scalar_engine():
         first = x[0].data if isinstance(x[0], Value) else x[0]  # nn.predict passes floats
         return model(x) if first > 0 else model(x) * 2
 
-    scorer = nn.live.compiled_scorer(branching, np.array([[-1.0, 0.0], [1.0, 0.0]]))
+    scorer = live.compiled_scorer(branching, np.array([[-1.0, 0.0], [1.0, 0.0]]))
     points = np.array([[-1.0, 0.5], [1.0, 0.5]])
     assert np.allclose(scorer(points), [branching([Value(v) for v in p]).data for p in points])
 
 
 def test_outside_a_kernel_the_text_bar_stands_in_and_says_so_once(monkeypatch, capsys):
-    monkeypatch.setattr(nn.live, "_told", False)
+    monkeypatch.setattr(live, "_told", False)
     notes = 0
     for progress in (True, False):  # live=True asks for feedback: the bar shows even with progress=False
         model = nn.MLP(2, [3, 1], seed=0)
         history = nn.fit(model, X, Y, nn.hinge, nn.SGD(model.parameters(), 0.1), 3, progress=progress, live=True)
         assert history.epochs == 3
         err = capsys.readouterr().err
-        notes += err.count(nn.live.FALLBACK_NOTE)
+        notes += err.count(live.FALLBACK_NOTE)
         assert "3/3" in err, "the text progress bar ran"
     assert notes == 1
 
 
 def test_without_matplotlib_in_a_kernel_the_error_names_the_notebooks_extra(monkeypatch):
-    monkeypatch.setattr(nn.live, "in_kernel", lambda: True)
+    monkeypatch.setattr(live, "in_kernel", lambda: True)
     monkeypatch.setitem(sys.modules, "matplotlib.figure", None)
     model = nn.MLP(2, [3, 1], seed=0)
     before = [p.data for p in model.parameters()]
@@ -177,11 +177,11 @@ def test_live_must_be_a_bool():
 
 
 def test_not_in_a_kernel_here():
-    assert nn.live.in_kernel() is False
+    assert live.in_kernel() is False
 
 
 def test_a_run_faster_than_the_minimum_interval_draws_only_its_end(notebook, monkeypatch):
     clock, handles, figures = notebook
-    monkeypatch.setattr(sys.modules[__name__], "EPOCH", nn.live.MIN_INTERVAL / 100)
+    monkeypatch.setattr(sys.modules[__name__], "EPOCH", live.MIN_INTERVAL / 100)
     train(clock, 50)
     assert len(handles[0].pictures) == 1 and "50/50" in figures[0].axes[0].get_title()

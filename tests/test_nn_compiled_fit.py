@@ -10,7 +10,7 @@ import pytest
 
 import nn
 from autograd_lite import RULES, Value, apply, dot, register_op
-from nn.train import FallbackWarning
+from nn import FallbackWarning
 
 
 def train_both(make_model, X, y, loss, make_optimizer, **fit_args):

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
 def score_line(loss: Callable[..., Value], predictions: np.ndarray, targets: np.ndarray) -> str:
     """`training accuracy: 97.0%` for a classification loss; mean squared error and R² for mse."""
-    count = nn.train.CLASSIFICATION.get(loss)
+    count = nn.training.metrics.CLASSIFICATION.get(loss)
     if count is not None:
         return f"training accuracy: {count(np.asarray(predictions), np.asarray(targets)) / len(targets):.1%}"
     error = float(np.mean((predictions - targets) ** 2))

@@ -24,7 +24,7 @@ import nn
 from autograd_lite.cli import checkpoint, pictures
 from autograd_lite.cli.options import MAX_PARAMETERS, resolve
 from autograd_lite.files import write_atomic
-from nn import distributed
+from nn.training import distributed
 
 if TYPE_CHECKING:
     from autograd_lite import Value

@@ -23,15 +23,16 @@ import numpy as np
 import numpy.typing as npt
 
 from autograd_lite import CompileCheckError, Value, compile_graph
-from nn.train import CLASSIFICATION, History, predict
+from nn.figures.plot import decision_boundary, loss_curves
+from nn.training.history import History
+from nn.training.loop import Callback
+from nn.training.metrics import CLASSIFICATION, predict
 
 if TYPE_CHECKING:
     from IPython.display import DisplayHandle, Image
     from matplotlib.figure import Figure
 
     from nn.module import Module
-
-Callback = Callable[[int, History], object]  # fit stops when it returns True
 
 SHARE = 0.1  # the most of the training time that drawing may take
 MIN_INTERVAL = 0.25  # seconds: no front end needs more than 4 pictures a second
@@ -139,8 +140,6 @@ class LiveFigure:
 
     def draw(self, history: History) -> None:
         """The panels: loss, accuracy, boundary."""
-        from nn.plot import decision_boundary, loss_curves
-
         for ax in self.axes:
             ax.clear()
         epochs = f"epoch {history.epochs}/{self.epochs}"

@@ -22,12 +22,13 @@ from typing import Any
 
 import numpy as np
 
-from nn.compiled_step import BATCH_LOSSES, ArrayTrainer, CannotCompile, loss_graph_step
+from autograd_lite import Value
 from nn.torch_bridge import require_torch
-from nn.train import CLASSIFICATION, Trainer, ValueTrainer, scalar_step
+from nn.training.choose import TrainSetup
+from nn.training.compiled_step import ArrayTrainer
+from nn.training.loop import Trainer
+from nn.training.scalar_step import StepFunction, ValueTrainer
 
-# (inputs of a batch, targets of a batch) -> (batch loss, the batch's predictions), as in nn.train
-StepFunction = Callable[[list[list[float]], list[Any]], tuple[float, list[Any]]]
 LAUNCHER_VARIABLES = ("RANK", "WORLD_SIZE", "MASTER_ADDR", "MASTER_PORT")  # what torchrun sets for each worker
 
 
@@ -63,36 +64,42 @@ def process_group() -> Any:
     return dist
 
 
-def distributed_trainer(
-    model: Any, loss: Callable[..., Any], l2: float, optimizer: Any, xs: list[list[float]], ys: list[Any],
-    compiled: bool | None, seed: int | None, progress: bool,
-) -> tuple[Trainer, bool, int, bool]:
-    """(fit's trainer for this worker, whether it is compiled, the shared seed, whether to show progress).
+def join_workers(setup: TrainSetup, seed: int | None) -> tuple[str, int]:
+    """(the loss's reduction, the shared seed), once every worker is known to hold the same data and seed and
+    rank 0's parameters (broadcast to all, as DistributedDataParallel starts its replicas)."""
+    loss = setup.loss
+    reduction = getattr(loss, "reduction", None)
+    if reduction not in ("mean", "sum"):
+        raise ValueError(
+            f"fit(distributed=True) must know how loss {getattr(loss, '__name__', loss)!r} reduces a batch to "
+            "combine the workers' shares: set its attribute reduction = 'mean' or 'sum'"
+        )
+    dist = process_group()
+    torch = require_torch()
+    _same_everywhere(dist, torch, _fingerprint(setup.xs, setup.ys), "data (X and y)")
+    seed = _shared_seed(dist, torch, seed)
+    params = setup.model.parameters()
+    weights = torch.tensor([p.data for p in params], dtype=torch.float64)
+    dist.broadcast(weights, src=0)
+    for p, value in zip(params, weights.tolist(), strict=True):
+        p.data = value
+    return reduction, seed
 
-    The compiled array trainer when the loss is built in and the model compiles (as fit picks
-    it without workers), else a Value-level step; either way every step's gradients are summed
-    across the workers before the update.
-    """
-    params = model.parameters()
-    reduction, seed = _join(xs, ys, loss, params, seed)
-    shown = progress and process_group().get_rank() == 0
-    if compiled is not False and loss in BATCH_LOSSES:
-        try:
-            inner = ArrayTrainer(model, loss, l2, optimizer, np.asarray(xs, dtype=float), np.asarray(ys),
-                                 CLASSIFICATION.get(loss))
-            return ShardedArrayTrainer(inner, reduction, len(xs)), True, seed, shown
-        except CannotCompile as e:
-            if compiled:
-                raise ValueError(f"fit(compiled=True) cannot compile this model and loss: {e}") from None
-    step = None
-    if compiled is not False:
-        try:
-            step = loss_graph_step(model, loss, l2, params, xs, ys)
-        except CannotCompile as e:
-            if compiled:
-                raise ValueError(f"fit(compiled=True) cannot compile this model and loss: {e}") from None
-    sharded = sharded_step(step or scalar_step(model, loss, l2, params), loss, l2, params, reduction)
-    return ValueTrainer(sharded, optimizer, xs, ys, loss), step is not None, seed, shown
+
+def sharded(trainer: Trainer, setup: TrainSetup, reduction: str) -> Trainer:
+    """`trainer` (as choose_trainer made it) on this worker's rows of each batch, gradients summed across workers."""
+    if isinstance(trainer, ArrayTrainer):
+        return ShardedArrayTrainer(trainer, reduction, len(setup.xs))
+    if not isinstance(trainer, ValueTrainer):
+        raise TypeError(f"fit(distributed=True) cannot shard a {type(trainer).__name__}")
+    params = setup.model.parameters()
+    step = sharded_step(trainer.step_function, setup.l2, params, reduction)
+    return ValueTrainer(step, trainer.optimizer, trainer.xs, trainer.ys, setup.loss)
+
+
+def shows_progress(progress: bool) -> bool:
+    """Whether this worker shows fit's progress bar: only rank 0 does."""
+    return progress and process_group().get_rank() == 0
 
 
 class ShardedArrayTrainer:
@@ -123,28 +130,7 @@ class ShardedArrayTrainer:
         self.inner.sync()
 
 
-def _join(xs: list[list[float]], ys: list[Any], loss: Callable[..., Any], params: list[Any], seed: int | None,
-          ) -> tuple[str, int]:
-    """(the loss's reduction, the shared seed): every worker holds the same data and seed and rank 0's parameters."""
-    reduction = getattr(loss, "reduction", None)
-    if reduction not in ("mean", "sum"):
-        raise ValueError(
-            f"fit(distributed=True) must know how loss {getattr(loss, '__name__', loss)!r} reduces a batch to "
-            "combine the workers' shares: set its attribute reduction = 'mean' or 'sum'"
-        )
-    dist = process_group()
-    torch = require_torch()
-    _same_everywhere(dist, torch, _fingerprint(xs, ys), "data (X and y)")
-    seed = _shared_seed(dist, torch, seed)
-    weights = torch.tensor([p.data for p in params], dtype=torch.float64)
-    dist.broadcast(weights, src=0)  # replicas start identical, as DistributedDataParallel makes them
-    for p, value in zip(params, weights.tolist(), strict=True):
-        p.data = value
-    return reduction, seed
-
-
-def sharded_step(step: StepFunction, loss: Callable[..., Any], l2: float, params: list[Any], reduction: str,
-                 ) -> StepFunction:
+def sharded_step(step: StepFunction, l2: float, params: list[Value], reduction: str) -> StepFunction:
     """`step` on this worker's rows of each batch, with the gradients of `params` summed across workers."""
     dist = process_group()
     torch = require_torch()

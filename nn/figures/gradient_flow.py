@@ -2,7 +2,7 @@
 
 After `loss.backward()`, `layer_gradients(model)` gives per layer (input side
 first) the mean and the largest |∂loss/∂w| over its weights (biases left out),
-and `gradient_flow(model)` plots both on a log scale. Shown as `nn.plot.gradient_flow`.
+and `gradient_flow(model)` plots both on a log scale.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from nn.figures.axes import axes_or_new
 from nn.layers import Layer, Neuron
 from nn.module import Module
 
@@ -61,10 +62,8 @@ def gradient_flow(model: Module, ax: Axes | None = None, title: str | None = Non
     stats = layer_gradients(model)
     if all(s.max == 0.0 for s in stats):
         raise ValueError("every weight gradient is 0: call backward() on a loss before gradient_flow")
-    from nn.plot import _axes
-
     new_figure = ax is None
-    ax = _axes(ax, (max(4.0, 0.9 * len(stats) + 2.0), 3.2))
+    ax = axes_or_new(ax, (max(4.0, 0.9 * len(stats) + 2.0), 3.2))
     positions = list(range(1, len(stats) + 1))
     for what, style in (("max", "^-"), ("mean", "o-")):
         values = [getattr(s, what) if getattr(s, what) > 0 else math.nan for s in stats]

@@ -1,0 +1,52 @@
+"""The scalar engine's training step: one graph per sample, one backward pass, then the optimizer's step()."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from autograd_lite import Value, sum_values
+from nn.training.metrics import CLASSIFICATION, as_floats
+
+# (inputs of a batch, targets of a batch) -> (batch loss, the batch's predictions as floats or lists of floats)
+StepFunction = Callable[[list[list[float]], list[Any]], tuple[float, list[Any]]]
+
+
+def scalar_step(
+    model: Callable[[Any], Any], loss: Callable[..., Value], l2: float, params: list[Value]
+) -> StepFunction:
+    """The step function of the scalar engine: one graph per sample, then one backward pass."""
+
+    def step(xs: list[list[float]], ys: list[Any]) -> tuple[float, list[Any]]:
+        preds = [model(x) for x in xs]
+        total = loss(preds, ys)
+        if l2:
+            total = total + l2 * sum_values(p * p for p in params)
+        total.backward()
+        return total.data, [as_floats(p) for p in preds]
+
+    return step
+
+
+class ValueTrainer:
+    """A step function over Values (scalar, or compiled with the loss in the graph) and the optimizer's step."""
+
+    def __init__(
+        self, step: StepFunction, optimizer: Any, xs: list[list[float]], ys: list[Any], loss: Callable[..., Value]
+    ) -> None:
+        self.step_function, self.optimizer, self.xs, self.ys = step, optimizer, xs, ys
+        self.count_right = CLASSIFICATION.get(loss)
+
+    def step(self, chosen: np.ndarray | slice) -> tuple[float, int | None]:
+        rows = range(len(self.xs))[chosen] if isinstance(chosen, slice) else chosen.tolist()
+        bx, by = [self.xs[i] for i in rows], [self.ys[i] for i in rows]
+        self.optimizer.zero_grad()
+        value, preds = self.step_function(bx, by)
+        self.optimizer.step()
+        right = None if self.count_right is None else self.count_right(np.asarray(preds, float), np.asarray(by))
+        return value, right
+
+    def sync(self) -> None:
+        """Nothing to do: the Values are the parameters."""
