@@ -11,9 +11,8 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from autograd_lite.tracing import Trace
     from autograd_lite.value import Value
-
-Tracer = Callable[[float, tuple["Value", ...]], float]
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,8 +21,8 @@ class Modes:
 
     grad_enabled: bool = True
     anomaly: bool = False
-    # Set by compile_graph while it traces: sees every op's result so it can mark data that came from inputs.
-    tracer: Tracer | None = None
+    # Set by compile_graph while it traces: ops on opaque data record their structure here, and touches of it.
+    tracer: Trace | None = None
     # True while partials are taken on Values (create_graph): float() of a node would cut the graph there.
     taking_partials: bool = False
     # The variables of the grad/value_and_grad calls running f (outer ones included), so an inner call knows

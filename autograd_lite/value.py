@@ -13,6 +13,7 @@ import numpy as np
 from autograd_lite.backward import accumulate_grads
 from autograd_lite.modes import current
 from autograd_lite.registry import RULES, Forward, Rule, add_rule, forward_allowing_infinity
+from autograd_lite.tracing import OPAQUE, Opaque
 
 if TYPE_CHECKING:
     from typing import TypeGuard
@@ -22,6 +23,8 @@ if TYPE_CHECKING:
 
 def as_float(x: object, what: str = "Value data") -> float:
     """x as a float if it is a real number (int, float, numpy real scalar); TypeError naming its type otherwise."""
+    if type(x) is Opaque:  # Value(x.data) while tracing: a number taken out of the graph
+        x.refuse(f"{what} made from traced data (e.g. Value(x.data)), from traced data", depth=3)
     if isinstance(x, (bool, np.bool_)) or not isinstance(x, numbers.Real):
         raise TypeError(f"{what} must be a real number (int, float or numpy real scalar), got {type(x).__name__}")
     try:
@@ -126,6 +129,8 @@ class Value:
         accumulate_grads(self, as_float(grad, "backward's grad"))
 
     def __float__(self) -> float:
+        if type(self.data) is Opaque:
+            self.data.refuse("float() of a Value's traced data")
         if self.parents or self.requires_grad:
             switches = current()
             if switches.taking_partials:
@@ -138,18 +143,23 @@ class Value:
         return self.data
 
     def __bool__(self) -> bool:  # `if v:` would take one branch for every sample of a compiled batch
+        if type(self.data) is Opaque:
+            self.data.refuse("a truth test of a Value's traced data")
         raise TypeError(
             f"the truth value of a Value is ambiguous (Value(data={self.data!r})); compare its number instead, "
             "e.g. `v.data > 0`, or use a graph op such as relu, max or min"
         )
 
-    def __repr__(self) -> str:
+    def __repr__(self) -> str:  # the engine's own text: traced data shows as <traced>, and is not a touch
         label = f", label={self.label!r}" if self.label else ""
-        return f"Value(data={self.data!r}, grad={self.grad!r}{label})"
+        data = "<traced>" if type(self.data) is Opaque else repr(self.data)
+        return f"Value(data={data}, grad={self.grad!r}{label})"
 
 
-def _is_operand(x: object) -> TypeGuard[Scalar]:
-    return isinstance(x, Value) or (isinstance(x, numbers.Real) and not isinstance(x, (bool, np.bool_)))
+def _is_operand(x: object) -> TypeGuard[Scalar]:  # traced data is not: Python then asks its refusing dunder
+    if type(x) is Value:
+        return True
+    return type(x) is not Opaque and isinstance(x, numbers.Real) and not isinstance(x, (bool, np.bool_))
 
 
 def _data(x: Scalar) -> float:
@@ -157,7 +167,12 @@ def _data(x: Scalar) -> float:
 
 
 def _check_divisor(numerator: float, divisor: float) -> None:
-    """a / b is a · b**-1: refuse b = 0, and a b whose reciprocal overflows, the same way for a Value or a number."""
+    """a / b is a · b**-1: refuse b = 0, and a b whose reciprocal overflows, the same way for a Value or a number.
+
+    Traced data is not checked here: the replay checks every sample (pow's forward refuses 0 ** -1 the same way).
+    """
+    if type(divisor) is Opaque or type(numerator) is Opaque:
+        return
     if divisor == 0:
         raise ZeroDivisionError(f"division by zero: {numerator!r} / {divisor!r}")
     if math.isinf(1.0 / divisor) and math.isfinite(divisor):
@@ -194,18 +209,18 @@ def _binary(name: str, a: object, b: object) -> Value:
 def _apply(rule: Rule, parents: tuple[Value, ...], forward: Forward | None = None) -> Value:
     """Run the row's forward (or `forward`) on the parents' numbers and record the node under this thread's switches.
 
-    The one place where an op's forward runs on Values (compile_graph's tracer looks for this frame).
+    While compile_graph traces, an op with an opaque input runs no forward: its node records the structure only,
+    with opaque data, and the replay computes (and checks) its numbers for every sample.
     """
     switches = current()
-    numbers = [p.data for p in parents]
-    if switches.tracer is not None:  # plain floats for the forward (fast, and decisions there are the engine's):
-        numbers = [float.__float__(x) if isinstance(x, float) else x for x in numbers]  # the tracer marks `out`
-    out = (rule.forward if forward is None else forward)(*numbers)
+    if switches.tracer is not None and any(type(p.data) is Opaque for p in parents):
+        node = _node(OPAQUE, parents, rule.name)  # type: ignore[arg-type]  # traced data holds no number
+        switches.tracer.nodes.append(node)
+        return node
+    out = (rule.forward if forward is None else forward)(*[p.data for p in parents])
     if switches.anomaly and not math.isfinite(out):
         inputs = ", ".join(repr(p.data) for p in parents)
         raise FloatingPointError(f"{rule.name} produced {out!r} from inputs ({inputs})")
-    if switches.tracer is not None:
-        out = switches.tracer(out, parents)
     if switches.grad_enabled:
         return _node(out, parents, rule.name)
     result = _node(out, (), "")

@@ -143,7 +143,7 @@ def compiled_setup(sizes: list[int], weights: list[float]) -> tuple[Any, Any]:
         return hinge + ALPHA * al.dot(params, params)
 
     placeholders = [al.Value(0.0, f"x{i}") for i in range(sizes[0])] + [al.Value(1.0, "y")]
-    return params, al.compile_graph(sample_loss, placeholders)
+    return params, al.compile_graph(sample_loss, placeholders, leaves=params)
 
 
 def compiled_step(setup: tuple[Any, Any], X: np.ndarray, y: np.ndarray, step: int) -> float:

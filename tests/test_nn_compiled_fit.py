@@ -172,7 +172,7 @@ def test_a_model_branching_on_data_trains_exactly_as_the_scalar_path_does():
         assert not history.compiled and len(said) == (1 if compiled is None else 0)
         if said:
             message = str(said[0].message)
-            assert "comparison (>) on data" in message and "test_nn_compiled_fit.py" in message
+            assert "comparison (>) on traced data" in message and "test_nn_compiled_fit.py" in message
     assert runs[None] == runs[False]
 
 

@@ -264,8 +264,7 @@ def graph_pair(seed: int, ops: list[str]):
     rng = np.random.default_rng(seed)
     inputs = [Value(0.0, f"x{i}", requires_grad=False) for i in range(3)]
     params = [Value(0.7, "p0"), Value(-1.2, "p1")]
-    outputs = random_graph(rng, ops, inputs, params)
-    graph = compile_graph(outputs, inputs)
+    graph = compile_graph(lambda *xs: random_graph(rng, ops, list(xs), params), inputs)
     return graph, graph.to_torch(), rng.uniform(-2, 2, size=(3, 7))
 
 
@@ -353,16 +352,15 @@ def test_an_op_without_a_torch_form_is_refused_naming_it():
             graph.to_torch()
         module = importlib.import_module("autograd_lite.compiled.torch_module")
         module.register_torch_form(name, lambda x: x**3)
-        compare_with_torch(*_single_output(graph))
+        compare_with_torch(*_twice(cube))
     finally:
         del RULES[name]  # leave the rule table as it was
         importlib.import_module("autograd_lite.compiled.torch_module").TORCH_FORMS.pop(name, None)
 
 
-def _single_output(graph):
-    """A graph of one output, as compare_with_torch expects two: the same graph twice."""
-    out = graph.outputs[0]
-    both = compile_graph([out, out], graph.inputs)
+def _twice(op):
+    """A graph of op twice, as compare_with_torch expects two outputs."""
+    both = compile_graph(lambda x: [op(x), op(x)], [Value(0.5)])
     return both, both.to_torch(), np.array([[0.1, -0.7, 1.3]])
 
 

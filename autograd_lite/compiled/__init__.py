@@ -5,6 +5,7 @@ matrix product), `codegen.py` writes straight-line numpy code for them, and
 `graph.py` is the public `compile_graph` / `CompiledGraph`.
 """
 
-from autograd_lite.compiled.graph import CompileCheckError, CompiledGraph, compile_graph
+from autograd_lite.compiled.compile import compile_graph
+from autograd_lite.compiled.graph import CompileCheckError, CompiledGraph
 
 __all__ = ["CompileCheckError", "CompiledGraph", "compile_graph"]

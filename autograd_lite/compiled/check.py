@@ -1,14 +1,15 @@
-"""The compiled path against the scalar engine: the first-call comparison, and the scalar engine's errors."""
+"""The compiled path against the scalar engine: the first-call comparison, and the scalar engine as the
+judge wherever a batch meets a NaN or an infinity (the error it raises, the gradient it gives)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
 from autograd_lite.functional import gradients
-from autograd_lite.rules import RULES
-from autograd_lite.value import Value, sum_values
+from autograd_lite.value import Value, apply, sum_values
 
 CHECK_RTOL, CHECK_ATOL = 1e-7, 1e-9  # fused sums add in another order than the scalar engine
 SINGLE_TOL = (1e-4, 1e-5)  # float32 carries about 7 digits
@@ -55,13 +56,50 @@ def _mismatches(
     ]
 
 
-def raise_like_scalar(op: str, args: list[float], sample: int) -> None:
-    """Raise what the scalar engine raises for `op` on `args` (naming the sample); nothing if it accepts them."""
+class Replay:
+    """The traced graph rebuilt by the scalar engine for one sample: its ops run in program order, as the
+    traced function ran them, so the first one to refuse a number raises, with the scalar engine's error."""
+
+    def __init__(self, program: Sequence[Value], inputs: Sequence[Value], leaves: Sequence[Value]) -> None:
+        self.program, self.inputs, self.leaves = program, inputs, leaves
+
+    def run(self, inputs: Sequence[float], leaves: Sequence[float], sample: int) -> dict[Value, Value]:
+        """Every traced node's scalar Value at these numbers; the scalar engine's error (naming the sample) if an op
+        refuses them, or FloatingPointError at the first op that makes a NaN or an infinity."""
+        made: dict[Value, Value] = dict(zip(self.inputs, map(Value, inputs), strict=True))
+        made.update(zip(self.leaves, map(Value, leaves), strict=True))
+        for node in self.program:
+            args = [made.get(p, p) for p in node.parents]
+            try:
+                made[node] = out = apply(node.op, *args)
+            except (ValueError, ArithmeticError) as e:
+                raise _at_sample(e, sample) from None
+            if out.data - out.data != 0:  # NaN or ±inf from inputs an op accepts (a NaN parameter, inf - inf)
+                shown = ", ".join(repr(a.data) for a in args[:6]) + (", ..." if len(args) > 6 else "")
+                raise FloatingPointError(
+                    f"compiled forward: {node.op} produced {out.data!r} at sample {sample} (inputs ({shown}))"
+                )
+        return made
+
+    def gradients(self, batch: np.ndarray, leaves: Sequence[float], weights: np.ndarray, outputs: Sequence[Value],
+                  ) -> tuple[np.ndarray, np.ndarray]:
+        """(Σ_b d(weights_b · outputs_b)/d leaf, d/d input per sample) as the scalar engine gives them, sample by
+        sample: where a batch's gradient is not finite, this (slow) sum is what the compiled path returns."""
+        leaf_grads = np.zeros(len(self.leaves))
+        input_grads = np.zeros((len(self.inputs), batch.shape[1]))
+        for b in range(batch.shape[1]):
+            made = self.run(batch[:, b].tolist(), leaves, b)
+            total = sum_values([float(w) * made.get(o, o) for w, o in zip(np.atleast_1d(weights[b]), outputs)])
+            wrt = [made[leaf] for leaf in self.leaves] + [made[x] for x in self.inputs]
+            grads = [g.data for g in gradients(total, wrt)]
+            leaf_grads += grads[: len(self.leaves)]
+            input_grads[:, b] = grads[len(self.leaves) :]
+        return leaf_grads, input_grads
+
+
+def _at_sample(error: Exception, sample: int) -> Exception:
+    """`error` with the sample named first (same type); the error itself if its type cannot be rebuilt."""
     try:
-        RULES[op].forward(*args)
-    except (ValueError, ArithmeticError) as e:
-        try:
-            error = type(e)(f"compiled forward, sample {sample}: {e}")
-        except Exception:  # an exception type that cannot be rebuilt from a message: raise it as it is
-            raise e from None
-        raise error from None
+        return type(error)(f"compiled forward, sample {sample}: {error}")
+    except Exception:
+        return error

@@ -202,6 +202,8 @@ class Program:
             return g is not None and (with_inputs or g.block != INPUTS)
 
         i = block.index
+        if i not in self._ready:  # nothing downstream reads it: a node the function made but did not return
+            return []
         lines: list[str] = []
         if block.weights:
             assert block.shared is not None

@@ -9,12 +9,11 @@ from typing import Any
 
 import numpy as np
 
-from autograd_lite.compiled.check import compare_with_scalar, raise_like_scalar
+from autograd_lite.compiled.check import Replay, compare_with_scalar
 from autograd_lite.compiled.codegen import Program
-from autograd_lite.compiled.guard import guarded, untrace
-from autograd_lite.compiled.plan import make_plan, trace
+from autograd_lite.compiled.plan import make_plan
 from autograd_lite.rules import RULES
-from autograd_lite.value import Value, apply
+from autograd_lite.value import Value
 
 _data = attrgetter("data")
 BUILT_IN_OPS = frozenset(RULES)  # the rule table as the engine ships it (compiled imports after rules)
@@ -27,11 +26,11 @@ class CompileCheckError(ValueError):
 class CompiledGraph:
     """A scalar graph replayed over batches: `forward(*columns)` then `backward(weights)`.
 
-    Inputs are the placeholder Values the graph was built from; every other leaf
-    (parameters, constants) is read from its `.data` at each `forward`, so
-    optimizer steps need no re-tracing. `backward` adds Σ_b weights_b·∂out_b/∂leaf
-    to `.grad` of every non-input leaf, like the scalar `backward` would for a
-    weighted sum of the per-sample outputs.
+    Inputs are the placeholder Values the graph was built from; the parameters (compile_graph's
+    `leaves`) are read from their `.data` at each `forward`, so optimizer steps need no
+    re-tracing; every other leaf is a constant, and a call after one changed is refused.
+    `backward` adds Σ_b weights_b·∂out_b/∂leaf to `.grad` of every non-input leaf, like the
+    scalar `backward` would for a weighted sum of the per-sample outputs.
     """
 
     def __init__(
@@ -39,22 +38,26 @@ class CompiledGraph:
         outputs: list[Value],
         inputs: list[Value],
         single: bool,
-        rebuild: Callable[[list[Value]], list[Value]] | None,
+        rebuild: Callable[[list[Value]], list[Value]],
         check: bool,
         first_leaves: Sequence[Value] = (),
         dtype: Any = np.float64,
+        program: Sequence[Value] = (),
     ) -> None:
         self.dtype = np.dtype(dtype)  # what the batch, the leaves and the computation are held in
         self.inputs = inputs
         self.outputs = outputs
         self._single = single
         self._rebuild = rebuild
-        self._plan = make_plan(outputs, inputs, first_leaves)
+        # Nodes the function made but did not return are computed too: the scalar engine would raise there.
+        self._plan = make_plan([*outputs, *program], inputs, first_leaves)
         self.leaves: list[Value] = self._plan.leaves
-        # A traced function's dependence on the data is found by the guards; what is left to compare is a
-        # registered op's numpy form with its float form (the built-in rows are tested by the test suite).
-        # A graph built before compile_graph is always compared: its construction was not seen.
-        self._check_pending = check and (rebuild is None or self._uses_registered_ops())
+        self._parameters = len(first_leaves)
+        self._constants = np.array([leaf.data for leaf in self.leaves[self._parameters :]], dtype=float)
+        self._replay = Replay(program, inputs, self.leaves)
+        # The trace cannot depend on the data (it had none); what is left to compare is a registered op's numpy
+        # form with its float form (the built-in rows are tested by the test suite).
+        self._check_pending = check and self._uses_registered_ops()
         self._out_at = [self._plan.where[out] for out in outputs]
         self._program = Program(self._plan, {b for b, _ in self._out_at})
         self._out_rows = [(self._program.saved.index(f"v{b}"), r) for b, r in self._out_at]  # (saved array, row)
@@ -63,7 +66,7 @@ class CompiledGraph:
         self._filled = min(blocks) if whole and self._plan.blocks[min(blocks)].varying else None
         self._saved: tuple[Any, ...] | None = None
         self._views_of: tuple[np.ndarray, np.ndarray, tuple[Any, ...]] | None = None  # (leaf array, column, views)
-        self._batch = 0
+        self._last: tuple[np.ndarray, np.ndarray] | None = None  # (batch, leaf values) of the last run
 
     def _uses_registered_ops(self) -> bool:
         return any(block.op not in BUILT_IN_OPS for block in self._plan.blocks[2:])
@@ -104,12 +107,13 @@ class CompiledGraph:
         number per entry of `leaves` (instead of their `.data`); neither is checked here.
         """
         batch = batch.astype(self.dtype, copy=False)
+        self._check_constants(leaf_values)
         leaf_block, views = self._leaf_views(leaf_values)
         if self._check_pending:
             self._check(batch[:, :1], leaf_block, views)
             self._check_pending = False
         saved, outputs = self._run(batch, leaf_block, views)
-        self._saved, self._batch = saved, batch.shape[1]
+        self._saved, self._last = saved, (batch, leaf_block)
         return outputs
 
     def backward(self, weights: Any = None, input_grads: bool = False) -> list[np.ndarray] | None:
@@ -119,7 +123,7 @@ class CompiledGraph:
         `input_grads=True`, also returns d(weighted outputs)/d(input) per sample:
         one array of length B per input.
         """
-        leaf_grads, input_grad_rows = self._gradients(self._last(), self._weights(weights), input_grads)
+        leaf_grads, input_grad_rows = self._gradients(self._saved_arrays(), self._weights(weights), input_grads)
         for leaf, g in zip(self.leaves, leaf_grads.tolist(), strict=True):
             leaf.grad += g
         return list(input_grad_rows) if input_grads else None
@@ -129,9 +133,9 @@ class CompiledGraph:
 
         `weights` must be a float array shaped like run's result (not checked here).
         """
-        return self._gradients(self._last(), weights, False)[0]
+        return self._gradients(self._saved_arrays(), weights, False)[0]
 
-    def _last(self) -> tuple[Any, ...]:
+    def _saved_arrays(self) -> tuple[Any, ...]:
         if self._saved is None:
             raise RuntimeError("backward needs a forward call first (it differentiates the last batch)")
         return self._saved
@@ -162,7 +166,7 @@ class CompiledGraph:
         if not math.isfinite(saved[-1]):  # the sum of every value: NaN/inf somewhere (or finite values overflowing it)
             with np.errstate(all="ignore"):
                 every = self._program.forward_every(batch, leaf_block)
-            self._raise_non_finite(every, batch.shape[1])
+            self._raise_non_finite(every, batch, leaf_block)
         width = batch.shape[1]
         if self._single:
             k, r = self._out_rows[0]
@@ -174,11 +178,21 @@ class CompiledGraph:
         return saved, outputs
 
     def _gradients(self, saved: tuple[Any, ...], weights: np.ndarray, with_inputs: bool) -> tuple[np.ndarray, Any]:
-        """(d/d leaf as a 1-D array, d/d input as an (inputs, B) array) of Σ weights·outputs."""
+        """(d/d leaf as a 1-D array, d/d input as an (inputs, B) array) of Σ weights·outputs.
+
+        Where the sum is not finite, the gradient is the scalar engine's, sample by sample: a batch sums the
+        adjoints of a parameter's op before multiplying by its slope, and (Σ g)·inf is not Σ (g·inf) when a g is 0.
+        """
         seeds = self._seeds(saved, weights)
         with np.errstate(all="ignore"):
             leaves, inputs = self._program.backward(with_inputs)(saved, seeds)
-        return leaves[:, 0], inputs
+        leaves = leaves[:, 0]
+        if np.isfinite(leaves).all() and (inputs is None or np.isfinite(inputs).all()):
+            return leaves, inputs
+        assert self._last is not None  # gradients follow a run
+        batch, leaf_block = self._last
+        scalar_leaves, scalar_inputs = self._replay.gradients(batch, leaf_block[:, 0].tolist(), weights, self.outputs)
+        return scalar_leaves.astype(self.dtype), scalar_inputs.astype(self.dtype) if with_inputs else None
 
     def _seeds(self, saved: tuple[Any, ...], weights: np.ndarray) -> dict[int, np.ndarray]:
         """The adjoints of the output blocks: the weights in the outputs' rows, zeros elsewhere."""
@@ -196,34 +210,39 @@ class CompiledGraph:
                 seed[r, 0] += w.sum()
         return seeds
 
-    def _raise_non_finite(self, values: dict[str, Any], batch: int) -> None:
-        """The error the scalar engine raises at the first sample (and first op) that made a NaN or inf, if any.
-
-        Ops that refuse their input on floats (log of a negative, 0 ** -1, exp overflow) raise their own
-        error type; an op that quietly makes a NaN or inf (inf - inf, a NaN parameter) raises FloatingPointError,
-        so that no later max, min, relu or abs can hide it.
-        """
-        blocks = [(b, np.broadcast_to(values[f"v{b.index}"], (b.size, batch))) for b in self._plan.blocks[2:]]
-        firsts = [int(np.nonzero(~np.isfinite(a).all(axis=0))[0][0]) for _, a in blocks if not np.isfinite(a).all()]
+    def _raise_non_finite(self, values: dict[str, Any], batch: np.ndarray, leaf_block: np.ndarray) -> None:
+        """The scalar engine's error at the first sample that made a NaN or inf, if any: its ops replayed in program
+        order on that sample's numbers raise what the scalar engine raises (log of a negative, 0 ** -1, an
+        overflow), or FloatingPointError where an op quietly makes a NaN or inf (a NaN parameter, or a float32
+        overflow), so that no later max, min, relu or abs can hide it."""
+        width = batch.shape[1]
+        firsts = [
+            int(np.nonzero(~np.isfinite(a).all(axis=0))[0][0])
+            for a in (np.broadcast_to(values[f"v{b.index}"], (b.size, width)) for b in self._plan.blocks[2:])
+            if not np.isfinite(a).all()
+        ]
         if not firsts:  # only the sum overflowed: every value is finite
             return
         sample = min(firsts)
-        for block, array in blocks:
-            bad = np.nonzero(~np.isfinite(array[:, sample]))[0]
-            if len(bad):
-                node = block.nodes[int(bad[0])]
-                args = [self._sample_value(values, p, sample) for p in node.parents]
-                raise_like_scalar(node.op, args, sample)
-                shown = ", ".join(map(repr, args)) if len(args) <= 6 else ", ".join(map(repr, args[:6])) + ", ..."
-                raise FloatingPointError(
-                    f"compiled forward: {node.op} produced {float(array[bad[0], sample])!r} at sample {sample} "
-                    f"(inputs ({shown}))"
-                )
+        self._replay.run(batch[:, sample].tolist(), leaf_block[:, 0].tolist(), sample)
+        raise FloatingPointError(
+            f"compiled forward: a NaN or an infinity at sample {sample} in {self.dtype} that the scalar engine, in "
+            "float64, does not make (float32's range is about ±3.4e38)"
+        )
 
-    def _sample_value(self, values: dict[str, Any], node: Value, sample: int) -> float:
-        block, row = self._plan.where[node]
-        column = values[f"v{block}"][row]
-        return float(column[sample] if column.shape[0] > 1 else column[0])
+    def _check_constants(self, leaf_values: np.ndarray) -> None:
+        """ValueError naming the first constant leaf whose number changed since the trace (it is not a parameter)."""
+        now = leaf_values[self._parameters :]
+        if np.array_equal(now, self._constants, equal_nan=True):
+            return
+        k = int(np.nonzero(~((now == self._constants) | (np.isnan(now) & np.isnan(self._constants))))[0][0])
+        leaf = self.leaves[self._parameters + k]
+        name = repr(leaf.label) if leaf.label else f"#{self._parameters + k} of leaves"
+        raise ValueError(
+            f"leaf {name} changed from {float(self._constants[k])!r} to {float(now[k])!r} since compile_graph traced "
+            "it; it is a constant of the compiled graph (the trace may have used its number): pass it in leaves= (e.g. "
+            "leaves=model.parameters()) so that it is read at every call"
+        )
 
     # --- checking the input ------------------------------------------------------------
 
@@ -256,7 +275,8 @@ class CompiledGraph:
 
     def _weights(self, weights: Any) -> np.ndarray:
         """Weights as an array shaped like forward's result; ValueError if they do not fit."""
-        shape = (self._batch,) if self._single else (self._batch, len(self.outputs))
+        batch = 0 if self._last is None else self._last[0].shape[1]
+        shape = (batch,) if self._single else (batch, len(self.outputs))
         w = np.asarray(1.0 if weights is None else weights)
         if w.dtype.kind not in "iuf":
             raise TypeError(f"weights must be real numbers, got dtype {w.dtype}")
@@ -270,10 +290,11 @@ class CompiledGraph:
 
     def _check(self, sample: np.ndarray, leaf_block: np.ndarray, views: tuple[Any, ...]) -> None:
         """Compiled forward and backward on one sample against the scalar engine; CompileCheckError on mismatch."""
+        self._last = (sample, leaf_block)
         saved, compiled_out = self._run(sample, leaf_block, views)
         leaf_grads, input_grads = self._gradients(saved, np.ones(compiled_out.shape), True)
         placeholders = [Value(x) for x in sample[:, 0].tolist()]
-        outputs = self._rebuild(placeholders) if self._rebuild else self._replay(placeholders)
+        outputs = self._rebuild(placeholders)
         problems = compare_with_scalar(
             outputs, placeholders, self.leaves, self._plan.where, compiled_out.ravel(), input_grads[:, 0], leaf_grads,
             single_precision=self.dtype == np.float32,
@@ -282,123 +303,5 @@ class CompiledGraph:
             raise CompileCheckError(
                 f"the compiled graph disagrees with the scalar engine at sample 0 (inputs {sample[:, 0].tolist()}): "
                 + "; ".join(problems[:5])
-                + ". A custom op whose numpy form differs from its float form, or a graph built outside "
-                "compile_graph whose structure depends on `.data` (pass a function to have that detected)."
+                + ". A custom op whose numpy form differs from its float form?"
             )
-
-    def _replay(self, placeholders: list[Value]) -> list[Value]:
-        """The traced graph rebuilt by the scalar engine with the inputs set to `placeholders`."""
-        made: dict[Value, Value] = dict(zip(self.inputs, placeholders, strict=True))
-        for node in trace(self.outputs):
-            if node.parents:
-                made[node] = apply(node.op, *(made.get(p, p) for p in node.parents))
-        return [made.get(out, out) for out in self.outputs]
-
-
-def compile_graph(
-    output: Value | Sequence[Value] | Callable[..., Any],
-    inputs: Sequence[Value],
-    check: bool = True,
-    leaves: Sequence[Value] = (),
-    dtype: Any = np.float64,
-) -> CompiledGraph:
-    """Compile a scalar graph for batches of inputs.
-
-    `output` is a Value (or a list of Values) built from the placeholder leaves
-    `inputs`, or a function that builds it from them: `f(*inputs)`. The function
-    form is traced with guards: if it decides anything from the inputs' numbers
-    (compares or tests `.data`, takes a number out with float() or `Value(x.data)`),
-    its graph would be wrong for other samples, and `CompileCheckError` names what
-    it did and where. A Value was built before this call, so how it was built cannot
-    be seen: pass a function to have that checked. With `check=True` the first
-    `forward` also compares the compiled results on its first sample with the scalar
-    engine, for a graph given as a Value or using ops registered with `register_op`
-    (their numpy forms). Every `forward` raises the scalar engine's error
-    (same type, naming the op and the sample) where an op refuses a sample's input,
-    and FloatingPointError where a NaN or inf arises, so neither can be hidden.
-
-    `leaves` (e.g. `model.parameters()`) puts those Values first in `CompiledGraph.leaves`,
-    in that order, used by the graph or not: `run` and `gradient` then take and give
-    arrays in the model's own parameter order, and a layer's weights are read as views.
-    Their numbers change between calls, so the guards refuse decisions on them too.
-    `dtype=np.float32` computes in single precision (float64, the default, gives the
-    scalar engine's numbers).
-    """
-    inputs = list(inputs)
-    for i, x in enumerate(inputs):
-        if not isinstance(x, Value):
-            raise TypeError(f"inputs[{i}] must be a Value (a placeholder leaf), got {type(x).__name__}")
-        if x.parents:
-            raise ValueError(f"inputs[{i}] must be a leaf Value, got the result of op {x.op!r}")
-    if len({id(x) for x in inputs}) != len(inputs):
-        raise ValueError("inputs must be distinct Values")
-    leaves = list(leaves)
-    leaf_ids = set(map(id, leaves))  # C loops: a model has thousands of parameters
-    if not all(isinstance(leaf, Value) and not leaf.parents for leaf in leaves) or not leaf_ids.isdisjoint(
-        map(id, inputs)
-    ):
-        input_ids = {id(x) for x in inputs}
-        for i, leaf in enumerate(leaves):
-            if not isinstance(leaf, Value) or leaf.parents or id(leaf) in input_ids:
-                raise ValueError(f"leaves[{i}] must be a leaf Value that is not an input (a parameter)")
-    if len(leaf_ids) != len(leaves):
-        raise ValueError("leaves must be distinct Values")
-    if np.dtype(dtype) not in (np.float64, np.float32):
-        raise ValueError(f"dtype must be numpy.float64 or numpy.float32, got {dtype!r}")
-    rebuild = None
-    if callable(output) and not isinstance(output, Value):
-        function = output
-        output = _traced_call(function, inputs, leaves)
-
-        def rebuild(placeholders: list[Value]) -> list[Value]:
-            return _as_outputs(function(*placeholders))[0]
-
-    outputs, single = _as_outputs(output)
-    graph = None
-    try:
-        graph = CompiledGraph(outputs, inputs, single, rebuild, check, leaves, dtype)
-        return graph
-    finally:
-        if rebuild is not None:  # traced: the nodes' data become plain floats again (same values)
-            untrace(list(graph._plan.where) if graph is not None else _reachable(outputs))
-
-
-def _traced_call(function: Callable[..., Any], inputs: list[Value], leaves: list[Value]) -> Any:
-    """function(*inputs), refused with CompileCheckError if it decided anything from the numbers of the inputs
-    or of the given leaves (parameters, which change between calls)."""
-    with guarded(inputs + leaves) as decisions:
-        output = function(*inputs)
-    if decisions:
-        untrace(_reachable(output))
-        more = f" (and {len(decisions) - 3} more)" if len(decisions) > 3 else ""
-        raise CompileCheckError(
-            f"the graph depends on the data of the sample it is traced on: {'; '.join(decisions[:3])}{more}. "
-            "The traced graph is replayed unchanged for every sample (and every parameter value), so a function "
-            "whose structure depends on `.data` (Python if/min/max on numbers, numbers taken out with float()) "
-            "would be wrong for others; use the graph ops (relu, max, min, abs) instead"
-        )
-    return output
-
-
-def _reachable(output: Any) -> list[Value]:
-    """Every node the output Value(s) depend on, in no particular order."""
-    if isinstance(output, Value):
-        stack = [output]
-    else:
-        stack = [v for v in output if isinstance(v, Value)] if isinstance(output, (list, tuple)) else []
-    seen: dict[int, Value] = {}
-    while stack:
-        node = stack.pop()
-        if id(node) not in seen:
-            seen[id(node)] = node
-            stack.extend(node.parents)
-    return list(seen.values())
-
-
-def _as_outputs(output: Any) -> tuple[list[Value], bool]:
-    """(the outputs as a list, whether a single Value was given)."""
-    if isinstance(output, Value):
-        return [output], True
-    if isinstance(output, (list, tuple)) and output and all(isinstance(v, Value) for v in output):
-        return list(output), False
-    raise TypeError(f"the output to compile must be a Value or a non-empty list of Values, got {type(output).__name__}")

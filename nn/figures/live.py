@@ -73,12 +73,13 @@ def png(figure: Figure) -> Image:
 def compiled_scorer(model: Module, X: np.ndarray) -> Callable[[np.ndarray], np.ndarray]:
     """A function scoring an (n, features) array in one compiled forward pass; nn.predict if the model won't compile.
 
-    Traced on X's last row and checked against the scalar engine on its first, so a model
-    whose graph depends on the data is caught (and scored by nn.predict).
+    The parameters are the graph's leaves (read at every call, as they change while training goes on), so
+    a model whose graph depends on its data or its parameters is refused (and scored by nn.predict).
     """
     placeholders = [Value(v, f"x{i}", requires_grad=False) for i, v in enumerate(X[-1].tolist())]
     try:
-        graph = compile_graph(lambda *xs: model(list(xs)), placeholders)
+        parameters = model.parameters() if callable(getattr(model, "parameters", None)) else []
+        graph = compile_graph(lambda *xs: model(list(xs)), placeholders, leaves=parameters)
         graph.forward(*X[:1].T)  # the first forward runs the check
     except (CompileCheckError, NotImplementedError, TypeError, ValueError, FloatingPointError):
         return lambda points: predict(model, points)

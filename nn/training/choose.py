@@ -41,20 +41,33 @@ class TrainSetup:
     dtype: np.dtype = _FLOAT64
 
 
-def choose_trainer(setup: TrainSetup) -> tuple[Trainer, bool]:
-    """(the trainer for this setup, whether it is compiled); ValueError if compiled=True and it cannot be."""
+def choose_trainer(setup: TrainSetup, may_fall_back: bool = True) -> tuple[Trainer, bool]:
+    """(the trainer for this setup, whether it is compiled); ValueError if compiled=True and it cannot be.
+
+    With compiled=None a compiled trainer that meets an error or a non-finite number hands the step to the
+    scalar engine (`may_fall_back`: for one process; workers must all take the same path, so they raise).
+    """
     if setup.compiled not in (None, True, False):
         raise ValueError(f"compiled must be True, False or None (use it when possible), got {setup.compiled!r}")
     if setup.compiled is not False:
         try:
-            return _compiled_trainer(setup), True
+            trainer = _compiled_trainer(setup)
         except CannotCompile as e:
             if setup.compiled:
                 raise ValueError(f"fit(compiled=True) cannot compile this model and loss: {e}") from None
             if e.data_dependent:  # the user may not expect this model to be slow: say why, once per fit
                 warnings.warn(f"fit trains with the scalar engine: {e}", FallbackWarning, stacklevel=4)
+        else:
+            if setup.compiled is None and may_fall_back:
+                return FallbackTrainer(trainer, setup), True
+            return trainer, True
+    return scalar_trainer(setup), False
+
+
+def scalar_trainer(setup: TrainSetup) -> ValueTrainer:
+    """The scalar engine's trainer: one graph per sample, one backward pass, the optimizer's step()."""
     step = scalar_step(setup.model, setup.loss, setup.l2, setup.model.parameters())
-    return ValueTrainer(step, setup.optimizer, setup.xs, setup.ys, setup.loss), False
+    return ValueTrainer(step, setup.optimizer, setup.xs, setup.ys, setup.loss)
 
 
 def _compiled_trainer(setup: TrainSetup) -> Trainer:
@@ -68,4 +81,33 @@ def _compiled_trainer(setup: TrainSetup) -> Trainer:
         names = ", ".join(f.__name__ for f in BATCH_LOSSES)
         raise CannotCompile(f"dtype={setup.dtype} needs a built-in loss ({names})")
     step = loss_graph_step(setup.model, setup.loss, setup.l2, setup.model.parameters(), setup.xs, setup.ys)
-    return ValueTrainer(step, setup.optimizer, setup.xs, setup.ys, setup.loss)
+    return ValueTrainer(step, setup.optimizer, setup.xs, setup.ys, setup.loss, compiled=True)
+
+
+class FallbackTrainer:
+    """A compiled trainer that hands over to the scalar engine for good at the first step it cannot take.
+
+    A compiled step that meets a domain error or a NaN/inf takes nothing into the model, so the scalar engine
+    takes the same step from the same parameters: it raises the error the scalar path raises, or (a function
+    that catches the error, say) trains on, with a FallbackWarning naming the cause.
+    """
+
+    def __init__(self, trainer: Trainer, setup: TrainSetup) -> None:
+        self.trainer, self.setup = trainer, setup
+        self.compiled = True
+
+    def step(self, chosen: np.ndarray | slice) -> tuple[float, int | None]:
+        if not self.compiled:
+            return self.trainer.step(chosen)
+        try:
+            return self.trainer.step(chosen)
+        except (ArithmeticError, ValueError) as e:
+            cause = f"{type(e).__name__}: {e}"
+        self.trainer.sync()
+        warnings.warn(f"fit trains with the scalar engine from here on: a compiled step met {cause}",
+                      FallbackWarning, stacklevel=5)
+        self.trainer, self.compiled = scalar_trainer(self.setup), False
+        return self.trainer.step(chosen)
+
+    def sync(self) -> None:
+        self.trainer.sync()

@@ -120,6 +120,8 @@ class _Update:
 class ArrayTrainer:
     """One compiled step of fit: forward, numpy loss, backward and update on arrays; `sync` writes Values."""
 
+    compiled = True
+
     def __init__(
         self, model: Any, loss: Callable[..., Value], l2: float, optimizer: Any, X: np.ndarray, y: np.ndarray,
         accuracy: Callable[[np.ndarray, np.ndarray], int] | None, dtype: Any = np.float64,
@@ -137,6 +139,8 @@ class ArrayTrainer:
             self.graph.run(self.columns[:, :1], self.block)
         except CompileCheckError as e:
             raise CannotCompile(f"the compiled model disagrees with the scalar engine: {e}") from None
+        except (ArithmeticError, ValueError) as e:  # the scalar engine decides: it raises the same, or trains on
+            raise CannotCompile(f"the compiled model fails on the first sample: {e}", data_dependent=True) from None
 
     def step(self, chosen: np.ndarray | slice) -> tuple[float, int | None]:
         """One training step on the samples `chosen`: (batch loss, how many predictions were right or None)."""
@@ -144,12 +148,18 @@ class ArrayTrainer:
         return self.update_with(value, grads), right
 
     def loss_and_gradients(self, chosen: np.ndarray | slice) -> tuple[float, np.ndarray, int | None]:
-        """(batch loss, its gradient for the parameters, right predictions or None), without the l2 term."""
+        """(batch loss, its gradient for the parameters, right predictions or None), without the l2 term.
+
+        FloatingPointError if the loss or a gradient is not finite: nothing of this step reaches the model.
+        """
         out = self.graph.run(self.columns[:, chosen], self.block)
         outputs = out.reshape(len(out), -1)
         targets = self.targets[chosen]
-        value, d_outputs = self.loss(outputs, targets)
+        with np.errstate(all="ignore"):
+            value, d_outputs = self.loss(outputs, targets)
         grads = self.graph.gradient(d_outputs.reshape(out.shape))[: len(self.params)]
+        if not (np.isfinite(value) and np.isfinite(grads).all()):
+            raise FloatingPointError(f"the batch loss ({value!r}) or a gradient is not finite")
         return value, grads, None if self.accuracy is None else self.accuracy(outputs, targets)
 
     def update_with(self, value: float, grads: np.ndarray) -> float:
@@ -283,8 +293,8 @@ def _compile_with_loss(
         penalty = l2 * dot(params, params)  # one node: Σp² (0 when l2 is 0, gradients included)
         return [loss(pred, target), penalty, *outputs]
 
-    try:
-        cg = compile_graph(one_sample, placeholders)
+    try:  # the parameters change between steps: they are the graph's leaves, so the trace cannot decide on them
+        cg = compile_graph(one_sample, placeholders, leaves=params)
         cg.forward(*[[v] for v in [*x, *target_values]])  # the first forward runs the check
     except CompileCheckError as e:
         raise CannotCompile(f"the model cannot be compiled: {e}", data_dependent=True) from None

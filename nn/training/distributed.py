@@ -94,7 +94,7 @@ def sharded(trainer: Trainer, setup: TrainSetup, reduction: str) -> Trainer:
         raise TypeError(f"fit(distributed=True) cannot shard a {type(trainer).__name__}")
     params = setup.model.parameters()
     step = sharded_step(trainer.step_function, setup.l2, params, reduction)
-    return ValueTrainer(step, trainer.optimizer, trainer.xs, trainer.ys, setup.loss)
+    return ValueTrainer(step, trainer.optimizer, trainer.xs, trainer.ys, setup.loss, trainer.compiled)
 
 
 def shows_progress(progress: bool) -> bool:
@@ -104,6 +104,8 @@ def shows_progress(progress: bool) -> bool:
 
 class ShardedArrayTrainer:
     """The compiled array trainer on this worker's rows of each batch, gradients summed across workers."""
+
+    compiled = True
 
     def __init__(self, inner: ArrayTrainer, reduction: str, n: int) -> None:
         self.inner, self.reduction, self.n = inner, reduction, n

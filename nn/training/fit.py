@@ -73,22 +73,21 @@ def fit(
         wrapped, figure = live_callback(model, setup.xs, setup.ys, loss, options.epochs, options.callback)
         # outside a notebook the text bar stands in for the figure
         options = replace(options, callback=wrapped, progress=options.progress or figure is None)
-    trainer, options, ran_compiled = _trainer(setup, options, distributed)
+    trainer, options = _trainer(setup, options, distributed)
     history = train_loop(trainer, len(setup.xs), options)
-    history.compiled = ran_compiled
+    history.compiled = trainer.compiled
     _finish(figure, history)
     return history
 
 
-def _trainer(setup: TrainSetup, options: TrainOptions, workers: bool) -> tuple[Trainer, TrainOptions, bool]:
-    """(the trainer, the options as the workers share them, whether it is compiled)."""
+def _trainer(setup: TrainSetup, options: TrainOptions, workers: bool) -> tuple[Trainer, TrainOptions]:
+    """(the trainer, the options as the workers share them)."""
     if not workers:
-        trainer, ran_compiled = choose_trainer(setup)
-        return trainer, options, ran_compiled
+        return choose_trainer(setup)[0], options
     reduction, seed = distributed.join_workers(setup, options.seed)  # before the trainer copies the parameters
-    trainer, ran_compiled = choose_trainer(setup)
+    trainer = choose_trainer(setup, may_fall_back=False)[0]
     options = replace(options, seed=seed, progress=distributed.shows_progress(options.progress))
-    return distributed.sharded(trainer, setup, reduction), options, ran_compiled
+    return distributed.sharded(trainer, setup, reduction), options
 
 
 def _finish(figure: LiveFigure | None, history: History) -> None:

@@ -31,6 +31,9 @@ class TrainOptions:
 class Trainer(Protocol):
     """One training step on chosen samples, and writing its state back to the model's Values."""
 
+    @property
+    def compiled(self) -> bool: ...  # whether its steps run compiled graphs
+
     def step(self, chosen: np.ndarray | slice) -> tuple[float, int | None]: ...
 
     def sync(self) -> None: ...

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -34,19 +35,33 @@ class ValueTrainer:
     """A step function over Values (scalar, or compiled with the loss in the graph) and the optimizer's step."""
 
     def __init__(
-        self, step: StepFunction, optimizer: Any, xs: list[list[float]], ys: list[Any], loss: Callable[..., Value]
+        self, step: StepFunction, optimizer: Any, xs: list[list[float]], ys: list[Any], loss: Callable[..., Value],
+        compiled: bool = False,
     ) -> None:
         self.step_function, self.optimizer, self.xs, self.ys = step, optimizer, xs, ys
         self.count_right = CLASSIFICATION.get(loss)
+        self.compiled = compiled  # whether step_function runs compiled graphs (the loss in the graph)
 
     def step(self, chosen: np.ndarray | slice) -> tuple[float, int | None]:
         rows = range(len(self.xs))[chosen] if isinstance(chosen, slice) else chosen.tolist()
         bx, by = [self.xs[i] for i in rows], [self.ys[i] for i in rows]
         self.optimizer.zero_grad()
         value, preds = self.step_function(bx, by)
+        _check_finite(value, self.optimizer)
         self.optimizer.step()
         right = None if self.count_right is None else self.count_right(np.asarray(preds, float), np.asarray(by))
         return value, right
 
     def sync(self) -> None:
         """Nothing to do: the Values are the parameters."""
+
+
+def _check_finite(loss: float, optimizer: Any) -> None:
+    """FloatingPointError naming the first parameter whose gradient is NaN or infinite (or the loss): a step
+    with it would write a non-number into the model."""
+    if not math.isfinite(loss):
+        raise FloatingPointError(f"the batch loss is {loss!r}: the step would write non-numbers into the model")
+    for i, p in enumerate(getattr(optimizer, "params", ())):
+        if not math.isfinite(p.grad):
+            name = p.label or f"#{i}"
+            raise FloatingPointError(f"the gradient of parameter {name} is {p.grad!r} (data {p.data!r})")
