@@ -250,3 +250,18 @@ def test_the_engine_package_does_not_import_nn():
     code = "import sys, autograd_lite.exercises as e; e.get(5).check(e.solution(5).answer); print('nn' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_a_rounded_answer_is_told_to_keep_more_digits():
+    result = exercises.get(2).check({"w0": -0.2, "x0": 0.39, "w1": -0.39, "x1": -0.59, "w2": 0.2})
+    assert not result.ok
+    assert "∂f/∂w0: expected -0.196611933, given -0.2" in result.message
+    assert "keep more digits" in result.message
+
+
+def test_a_row_whose_code_raises_anything_is_reported_not_raised():
+    def partials(out, x):
+        return (3 * x**2 / (0 * x if isinstance(x, Value) else 1),)  # fine on floats, fails on Values
+
+    result = exercises.get(4).check(cube(partials=partials))
+    assert not result.ok and "register_op said" in result.message

@@ -66,7 +66,18 @@ def slips(given: float, expected: float, output: Value, wrt: Value, explanation:
     found.append(factor_slip(given, expected))
     found.append(swap_slip(given, explanation))
     found.append(routing_slip(given, expected, explanation, name))
-    return [s for s in found if s]
+    hints = [s for s in found if s]
+    return hints or [h for h in [rounding_slip(given, expected)] if h]
+
+
+def rounding_slip(given: float, expected: float) -> str | None:
+    """Within a few percent: digits lost on the way (the slides print two)."""
+    if abs(given - expected) <= 0.05 * abs(expected):
+        return (
+            "close, but not to 4 significant digits: keep more digits in the intermediate values "
+            "(rounded ones drift along the chain)"
+        )
+    return None
 
 
 def sign_slip(given: float, expected: float) -> str | None:

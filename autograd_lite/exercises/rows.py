@@ -113,8 +113,8 @@ def check_row(target: Target, answer: Answer) -> Result:
     with scoped_rules():  # the learner's op is gone from the table after the check
         try:
             op = register_op(f"exercise_{target.name}", row["forward"], row["partials"], row["vectorized"])
-        except (TypeError, ValueError) as error:
-            return Result(False, f"not yet: {in_learner_terms(str(error))}\n  register_op said: {error}")
+        except Exception as error:  # register_op runs the learner's code, which may raise anything
+            return Result(False, f"not yet: {in_learner_terms(error)}\n  register_op said: {error}")
         x = POINTS[-1]
         second = grad(grad(op))(x)
     return Result(
@@ -179,8 +179,9 @@ def slope_slip(target: Target, x: float, out: float, given: float, expected: flo
     return sign_slip(given, expected) or factor_slip(given, expected)
 
 
-def in_learner_terms(message: str) -> str:
+def in_learner_terms(error: Exception) -> str:
     """Which part of the row register_op's check refused, said as what to change."""
+    message = str(error)
     if "second derivative" in message or "higher-order" in message:
         return (
             "the second order: the engine differentiates your partials again (grad of grad, hessian), so write "
@@ -197,7 +198,7 @@ def in_learner_terms(message: str) -> str:
         )
     if "central differences" in message:
         return "the slope: your partials disagree with the slope of your forward (central differences)"
-    return "register_op refused the row"
+    return f"register_op refused the row: its checks ran your code, which raised {type(error).__name__}"
 
 
 def row_part(name: str, target: Target, extra: str) -> Part:
