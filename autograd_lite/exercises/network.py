@@ -13,6 +13,7 @@ from autograd_lite.exercises.core import (
     real_number,
 )
 from autograd_lite.exercises.diagnose import close, judge_gradient
+from autograd_lite.exercises.gates import labelled
 from autograd_lite.functional import gradients
 from autograd_lite.value import Value, dot
 
@@ -30,22 +31,19 @@ def textbook_network() -> tuple[Value, dict[str, Value]]:
     i1, i2 = (Value(v, f"i{k}", requires_grad=False) for k, v in enumerate(INPUTS, 1))
 
     def neuron(name: str, weights: tuple[str, str], inputs: tuple[Value, Value], bias: Value) -> Value:
-        net = dot([w[weights[0]], w[weights[1]]], inputs, bias)
-        net.label = f"net_{name}"
-        out = net.sigmoid()
-        out.label = f"out_{name}"
-        return out
+        net = labelled(dot([w[weights[0]], w[weights[1]]], inputs, bias), f"net_{name}")
+        return labelled(net.sigmoid(), f"out_{name}")
 
     h1, h2 = neuron("h1", ("w1", "w2"), (i1, i2), b1), neuron("h2", ("w3", "w4"), (i1, i2), b1)
     o1, o2 = neuron("o1", ("w5", "w6"), (h1, h2), b2), neuron("o2", ("w7", "w8"), (h1, h2), b2)
     errors = []
     for k, (out, target) in enumerate(zip((o1, o2), TARGETS), 1):
-        error = 0.5 * (target - out) ** 2
-        error.label = f"E_o{k}"
-        errors.append(error)
-    total = errors[0] + errors[1]
-    total.label = "E"
-    return total, w
+        # ½(t − out)² gate by gate, each gate named so explain's paths read like the textbook's
+        negated = labelled(-out, f"-out_o{k}")
+        difference = labelled(target + negated, f"t{k}-out_o{k}")
+        squared = labelled(difference**2, f"(t{k}-out_o{k})^2")
+        errors.append(labelled(0.5 * squared, f"E_o{k}"))
+    return labelled(errors[0] + errors[1], "E"), w
 
 
 def gradient_of(name: str) -> float:
