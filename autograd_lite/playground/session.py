@@ -278,7 +278,8 @@ class Session:
                 while self._fit_once(run):
                     pass
         except ArithmeticError as e:  # the numbers ran away (the compiled path raises FloatingPointError)
-            self._end(run, "diverged", f"training diverged at epoch {run.epoch + 1} ({e}); lower the learning rate and press reset")
+            why = f"training diverged at epoch {run.epoch + 1} ({e}); lower the learning rate and press reset"
+            self._end(run, "diverged", why)
         except Exception as e:  # any other failure stops this page's training only; the server goes on
             self._end(run, "error", f"training stopped: {type(e).__name__}: {e}")
 
