@@ -213,6 +213,7 @@ class Session:
             return {
                 "id": self.id,
                 "run": run.number,
+                "version": self.version,
                 "settings": self.settings.as_dict(),
                 "status": self.status,
                 "message": self.message,
@@ -329,7 +330,7 @@ class Session:
         )
         now = time.monotonic()
         if self.settings.speed and self.running:
-            run.next_epoch_at = max(run.next_epoch_at, now - 1.0) + 1.0 / self.settings.speed
+            run.next_epoch_at = max(run.next_epoch_at, now) + 1.0 / self.settings.speed
             self.cond.wait_for(lambda: not run.active or not self.running, max(run.next_epoch_at - now, 0.0))
 
     def _snap(self, run: Run, loss: float, accuracy: float | None) -> None:

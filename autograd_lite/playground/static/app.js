@@ -9,7 +9,7 @@ const NODE = 34, GAP = 40, TOP = 34;
 const $ = (id) => document.getElementById(id);
 
 const page = { state: null, view: null, events: null, svgKey: null, svgFetching: null, texts: {}, zoom: 0.7,
-  wires: [], neurons: [], lastError: "" };
+  wires: [], neurons: [], lastError: "", status: "paused", shown: -1 };
 window.playground = page; // for the browser test: the state and where a point is on the screen
 
 // --- colours: orange for negative, white at 0, blue for positive, as TensorFlow Playground
@@ -112,7 +112,7 @@ function showState(state) {
   page.state = state;
   writeHash(state.settings);
   showControls(state.settings);
-  showStatus(state.status, state.message, state.epoch);
+  showStatus(state.version, state.status, state.message, state.epoch);
   $("code").textContent = state.code;
   if (!old || old.run !== state.run || old.point !== state.point) drawPoints();
   if (!old || old.run !== state.run) { buildNetwork(); fillParams(); }
@@ -141,7 +141,10 @@ function showControls(s) {
   $("layer-count").textContent = `${n} hidden layer${n === 1 ? "" : "s"}`;
 }
 
-function showStatus(status, message, epoch) {
+function showStatus(version, status, message, epoch) {
+  // a command's answer may arrive after a newer view (a step done at once): the higher version wins
+  if (version < page.shown) return;
+  page.shown = version; page.status = status;
   const running = status === "running";
   $("play").textContent = running ? "❚❚" : "▶";
   $("play").classList.toggle("running", running);
@@ -265,7 +268,7 @@ function tip(event, text) {
 function showView(view) {
   if (!page.state || view.run !== page.state.run) return; // a view of the run before a reset
   page.view = view;
-  showStatus(view.status, view.message, view.epoch);
+  showStatus(view.version, view.status, view.message, view.epoch);
   $("loss-now").textContent = numberText(view.loss);
   $("accuracy-now").textContent = view.accuracy === null ? "—" : `${(100 * view.accuracy).toFixed(1)}%`;
   paintMap($("surface"), view.surface, view.size);
@@ -290,17 +293,18 @@ function paintWires(view) {
 }
 
 function drawChart(chart) {
-  const canvas = $("chart"), ctx = canvas.getContext("2d"), W = canvas.width, H = canvas.height, pad = 6;
+  const canvas = $("chart"), ctx = canvas.getContext("2d"), W = canvas.width, H = canvas.height, pad = 6, top_ = 18;
   ctx.clearRect(0, 0, W, H);
   const n = chart.epoch.length;
   if (!n) return;
   const losses = chart.loss.filter((x) => x !== null), top = Math.max(...losses, 1e-9);
   const first = chart.epoch[0], last = Math.max(chart.epoch[n - 1], first + 1);
   const X = (e) => pad + ((e - first) / (last - first)) * (W - 2 * pad);
-  line(ctx, chart.epoch, chart.loss, X, (y) => H - pad - (y / top) * (H - 2 * pad), "#263238");
-  line(ctx, chart.epoch, chart.accuracy, X, (y) => H - pad - y * (H - 2 * pad), "#2e7d32");
+  line(ctx, chart.epoch, chart.loss, X, (y) => H - pad - (y / top) * (H - pad - top_), "#263238");
+  line(ctx, chart.epoch, chart.accuracy, X, (y) => H - pad - y * (H - pad - top_), "#2e7d32");
   ctx.fillStyle = "#78909c"; ctx.font = "11px sans-serif";
-  ctx.fillText(`max loss ${top.toPrecision(3)}`, pad + 2, 12);
+  ctx.fillText(`loss up to ${top.toPrecision(3)} · accuracy 0–100%`, pad + 2, 12);
+  ctx.textAlign = "right"; ctx.fillText(`epoch ${chart.epoch[n - 1]}`, W - pad, 12); ctx.textAlign = "left";
 }
 
 function line(ctx, xs, ys, X, Y, colour) {
@@ -439,7 +443,7 @@ $("explain-param").addEventListener("change", () => {
 
 // --- the controls
 
-$("play").addEventListener("click", () => command(page.state && page.state.status === "running" ? "pause" : "play"));
+$("play").addEventListener("click", () => command(page.status === "running" ? "pause" : "play"));
 $("step").addEventListener("click", () => command("step"));
 $("reset").addEventListener("click", () => command("reset"));
 $("regenerate").addEventListener("click", () => command("regenerate"));
