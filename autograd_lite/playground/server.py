@@ -221,8 +221,12 @@ class Handler(BaseHTTPRequestHandler):
         session.attach()
         try:
             self.wfile.write(b"retry: 1000\n\n")
-            seen, sent_at = -1, 0.0
+            seen, next_at = -1, 0.0
             while not self.app.stopping.is_set() and not session.closed:
+                now = time.monotonic()
+                if now < next_at:
+                    time.sleep(next_at - now)
+                next_at = max(now, next_at) + 1.0 / MAX_VIEWS_PER_SECOND
                 frame = session.wait_frame(seen, HEARTBEAT)
                 if frame is None:
                     self.wfile.write(b": still here\n\n")
@@ -231,9 +235,6 @@ class Handler(BaseHTTPRequestHandler):
                 seen = frame.version
                 self.wfile.write(b"data: " + dumps(views.build(frame)).encode("utf-8") + b"\n\n")
                 self.wfile.flush()
-                sent_at, wait = time.monotonic(), sent_at + 1.0 / MAX_VIEWS_PER_SECOND - time.monotonic()
-                if wait > 0:
-                    time.sleep(wait)
         finally:
             session.detach()
 

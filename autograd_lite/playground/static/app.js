@@ -4,7 +4,7 @@
 
 const LR_VALUES = [0.00001, 0.0001, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1, 3, 10, 100];
 const L2_VALUES = [0, 0.0001, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1];
-const VALUE_COLOUR = "#2e7d32", GRAD_COLOUR = "#c62828";
+const VALUE_COLOUR = "#2e7d32", GRAD_COLOUR = "#c62828", PATH_COLOUR = "#1565c0"; // draw_dot's colours
 const NODE = 34, GAP = 40, TOP = 34;
 const $ = (id) => document.getElementById(id);
 
@@ -414,9 +414,19 @@ function insertSvg(text, key) {
   });
   page.svgKey = key;
   applyZoom();
+  scrollToHighlight(svg);
   const s = page.state, p = s.points;
   $("graph-status").textContent = `point ${s.point} at (${p.x[s.point].toFixed(2)}, ${p.y[s.point].toFixed(2)}), ` +
     `target ${p.t[s.point]}: its loss's graph, values in green, gradients of the loss in red`;
+}
+
+function scrollToHighlight(svg) {
+  // explain's weight is drawn with its paths in blue (draw_dot's highlight): bring it into view
+  const lit = svg.querySelector(`g.node [stroke="${PATH_COLOUR}"]`);
+  if (!lit) return;
+  const box = $("graph"), where = lit.getBoundingClientRect(), frame = box.getBoundingClientRect();
+  box.scrollTop += where.top - frame.top - box.clientHeight / 3;
+  box.scrollLeft += where.left - frame.left - box.clientWidth / 4;
 }
 
 function applyZoom() {
