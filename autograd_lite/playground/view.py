@@ -162,7 +162,7 @@ class Views:
         try:
             drawing, loss, param = vm.point_graph(frame.snapshot.data, frame.point, frame.explain)
         except ValueError as e:  # too many nodes to draw: say so on the page
-            self.graph = {"key": key, "error": str(e)}
+            self.graph = {"key": key, "error": too_large(e)}
         else:
             text = str(explain(loss, param)) if param is not None else None
             self.graph = {"key": key, "labels": graph_labels(drawing.source), "explain": text}
@@ -178,8 +178,13 @@ class Views:
             try:
                 drawing, _, _ = vm.point_graph(frame.snapshot.data, frame.point, frame.explain)
             except ValueError as e:
-                return {"key": graph_key(frame), "error": str(e)}
+                return {"key": graph_key(frame), "error": too_large(e)}
         return {"key": graph_key(frame), "svg": drawing.pipe(format="svg", encoding="utf-8")}
+
+
+def too_large(error: ValueError) -> str:
+    """draw_dot's refusal, as the page says it."""
+    return f"This model's graph of one point is too large to draw here ({error}). Use fewer neurons or layers."
 
 
 def graph_key(frame: Frame) -> str:
