@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import NoReturn
 
 from autograd_lite import __version__
+from autograd_lite.cli import playground
 from autograd_lite.cli.expressions import ExprError, build, function_list, parse_assignments, quote
 from autograd_lite.cli.options import add_training_arguments
 from autograd_lite.cli.train import UsageError, train
@@ -125,7 +126,7 @@ def build_parser() -> argparse.ArgumentParser:
     raw = argparse.RawDescriptionHelpFormatter
     parser = Parser(prog="autograd-lite", description=__doc__, epilog=EXAMPLES, formatter_class=raw)
     parser.add_argument("--version", action="version", version=f"autograd-lite {__version__}")
-    sub = parser.add_subparsers(dest="command", required=True, metavar="{demo,train,draw}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="{demo,train,draw,playground}")
     p = sub.add_parser(
         "demo",
         help="the main job: train micrograd's two-moons MLP and write its pictures",
@@ -173,6 +174,7 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"refuse to draw more nodes than this (default: {DRAW_MAX_NODES})",
     )
     p.set_defaults(run=draw)
+    playground.add_parser(sub)
     return parser
 
 
