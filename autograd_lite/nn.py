@@ -26,6 +26,7 @@ if _problem is not None:
 import nn as _nn  # noqa: E402  (only once the check above has passed)
 from nn import *  # noqa: E402, F403  (every public name, listed in nn.__all__)
 from nn import __all__ as __all__  # noqa: E402
+from nn import layers, module, optim, restarts, saving, training  # noqa: E402, F401  (typed for mypy and editors)
 
 
 def __getattr__(name: str) -> object:

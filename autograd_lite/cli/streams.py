@@ -1,7 +1,7 @@
 """The command's stdout and stderr: readable in any encoding, and a reader that stops early is not a write error.
 
 - `PYTHONIOENCODING=ascii` (or an old terminal): "→", "Σ", "²" are written as "->",
-  "sum", "^2" instead of failing the run with UnicodeEncodeError.
+  "sum ", "^2" instead of failing the run with UnicodeEncodeError.
 - `autograd-lite train | head -2`: once the reader has gone, what is printed is dropped
   and the run goes on to write its files; `main` then says that stdout was closed,
   instead of blaming the file being written when the pipe broke.
@@ -18,7 +18,7 @@ from typing import TextIO, cast
 
 ERRORS = "autograd_lite.ascii"
 SPELLINGS = {
-    "→": "->", "←": "<-", "×": "x", "·": "*", "²": "^2", "³": "^3", "Σ": "sum", "σ": "sigma", "∂": "d",
+    "→": "->", "←": "<-", "×": "x", "·": "*", "²": "^2", "³": "^3", "Σ": "sum ", "σ": "sigma", "∂": "d",
     "…": "...", "≈": "~", "≤": "<=", "≥": ">=", "—": "-", "–": "-", "‘": "'", "’": "'", "“": '"', "”": '"',
 }
 SAMPLE = "".join(SPELLINGS)  # what the command prints beyond ASCII
