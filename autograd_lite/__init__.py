@@ -6,7 +6,9 @@ arrays in `ops.py`, the `Value` node in `value.py`, `register_op` and its checks
 in `custom_ops.py`, the backward pass in `backward.py`, functional
 gradients and `gradcheck` in `functional.py`. Drawing (`draw_dot`,
 `backward_steps`, `save_backward_animation`) and `explain` are loaded on first
-use, so `import autograd_lite` does not import graphviz.
+use, so `import autograd_lite` does not import graphviz. `autograd_lite.nn` (`from
+autograd_lite import nn`, as `from torch import nn`) is the `nn` package, loaded only
+when asked for: the engine itself never imports nn.
 """
 
 from __future__ import annotations
