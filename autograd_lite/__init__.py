@@ -6,13 +6,19 @@ arrays in `ops.py`, the `Value` node in `value.py`, `register_op` and its checks
 in `custom_ops.py`, the backward pass in `backward.py`, functional
 gradients and `gradcheck` in `functional.py`. Drawing (`draw_dot`,
 `backward_steps`, `save_backward_animation`) and `explain` are loaded on first
-use, so `import autograd_lite` does not import graphviz.
+use, so `import autograd_lite` does not import graphviz. `autograd_lite.nn` (`from
+autograd_lite import nn`, as `from torch import nn`) is the `nn` package, loaded only
+when asked for: the engine itself never imports nn.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+# First, before numpy loads: in the `autograd-lite` command (only there), Ctrl-C while loading is one line.
+from autograd_lite.cli import interrupt as _interrupt  # noqa: F401  (acts on import; see cli/interrupt.py)
+
+# isort: split
 from autograd_lite import ops
 from autograd_lite.backward import topological_order
 from autograd_lite.compiled import CompileCheckError, CompiledGraph, compile_graph
@@ -39,6 +45,10 @@ _LAZY = {
 
 def __getattr__(name: str) -> Any:  # Any: a different function for each lazy name
     """Load the drawing and explaining functions on first use."""
+    if name == "nn":  # `autograd_lite.nn`, like `torch.nn`; loaded only when asked for: the engine never imports nn
+        import importlib
+
+        return importlib.import_module("autograd_lite.nn")
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'autograd_lite' has no attribute {name!r}")

@@ -14,16 +14,18 @@ from pathlib import Path
 from typing import NoReturn
 
 from autograd_lite import __version__
-from autograd_lite.cli import playground
+from autograd_lite.cli import interrupt, playground, streams
 from autograd_lite.cli.expressions import ExprError, build, function_list, parse_assignments, quote
-from autograd_lite.cli.options import add_training_arguments
-from autograd_lite.cli.train import UsageError, train
+from autograd_lite.cli.nn_origin import shadowing_nn
+from autograd_lite.cli.options import UsageError, add_training_arguments, integer_in
+from autograd_lite.cli.paths import refuse_system_folder
 from autograd_lite.files import write_atomic
 from autograd_lite.modes import detect_anomaly
 from autograd_lite.value import Value
 
 DRAW_FORMATS = {".svg": "svg", ".png": "png", ".dot": "dot", ".gv": "dot"}
 DRAW_MAX_NODES = 500
+DRAW_NODES_LIMIT = 5_000  # the most --max-nodes may allow: a bigger graph takes Graphviz minutes and is unreadable
 DRAW_OPTIONS_WITH_VALUE = ("-o", "--output", "--style", "--max-nodes")
 MESSAGE_LIMIT = 300  # characters of an error line
 
@@ -52,6 +54,9 @@ def draw(args: argparse.Namespace) -> int:
     folder = out.parent
     if not folder.is_dir():
         raise ExprError(f"-o {quote(args.output)}: the folder {quote(str(folder))} does not exist")
+    problem = refuse_system_folder("-o", quote(args.output), folder)
+    if problem:
+        raise ExprError(problem)
     root, variables = build(args.expr.strip(), parse_assignments(args.values))
     if not args.forward_only:
         backpropagate(root, variables)
@@ -136,7 +141,7 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=raw,
     )
     add_training_arguments(p, demo=True)
-    p.set_defaults(run=train)
+    p.set_defaults(run=run_train)
     p = sub.add_parser(
         "train",
         help="train an MLP on a toy data set, as demo does but with your settings",
@@ -150,7 +155,7 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=raw,
     )
     add_training_arguments(p, demo=False)
-    p.set_defaults(run=train)
+    p.set_defaults(run=run_train)
     p = sub.add_parser(
         "draw",
         help="draw the graph of an expression with values and gradients",
@@ -170,42 +175,53 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--style", choices=("wires", "records"), default="wires", help="slides' wires or micrograd's boxes")
     p.add_argument("--forward-only", action="store_true", help="values only, before backward")
     p.add_argument(
-        "--max-nodes", type=_positive_int, default=DRAW_MAX_NODES,
-        help=f"refuse to draw more nodes than this (default: {DRAW_MAX_NODES})",
+        "--max-nodes", type=integer_in(1, DRAW_NODES_LIMIT), default=DRAW_MAX_NODES,
+        help=f"refuse to draw more nodes than this, 1 to {DRAW_NODES_LIMIT} (default: {DRAW_MAX_NODES})",
     )
     p.set_defaults(run=draw)
     playground.add_parser(sub)
     return parser
 
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
-    return value
+def run_train(args: argparse.Namespace) -> int:
+    """`train` and `demo`: nn is checked to be ours before anything imports it (a local nn.py would hide it)."""
+    problem = shadowing_nn()
+    if problem is not None:
+        raise UsageError(problem)
+    from autograd_lite.cli.train import train
+
+    return train(args)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script: 0 with the files written, or 2 with one line on stderr."""
-    args = build_parser().parse_args(protect_expression(list(sys.argv[1:] if argv is None else argv)))
-    prefix = f"autograd-lite {args.command}: error:"
-    try:
-        code: int = args.run(args)
+    with streams.guarded() as (stdout, _):
+        args = build_parser().parse_args(protect_expression(list(sys.argv[1:] if argv is None else argv)))
+        code, message = run(args)
+        stdout.flush()
+        if message is None and stdout.broken:  # `train | head -2`: the files are written, the report was cut
+            message = "standard output was closed before everything was printed (broken pipe); the run itself finished"
+            code = 2
+        if message is not None:
+            print(f"autograd-lite {args.command}: error: {one_line(message)}", file=sys.stderr)
         return code
+
+
+def run(args: argparse.Namespace) -> tuple[int, str | None]:
+    """Run the command: (exit code, None) or (2, the problem) or (130, None) after Ctrl-C."""
+    try:
+        interrupt.restore()  # from here on Ctrl-C is a KeyboardInterrupt: training stops cleanly, files are not torn
+        code: int = args.run(args)
+        return code, None
     except (UsageError, ExprError) as e:
-        message = str(e)
+        return 2, str(e)
     except (RecursionError, MemoryError) as e:
-        message = f"too large to handle ({type(e).__name__})"
+        return 2, f"too large to handle ({type(e).__name__})"
     except (RuntimeError, OSError, ValueError, ArithmeticError, ImportError) as e:  # dot, disk, no torch
-        message = f"{type(e).__name__}: {e}"
+        return 2, f"{type(e).__name__}: {e}"
     except KeyboardInterrupt:
         print(f"autograd-lite {args.command}: interrupted", file=sys.stderr)
-        return 130
-    print(f"{prefix} {one_line(message)}", file=sys.stderr)
-    return 2
+        return 130, None
 
 
 if __name__ == "__main__":

@@ -22,7 +22,8 @@ import numpy as np
 
 import nn
 from autograd_lite.cli import checkpoint, pictures
-from autograd_lite.cli.options import MAX_PARAMETERS, resolve
+from autograd_lite.cli.options import MAX_PARAMETERS, UsageError, resolve
+from autograd_lite.cli.paths import refuse_system_folder
 from autograd_lite.files import write_atomic
 from nn.training import distributed
 
@@ -30,10 +31,6 @@ if TYPE_CHECKING:
     from autograd_lite import Value
 
 MAX_MODEL_BYTES = 64 * 1024 * 1024  # a --load file larger than this is not one of our checkpoints
-
-
-class UsageError(ValueError):
-    """A bad option, or a combination that cannot work: reported as one line with exit code 2."""
 
 
 @dataclass(frozen=True)
@@ -163,6 +160,9 @@ def prepare_output(out: Path) -> list[Path]:
     """Create the --out folder now, so a bad one fails before training; return the folders made (for clean-up)."""
     if out.exists() and not out.is_dir():
         raise UsageError(f"--out {out}: exists and is not a folder")
+    problem = refuse_system_folder("--out", str(out), out)
+    if problem:
+        raise UsageError(problem)
     made = [p for p in [out, *out.parents] if not p.exists()]
     try:
         out.mkdir(parents=True, exist_ok=True)
@@ -194,16 +194,26 @@ def fit_watched(args: argparse.Namespace, model: nn.MLP, task: Task, optimizer: 
         return not math.isfinite(history.loss[-1])
 
     try:
-        history = nn.fit(
-            model, task.X, task.targets, task.loss, optimizer, args.epochs, batch_size=args.batch_size,
-            seed=args.seed, progress=not args.quiet, l2=args.l2, callback=watch, distributed=distributed.launched(),
-        )
+        with np.errstate(over="ignore", invalid="ignore"):  # an overflow is reported below, as one line
+            history = nn.fit(
+                model, task.X, task.targets, task.loss, optimizer, args.epochs, batch_size=args.batch_size,
+                seed=args.seed, progress=not args.quiet, l2=args.l2, callback=watch,
+                distributed=distributed.launched(),
+            )
     except ArithmeticError:  # an overflow inside a step (numpy or float)
         raise Diverged(f"training diverged at epoch {done[0] + 1}: numbers overflowed; try a smaller --lr") from None
     finite_loss = not history.loss or math.isfinite(history.loss[-1])
     if not finite_loss or not all(math.isfinite(p.data) for p in model.parameters()):
         raise Diverged(f"training diverged at epoch {max(done[0], 1)}: the loss is not finite; try a smaller --lr")
+    if not finite_state(optimizer):  # weights finite, but the moments overflowed: nothing to resume from
+        raise Diverged(f"training diverged by epoch {max(done[0], 1)}: the optimizer's state overflowed; "
+                       "try a smaller --lr")
     return history
+
+
+def finite_state(optimizer: nn.Optimizer) -> bool:
+    """Every number the optimizer keeps (Adam's moments, SGD's momentum) is finite, so its state can be saved."""
+    return all(np.isfinite(a).all() for a in vars(optimizer).values() if isinstance(a, np.ndarray))
 
 
 def check_outputs(args: argparse.Namespace, model: nn.MLP, task: Task) -> None:
