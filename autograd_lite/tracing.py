@@ -95,7 +95,8 @@ for _op in _ARITHMETIC:
     for _name in (f"__{_op}__", f"__r{_op}__", f"__i{_op}__"):
         setattr(Opaque, _name, _refusing(_name, f"Python arithmetic ({_op}, outside the graph) on traced data"))
 for _name in ("__neg__", "__pos__", "__abs__", "__invert__"):
-    setattr(Opaque, _name, _refusing(_name, f"Python arithmetic ({_name.strip('_')}, outside the graph) on traced data"))
+    _what = f"Python arithmetic ({_name.strip('_')}, outside the graph) on traced data"
+    setattr(Opaque, _name, _refusing(_name, _what))
 
 OPAQUE = Opaque()  # the data of every traced node: it carries nothing, so one object serves every trace
 
