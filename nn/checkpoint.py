@@ -39,7 +39,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from nn import saving
-from nn.checks import integer, number, short
+from nn.checks import integer, keys_of, number, short
 from nn.module import check_same_architecture, model_record
 from nn.training.history import History
 
@@ -107,9 +107,9 @@ def load_checkpoint(path: Path) -> Checkpoint:
     if training is None:
         raise NotACheckpoint(f"{path}: a model file without training state (saved by save(), not save_checkpoint())")
     if not isinstance(training, dict) or sorted(training) != ["history", "optimizer"]:
-        raise ValueError(f"{path}: the training record must hold exactly optimizer and history, got {short(training)}")
+        raise ValueError(f"{path}: the training record must hold optimizer and history, got {keys_of(training)}")
     if not isinstance(training["optimizer"], dict):
-        raise ValueError(f"{path}: the optimizer state must be a record, got {short(training['optimizer'])}")
+        raise ValueError(f"{path}: the optimizer state must be a record, got {keys_of(training['optimizer'])}")
     try:
         history = _history(training["history"])
     except ValueError as error:
@@ -168,7 +168,7 @@ def _rng_record(state: dict[str, Any]) -> dict[str, Any]:
 def _history(record: object) -> History:
     """A History from the file's record; ValueError naming what is malformed."""
     if not isinstance(record, dict) or sorted(record) != sorted(HISTORY_KEYS):
-        raise ValueError(f"the history must hold {', '.join(HISTORY_KEYS)}, got {short(record)}")
+        raise ValueError(f"the history must hold {', '.join(HISTORY_KEYS)}, got {keys_of(record)}")
     loss, accuracy = record["loss"], record["accuracy"]
     if not isinstance(loss, list) or not isinstance(accuracy, list) or len(loss) != len(accuracy):
         raise ValueError("the history's loss and accuracy must be lists of one number per epoch")
@@ -188,7 +188,7 @@ def _history(record: object) -> History:
 def _rng_state(record: object) -> dict[str, Any]:
     """numpy's PCG64 state from the file's record, checked by numpy itself too."""
     if not isinstance(record, Mapping) or sorted(record) != sorted(RNG_KEYS) or record["bit_generator"] != "PCG64":
-        raise ValueError(f"the shuffling state must be a PCG64 record with {', '.join(RNG_KEYS)}, got {short(record)}")
+        raise ValueError(f"the shuffling state must be PCG64 with {', '.join(RNG_KEYS)}, got {keys_of(record)}")
     if not all(isinstance(record[k], str) and _HEX_128.fullmatch(record[k]) for k in ("state", "inc")):
         raise ValueError("the shuffling state's state and inc must be hex numbers of at most 32 digits")
     has_uint32 = integer(record["has_uint32"], "the shuffling state's has_uint32", 0)

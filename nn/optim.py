@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from autograd_lite import Value
-from nn.checks import clip, first_few, integer, number, short
+from nn.checks import clip, first_few, integer, keys_of, number, short
 
 if TYPE_CHECKING:
     from nn.module import Module
@@ -147,17 +147,17 @@ class Optimizer:
     def _checked_state(self, state: Mapping[str, Any], names: list[str]) -> tuple[int, dict[str, np.ndarray]]:
         """(steps, {buffer: array in params order}) from a state; ValueError naming what does not fit."""
         if not isinstance(state, Mapping) or sorted(state) != sorted(STATE_KEYS):
-            raise ValueError(f"an optimizer state has the keys {', '.join(STATE_KEYS)}, got {short(state)}")
+            raise ValueError(f"an optimizer state has the keys {', '.join(STATE_KEYS)}, got {keys_of(state)}")
         kind = type(self).__name__
         if state["kind"] != kind:
             raise ValueError(f"the state is of a {short(state['kind'])} optimizer, not of this {kind}")
         steps = integer(state["steps"], "the state's step count", 0)
         if steps > MAX_STEPS or not isinstance(state["settings"], Mapping):
-            raise ValueError(f"the state's step count {steps} or settings {short(state['settings'])} is malformed")
+            raise ValueError(f"the state's step count {steps} or settings {keys_of(state['settings'])} is malformed")
         buffers = state["buffers"]
         if not isinstance(buffers, Mapping) or sorted(buffers) != sorted(self.buffers):
             wanted = ", ".join(self.buffers) or "none"
-            raise ValueError(f"a {kind} state has the buffers {wanted}, got {short(buffers)}")
+            raise ValueError(f"a {kind} state has the buffers {wanted}, got {keys_of(buffers)}")
         arrays = {b: _buffer(b, buffers[b], names) for b in self.buffers}
         self._check_buffers(arrays, names)
         return steps, arrays
@@ -289,3 +289,4 @@ def _buffer(name: str, values: object, names: list[str]) -> np.ndarray:
         )
         raise ValueError(f"buffer {name} does not match the parameters: {'; '.join(parts)}")
     return np.array([number(values[n], f"buffer {name} for {clip(n)}") for n in names], dtype=float)
+
