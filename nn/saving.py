@@ -129,7 +129,7 @@ def _check_shape(text: str, path: Path) -> None:
     """Refuse, before parsing, text whose parse would build many containers or values (each costs memory)."""
     brackets = text.count("[") + text.count("{")
     if brackets > MAX_BRACKETS:
-        raise ValueError(f"{path}: {brackets:,} '[' or '{{' (at most {MAX_BRACKETS}; a checkpoint has about 5)")
+        raise ValueError(f"{path}: {brackets:,} '[' or '{{' (at most {MAX_BRACKETS}; a checkpoint has about 12)")
     if text.count(",") > MAX_VALUES + _SLACK:
         raise ValueError(f"{path}: more than {MAX_VALUES:,} values (the limit of numbers in a file)")
 
