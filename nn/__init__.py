@@ -4,10 +4,12 @@ Where things are: `Module` (parameters, names, state, save/load) in `module.py`;
 `Neuron`, `Layer`, `MLP` and the initialisation scheme in `layers.py`; losses in
 `losses.py`; `SGD`, `Adam` in `optim.py`; toy data in `datasets.py`; `fit`,
 `predict`, `accuracy` and what training is made of in `training/`; figures in
-`figures/` (also as `nn.plot`); the checkpoint format in `saving.py`.
+`figures/` (also as `nn.plot`); the file format in `saving.py`, and checkpoints
+(model, optimizer, epoch, history; `fit(resume=...)`) in `checkpoint.py`.
 """
 
 from nn import datasets, figures, losses, plot, torch_bridge  # figures load matplotlib only when one is made
+from nn.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
 from nn.layers import ACTIVATIONS, MLP, Layer, Neuron
 from nn.losses import bce_with_logits, binary_cross_entropy, cross_entropy, hinge, mse, squared_error
 from nn.module import Module, ModuleKinds, load, module_kinds
@@ -26,6 +28,7 @@ __all__ = [
     "MLP",
     "SGD",
     "Adam",
+    "Checkpoint",
     "FallbackWarning",
     "History",
     "Layer",
@@ -43,12 +46,14 @@ __all__ = [
     "fit",
     "hinge",
     "load",
+    "load_checkpoint",
     "losses",
     "module_kinds",
     "mse",
     "plot",
     "predict",
     "random_restarts",
+    "save_checkpoint",
     "squared_error",
     "torch_bridge",
 ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import numbers
 import reprlib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -53,6 +53,13 @@ def first_few(items: Sequence[str], shown: int = 3) -> str:
     """The first `shown` items joined by ", ", then "and N more": error messages stay short for any input."""
     text = ", ".join(items[:shown])
     return f"{text} and {len(items) - shown} more" if len(items) > shown else text
+
+
+def keys_of(record: object) -> str:
+    """A mapping's first few keys, or a short repr of anything else (messages stay short for a big record)."""
+    if isinstance(record, Mapping):
+        return "keys " + (first_few([clip(str(k)) for k in record]) or "none")
+    return short(record)
 
 
 def _finite(value: numbers.Real) -> bool:

@@ -16,6 +16,7 @@ on the outermost module.
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any, NamedTuple, NoReturn, TypeVar
@@ -147,15 +148,7 @@ class Module:
 
     def save(self, path: Path) -> None:
         """Write architecture and parameters to `path` as JSON, atomically (temp file, then rename)."""
-        state = self.state_dict()
-        bad = [f"{name} is {value!r}" for name, value in state.items() if not np.isfinite(value)]
-        if bad:
-            raise ValueError(f"cannot save: parameter {first_few(bad)}")
-        if len(state) > saving.MAX_PARAMETERS:
-            raise ValueError(f"cannot save {len(state):,} parameters: load reads at most {saving.MAX_PARAMETERS:,}")
-        config = self.config()
-        architecture = None if config is None else {"class": kind_name(type(self)), "config": config}
-        saving.write_checkpoint(path, architecture, state)
+        saving.write_record(path, model_record(self))
 
     @classmethod
     def load(cls: type[M], path: Path, kinds: Iterable[type[Module]] = ()) -> M:
@@ -166,7 +159,7 @@ class Module:
         in `nn.saving`). Called on a model it still returns a new one: `model.load_weights(path)`
         fills an existing model.
         """
-        architecture, state = saving.read_checkpoint(path)
+        architecture, state = saving.read_model(path)
         model = build(architecture, len(state), path, module_kinds.including(cls, *kinds))
         if not isinstance(model, cls):
             raise ValueError(f"{path}: holds a {type(model).__name__}, not a {cls.__name__}")
@@ -175,8 +168,8 @@ class Module:
 
     def load_weights(self, path: Path) -> None:
         """Fill this model's parameters from a file `save` wrote for the same architecture; unchanged on error."""
-        architecture, state = saving.read_checkpoint(path)
-        _check_same_architecture(self, architecture, path)
+        architecture, state = saving.read_model(path)
+        check_same_architecture(self, architecture, path)
         self.load_state_dict(state)
 
     # --- display
@@ -233,6 +226,19 @@ def kind_name(cls: type) -> str:
     return f"{cls.__module__}.{cls.__qualname__}"
 
 
+def model_record(model: Module) -> dict[str, Any]:  # Any: the JSON record saving writes
+    """What `save` writes for `model` (a checkpoint adds a training record); ValueError if it could not be loaded."""
+    state = model.state_dict()
+    bad = [f"{name} is {value!r}" for name, value in state.items() if not np.isfinite(value)]
+    if bad:
+        raise ValueError(f"cannot save: parameter {first_few(bad)}")
+    if len(state) > saving.MAX_PARAMETERS:
+        raise ValueError(f"cannot save {len(state):,} parameters: load reads at most {saving.MAX_PARAMETERS:,}")
+    config = model.config()
+    architecture = None if config is None else {"class": kind_name(type(model)), "config": config}
+    return saving.model_record(architecture, state)
+
+
 def load(path: Path, kinds: Iterable[type[Module]] = ()) -> Module:
     """Rebuild the model saved at `path`; its class must be in `module_kinds` or in `kinds`."""
     return Module.load(path, kinds)
@@ -254,9 +260,42 @@ def build(architecture: saving.Architecture | None, n_values: int, path: Path, k
     if count is not None:
         _check_count(count, n_values, path)
     try:
-        return cls(**architecture["config"])
+        model = cls(**architecture["config"])
     except (TypeError, ValueError) as error:
         raise _invalid(architecture, path, error) from None
+    _check_config_taken(model, architecture, path)
+    return model
+
+
+def _check_config_taken(model: Module, architecture: saving.Architecture, path: Path) -> None:
+    """Each value of the saved config must be what the built model reports, of the same JSON type.
+
+    A constructor may convert what it is given (`bool("no")` is True); a file is refused
+    unless the model it built would save the same config, so `"bias": "no"` is an error.
+    """
+    built = model.config()
+    if built is None:
+        return  # the class does not report its config: nothing to compare
+    built = json.loads(json.dumps(built))  # as a file holds it: tuples become lists
+    for key, value in architecture["config"].items():
+        if key not in built:
+            raise ValueError(f"{path}: config {clip(key)} is not part of {kind_name(type(model))}'s saved config")
+        if not same_json(built[key], value):
+            raise ValueError(
+                f"{path}: config {clip(key)} = {short(value)} is not a value {kind_name(type(model))} takes "
+                f"(it would build {short(built[key])})"
+            )
+
+
+def same_json(a: object, b: object) -> bool:
+    """Whether two parsed JSON values are equal with the same types (True is not 1, 1 is not 1.0)."""
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(same_json(a[k], b[k]) for k in a)
+    if isinstance(a, list) and isinstance(b, list):
+        return len(a) == len(b) and all(same_json(x, y) for x, y in zip(a, b, strict=True))
+    return a == b
 
 
 def _invalid(architecture: saving.Architecture, path: Path, error: Exception) -> ValueError:
@@ -372,10 +411,11 @@ def _updates_from_sequence(
     return [(p, _finite(n, v)) for (n, p), v in zip(named, values, strict=True)]
 
 
-def _check_same_architecture(model: Module, architecture: saving.Architecture | None, path: Path) -> None:
+def check_same_architecture(model: Module, architecture: saving.Architecture | None, path: Path) -> None:
+    """ValueError unless a file's architecture record is `model`'s (None on either side: nothing to compare)."""
     config = model.config()
     if architecture is None or config is None:
         return  # nothing to compare; load_state_dict still checks every name
-    ours = {"class": kind_name(type(model)), "config": config}
-    if architecture != ours:
+    ours = {"class": kind_name(type(model)), "config": json.loads(json.dumps(config))}
+    if not same_json(architecture, ours):
         raise ValueError(f"{path}: saved architecture {short(architecture)} does not match this model's {short(ours)}")

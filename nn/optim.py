@@ -7,20 +7,36 @@ compiled path, which keeps the parameters in one array, calls `step_arrays`.
 `lr` is a positive number or a schedule: a callable taking the step number
 (0 for the first step) and returning the learning rate for that step, e.g.
 `lambda k: 1.0 - 0.9 * k / 100` (micrograd's demo).
+
+State, as PyTorch's `state_dict()` / `load_state_dict()`: the step count and the
+per-parameter buffers (SGD's momentum `velocity`, Adam's moments `m` and `v`), but
+keyed by parameter name where PyTorch keys by position, so a state fits any model
+with the same names. The optimizer learns the names from the model you pass
+(`optimizer.state_dict(model)`, `optimizer.load_state_dict(state, model)`), or from
+construction with named parameters (`nn.Adam(model.named_parameters())`), as PyTorch
+2.6 accepts. Unlike PyTorch, loading leaves the settings (lr, momentum, betas, ...)
+as the optimizer was built: the saved ones are in `state["settings"]` to read.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from operator import attrgetter
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from autograd_lite import Value
-from nn.checks import number
+from nn.checks import clip, first_few, integer, keys_of, number, short
+
+if TYPE_CHECKING:
+    from nn.module import Module
 
 LearningRate = float | Callable[[int], float]
+# What state_dict gives: {"kind", "steps", "settings", "buffers": {buffer: {parameter name: float}}}; JSON values.
+OptimizerState = dict[str, Any]
+STATE_KEYS = ("kind", "steps", "settings", "buffers")
+MAX_STEPS = 2**53  # a step count past this is not one a float could have counted
 _data, _grad = attrgetter("data"), attrgetter("grad")
 
 
@@ -36,12 +52,18 @@ def _non_negative(x: Any, what: str) -> float:
 
 
 class Optimizer:
-    """Holds the parameters, the step count and the learning rate; subclasses define `update`."""
+    """Holds the parameters, the step count and the learning rate; subclasses define `update`.
 
-    def __init__(self, params: Iterable[Value], lr: LearningRate, weight_decay: float) -> None:
+    `params` are Values (`model.parameters()`) or (name, Value) pairs (`model.named_parameters()`).
+    A subclass with per-parameter arrays names them in `buffers`, so state_dict saves them.
+    """
+
+    buffers: tuple[str, ...] = ()  # attributes holding one float per parameter (numpy arrays)
+
+    def __init__(self, params: Iterable[Value] | Iterable[tuple[str, Value]], lr: LearningRate, weight_decay: float):
         if not isinstance(params, Iterable) or hasattr(params, "parameters"):
             raise ValueError(f"params must be an iterable of Values (e.g. model.parameters()), got {params!r}")
-        self.params = list(params)
+        self.params, self.param_names = _split_names(list(params))
         if not self.params:
             raise ValueError("optimizer got an empty parameter list")
         for i, p in enumerate(self.params):
@@ -85,6 +107,64 @@ class Optimizer:
         own = cls.step is Optimizer.step and cls.update is Optimizer.update
         return own and cls.update_arrays is not Optimizer.update_arrays
 
+    def settings(self) -> dict[str, Any]:  # Any: JSON values
+        """The settings the optimizer was built with, as JSON values (lr None for a schedule)."""
+        return {"lr": None if callable(self.lr) else self.lr, "weight_decay": self.weight_decay}
+
+    def state_dict(self, model: Module | None = None) -> OptimizerState:
+        """{"kind", "steps", "settings", "buffers": {buffer: {parameter name: value}}}, JSON values only."""
+        names = self._names(model)
+        buffers = {b: dict(zip(names, getattr(self, b).tolist(), strict=True)) for b in self.buffers}
+        return {"kind": type(self).__name__, "steps": self.steps, "settings": self.settings(), "buffers": buffers}
+
+    def load_state_dict(self, state: Mapping[str, Any], model: Module | None = None) -> None:
+        """Restore the step count and buffers from `state_dict`'s output; the settings stay as built.
+
+        Everything is checked before anything changes: the kind, the step count, every
+        buffer's names (those of this optimizer's parameters) and values (finite numbers;
+        Adam's second moments >= 0). ValueError naming the first problem.
+        """
+        steps, arrays = self._checked_state(state, self._names(model))
+        self.steps = steps
+        for name, values in arrays.items():
+            getattr(self, name)[:] = values
+
+    def _names(self, model: Module | None) -> list[str]:
+        """The name of each parameter, from `model` or from construction; ValueError if neither gives them."""
+        if model is None:
+            if self.param_names is None:
+                raise ValueError(
+                    "the optimizer state is keyed by parameter name: pass the model (state_dict(model), "
+                    "load_state_dict(state, model)) or build the optimizer from model.named_parameters()"
+                )
+            return self.param_names
+        named = {id(p): name for name, p in model.named_parameters()}
+        outside = [f"params[{i}]" for i, p in enumerate(self.params) if id(p) not in named]
+        if outside:
+            raise ValueError(f"{first_few(outside)} of the optimizer are not parameters of the model")
+        return [named[id(p)] for p in self.params]
+
+    def _checked_state(self, state: Mapping[str, Any], names: list[str]) -> tuple[int, dict[str, np.ndarray]]:
+        """(steps, {buffer: array in params order}) from a state; ValueError naming what does not fit."""
+        if not isinstance(state, Mapping) or sorted(state) != sorted(STATE_KEYS):
+            raise ValueError(f"an optimizer state has the keys {', '.join(STATE_KEYS)}, got {keys_of(state)}")
+        kind = type(self).__name__
+        if state["kind"] != kind:
+            raise ValueError(f"the state is of a {short(state['kind'])} optimizer, not of this {kind}")
+        steps = integer(state["steps"], "the state's step count", 0)
+        if steps > MAX_STEPS or not isinstance(state["settings"], Mapping):
+            raise ValueError(f"the state's step count {steps} or settings {keys_of(state['settings'])} is malformed")
+        buffers = state["buffers"]
+        if not isinstance(buffers, Mapping) or sorted(buffers) != sorted(self.buffers):
+            wanted = ", ".join(self.buffers) or "none"
+            raise ValueError(f"a {kind} state has the buffers {wanted}, got {keys_of(buffers)}")
+        arrays = {b: _buffer(b, buffers[b], names) for b in self.buffers}
+        self._check_buffers(arrays, names)
+        return steps, arrays
+
+    def _check_buffers(self, arrays: dict[str, np.ndarray], names: list[str]) -> None:
+        """Refuse buffer values this optimizer cannot hold (Adam: a negative second moment); none here."""
+
     def update(self, lr: float) -> None:
         """Apply one update with learning rate `lr` to the Values (through `update_arrays`)."""
         values = np.fromiter(map(_data, self.params), float, len(self.params))
@@ -105,12 +185,22 @@ class Optimizer:
 class SGD(Optimizer):
     """Stochastic gradient descent; with momentum=0 and no weight decay exactly `p.data -= lr * p.grad`."""
 
+    buffers = ("velocity",)
+
     def __init__(
-        self, params: Iterable[Value], lr: LearningRate, momentum: float = 0.0, weight_decay: float = 0.0
+        self,
+        params: Iterable[Value] | Iterable[tuple[str, Value]],
+        lr: LearningRate,
+        momentum: float = 0.0,
+        weight_decay: float = 0.0,
     ) -> None:
         super().__init__(params, lr, weight_decay)
         self.momentum = _in_unit_interval(momentum, "momentum")
         self.velocity = np.zeros(len(self.params))
+
+    def settings(self) -> dict[str, Any]:
+        """lr, momentum and weight_decay."""
+        return {**super().settings(), "momentum": self.momentum}
 
     def update_arrays(self, values: np.ndarray, grads: np.ndarray, lr: float) -> None:
         """p -= lr·v with v = momentum·v + g (v = g on the first step, as in PyTorch)."""
@@ -129,9 +219,11 @@ class SGD(Optimizer):
 class Adam(Optimizer):
     """Adam with bias correction (Kingma & Ba), weight decay added to the gradient as in PyTorch."""
 
+    buffers = ("m", "v")
+
     def __init__(
         self,
-        params: Iterable[Value],
+        params: Iterable[Value] | Iterable[tuple[str, Value]],
         lr: LearningRate = 1e-3,
         betas: tuple[float, float] = (0.9, 0.999),
         eps: float = 1e-8,
@@ -144,6 +236,16 @@ class Adam(Optimizer):
         self.eps = _non_negative(eps, "eps")
         self.m = np.zeros(len(self.params))
         self.v = np.zeros(len(self.params))
+
+    def settings(self) -> dict[str, Any]:
+        """lr, betas, eps and weight_decay."""
+        return {**super().settings(), "betas": list(self.betas), "eps": self.eps}
+
+    def _check_buffers(self, arrays: dict[str, np.ndarray], names: list[str]) -> None:
+        """v is a running mean of squares: a negative one would make the step's square root NaN."""
+        negative = [clip(name) for name, v in zip(names, arrays["v"].tolist(), strict=True) if v < 0]
+        if negative:
+            raise ValueError(f"buffer v (second moments) must be >= 0, negative for {first_few(negative)}")
 
     def update_arrays(self, values: np.ndarray, grads: np.ndarray, lr: float) -> None:
         """p -= lr · m̂ / (√v̂ + eps) with m, v the running means of g and g²."""
@@ -159,3 +261,32 @@ class Adam(Optimizer):
 
     def __repr__(self) -> str:
         return f"Adam({len(self.params)} params, lr={self.lr!r}, betas={self.betas}, eps={self.eps})"
+
+
+def _split_names(items: list[Any]) -> tuple[list[Any], list[str] | None]:  # Any: checked by the caller
+    """(the Values, their names) from Values or from (name, Value) pairs (names None for plain Values)."""
+    pairs = [isinstance(i, tuple) and len(i) == 2 and isinstance(i[0], str) for i in items]
+    if not items or not any(pairs):
+        return items, None
+    if not all(pairs):
+        raise ValueError("params must be all Values or all (name, Value) pairs (model.named_parameters())")
+    names = [name for name, _ in items]
+    if len(set(names)) != len(names):
+        raise ValueError("params names a parameter twice")
+    return [value for _, value in items], names
+
+
+def _buffer(name: str, values: object, names: list[str]) -> np.ndarray:
+    """A saved buffer {parameter name: number} as an array in `names` order; ValueError if it does not fit."""
+    if not isinstance(values, Mapping):
+        raise ValueError(f"buffer {name} must map parameter names to numbers, got {short(values)}")
+    missing = [clip(n) for n in names if n not in values]
+    known = set(names)
+    unexpected = [clip(str(k)) for k in values if k not in known]
+    if missing or unexpected:
+        parts = ([f"missing {first_few(missing)}"] if missing else []) + (
+            [f"unexpected {first_few(unexpected)}"] if unexpected else []
+        )
+        raise ValueError(f"buffer {name} does not match the parameters: {'; '.join(parts)}")
+    return np.array([number(values[n], f"buffer {name} for {clip(n)}") for n in names], dtype=float)
+

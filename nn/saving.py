@@ -1,13 +1,16 @@
-"""The checkpoint file: JSON (never pickle), written atomically, read within fixed limits and checked in full.
+"""Model and checkpoint files: JSON (never pickle), written atomically, read within fixed limits and checked in full.
 
 Layout, version 1:
     {"format": "autograd_lite.nn", "version": 1,
      "architecture": {"class": "nn.layers.MLP", "config": {...}} or null,
      "state": {"layers.0.neurons.0.w.0": 0.123, ...}}
+A checkpoint (nn/checkpoint.py) is such a file with a "training" record added, so
+`nn.load` reads its model; this module reads both, with the same limits.
 
 A file may come from anyone, so reading it takes bounded time and memory whatever it
-holds. Before parsing: at most MAX_FILE_BYTES (64 MiB) are read; at most MAX_BRACKETS
-(256) "[" or "{" and about MAX_PARAMETERS (1,000,000) values may appear. While parsing:
+holds. Before opening: anything but a regular file (a folder, a FIFO with no writer,
+a device) is refused. Before parsing: at most MAX_FILE_BYTES (64 MiB) are read; at
+most MAX_BRACKETS (256) "[" or "{" and about MAX_VALUES (4,000,000) values may appear. While parsing:
 integers of more than MAX_DIGITS (20) digits, NaN and Infinity are refused. After
 parsing: nesting deeper than MAX_DEPTH (32) and non-finite parameters are refused.
 Before building: the architecture's parameter count (its class's `parameter_count`)
@@ -20,6 +23,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import stat
 from collections import Counter
 from typing import Any, BinaryIO
 
@@ -33,31 +37,43 @@ FORMAT = "autograd_lite.nn"
 VERSION = 1
 MAX_FILE_BYTES = 64 * 2**20  # 64 MiB: about a million parameters at the ~60 bytes each that `save` writes
 MAX_PARAMETERS = 1_000_000  # far past what a scalar engine trains, small enough to build in seconds
-MAX_DEPTH = 32  # a checkpoint nests 4 deep; configs of user modules get room to spare
+MAX_VALUES = 4 * MAX_PARAMETERS  # numbers in a file: a checkpoint holds up to 3 per parameter, and its history
+MAX_DEPTH = 32  # a checkpoint nests 5 deep; configs of user modules get room to spare
 MAX_DIGITS = 20  # digits of an integer (sizes, seeds); more is not a size a model can have
-MAX_BRACKETS = 256  # "[" and "{" in the whole file: a checkpoint has about 5, and each one parsed costs memory
+MAX_BRACKETS = 256  # "[" and "{" in the whole file: a checkpoint has about 12, and each one parsed costs memory
 _CHUNK = 2**20  # bytes per read
-_SLACK = 1000  # values a file may hold besides its parameters (the architecture record)
+_SLACK = 1000  # values a file may hold besides its numbers (the architecture record)
 
 
 class _Refused(Exception):
     """Raised by the parse hooks; turned into a ValueError that names the file."""
 
 
-def write_checkpoint(path: Path, architecture: Architecture | None, state: dict[str, float]) -> None:
-    """Write the checkpoint to a temp file beside `path`, then rename it over `path` (all or nothing)."""
-    text = json.dumps(
-        {"format": FORMAT, "version": VERSION, "architecture": architecture, "state": state},
-        indent=1,
-        allow_nan=False,
-    )
+def model_record(architecture: Architecture | None, state: dict[str, float]) -> dict[str, Any]:
+    """The top-level record of a model file (a checkpoint adds "training" to it)."""
+    return {"format": FORMAT, "version": VERSION, "architecture": architecture, "state": state}
+
+
+def write_record(path: Path, record: dict[str, Any]) -> None:
+    """Write `record` as JSON to a temp file beside `path`, then rename it over `path` (all or nothing)."""
+    text = json.dumps(record, indent=1, allow_nan=False)
     if len(text) > MAX_FILE_BYTES:  # a character is at least a byte: the file would be too large to load
         raise ValueError(f"cannot save {len(text):,} characters: load reads at most {MAX_FILE_BYTES // 2**20} MiB")
     write_atomic(path, text)
 
 
-def read_checkpoint(path: Path) -> tuple[Architecture | None, dict[str, float]]:
-    """(architecture, state) from a checkpoint; ValueError naming what is wrong with a bad or too big file."""
+def read_model(path: Path) -> tuple[Architecture | None, dict[str, float]]:
+    """(architecture, state) from a model file; ValueError naming what is wrong with a bad or too big file."""
+    return model_parts(read_record(path), path)
+
+
+def model_parts(data: dict[str, Any], path: Path) -> tuple[Architecture | None, dict[str, float]]:
+    """(architecture, state) of a record `read_record` gave, checked."""
+    return _architecture(data.get("architecture"), path), _state(data.get("state"), path)
+
+
+def read_record(path: Path) -> dict[str, Any]:  # Any: parsed JSON, checked by whoever reads a part of it
+    """The top-level record of a model or checkpoint file, read and parsed within the limits above."""
     text = _read_text(path)
     _check_shape(text, path)
     try:
@@ -69,25 +85,36 @@ def read_checkpoint(path: Path) -> tuple[Architecture | None, dict[str, float]]:
     except json.JSONDecodeError as error:
         raise ValueError(f"{path}: corrupt or truncated checkpoint ({error})") from None
     if _nesting(data) > MAX_DEPTH:
-        raise ValueError(f"{path}: JSON nested more than {MAX_DEPTH} deep (a checkpoint nests 4 deep)")
+        raise ValueError(f"{path}: JSON nested more than {MAX_DEPTH} deep (a checkpoint nests 5 deep)")
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise ValueError(f"{path}: not an autograd_lite.nn checkpoint (no format {FORMAT!r})")
     if data.get("version") != VERSION:
         raise ValueError(f"{path}: unsupported checkpoint version {short(data.get('version'))} (this reads {VERSION})")
-    return _architecture(data.get("architecture"), path), _state(data.get("state"), path)
+    return data
 
 
 def _read_text(path: Path) -> str:
-    """The file as text, reading at most MAX_FILE_BYTES + 1 bytes (so /dev/zero or a huge file ends quickly)."""
-    with open(path, "rb") as f:
-        size = os.fstat(f.fileno()).st_size  # 0 for devices and pipes: the bounded read below still stops them
-        raw = b"" if size > MAX_FILE_BYTES else _read_at_most(f, MAX_FILE_BYTES + 1)
-    if size > MAX_FILE_BYTES or len(raw) > MAX_FILE_BYTES:
+    """The file as text, reading at most MAX_FILE_BYTES + 1 bytes (so a huge or growing file ends quickly)."""
+    _check_regular(os.stat(path).st_mode, path)  # before opening: opening a FIFO with no writer waits for ever
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+    with open(fd, "rb") as f:
+        info = os.fstat(f.fileno())
+        _check_regular(info.st_mode, path)  # what was opened, in case the path was swapped since the stat
+        raw = b"" if info.st_size > MAX_FILE_BYTES else _read_at_most(f, MAX_FILE_BYTES + 1)
+    if info.st_size > MAX_FILE_BYTES or len(raw) > MAX_FILE_BYTES:
         raise ValueError(f"{path}: larger than the {MAX_FILE_BYTES // 2**20} MiB a checkpoint may have")
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError:
         raise ValueError(f"{path}: not a checkpoint (not UTF-8 text)") from None
+
+
+def _check_regular(mode: int, path: Path) -> None:
+    """ValueError unless `mode` is a regular file's (a folder, FIFO, socket or device is not a checkpoint)."""
+    if not stat.S_ISREG(mode):
+        kinds = {stat.S_ISDIR: "a folder", stat.S_ISFIFO: "a FIFO (named pipe)", stat.S_ISSOCK: "a socket"}
+        kind = next((name for test, name in kinds.items() if test(mode)), "a device")
+        raise ValueError(f"{path}: {kind}, not a regular file")
 
 
 def _read_at_most(f: BinaryIO, limit: int) -> bytearray:
@@ -102,9 +129,9 @@ def _check_shape(text: str, path: Path) -> None:
     """Refuse, before parsing, text whose parse would build many containers or values (each costs memory)."""
     brackets = text.count("[") + text.count("{")
     if brackets > MAX_BRACKETS:
-        raise ValueError(f"{path}: {brackets:,} '[' or '{{' (at most {MAX_BRACKETS}; a checkpoint has about 5)")
-    if text.count(",") > MAX_PARAMETERS + _SLACK:
-        raise ValueError(f"{path}: more than {MAX_PARAMETERS:,} values (the limit of parameters in a file)")
+        raise ValueError(f"{path}: {brackets:,} '[' or '{{' (at most {MAX_BRACKETS}; a checkpoint has about 12)")
+    if text.count(",") > MAX_VALUES + _SLACK:
+        raise ValueError(f"{path}: more than {MAX_VALUES:,} values (the limit of numbers in a file)")
 
 
 def _nesting(data: Any) -> int:  # Any: parsed JSON, containers told apart by isinstance

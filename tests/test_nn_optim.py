@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 
 import pytest
 
@@ -151,3 +152,122 @@ def test_a_subclass_overriding_step_or_update_is_not_run_on_arrays():
     ps = params_with_grads()
     assert nn.SGD(ps, lr=0.1).updates_arrays and nn.Adam(ps).updates_arrays
     assert not Halving(ps, lr=0.1).updates_arrays and not Counting(ps, lr=0.1).updates_arrays
+
+
+# --- state_dict / load_state_dict: keyed by parameter name, checked in full before anything changes
+
+OPTIMIZERS = {
+    "sgd momentum": lambda ps: nn.SGD(ps, lr=0.05, momentum=0.9, weight_decay=0.01),
+    "adam": lambda ps: nn.Adam(ps, lr=0.02, betas=(0.8, 0.95)),
+}
+
+
+def trained(make, model, steps=3):
+    """An optimizer over `model` after `steps` steps on fixed gradients."""
+    opt = make(model.parameters())
+    for k in range(steps):
+        for i, p in enumerate(model.parameters()):
+            p.grad = math.sin(i + 3 * k)
+        opt.step()
+    return opt
+
+
+@pytest.mark.parametrize("make", OPTIMIZERS.values(), ids=OPTIMIZERS.keys())
+def test_a_loaded_state_takes_the_same_steps_bit_for_bit(make):
+    a, b = nn.MLP(2, [3, 1], seed=0), nn.MLP(2, [3, 1], seed=0)
+    opt_a = trained(make, a)
+    state = opt_a.state_dict(a)
+    assert state["steps"] == 3 and set(state["buffers"]["m" if "m" in state["buffers"] else "velocity"]) == {
+        name for name, _ in a.named_parameters()
+    }
+    b.load_state_dict(a.state_dict())
+    opt_b = make(b.parameters())
+    opt_b.load_state_dict(state, b)
+    for opt, model in ((opt_a, a), (opt_b, b)):
+        for i, p in enumerate(model.parameters()):
+            p.grad = math.cos(i)
+        opt.step()
+    assert a.state_dict() == b.state_dict() and opt_b.steps == 4
+    assert opt_b.state_dict(b) == opt_a.state_dict(a)
+
+
+def test_the_state_is_keyed_by_name_not_by_position():
+    a = nn.MLP(2, [3, 1], seed=0)
+    opt = trained(OPTIMIZERS["adam"], a)
+    state = opt.state_dict(a)
+    reversed_params = list(reversed(a.parameters()))  # another order: the names still find each value
+    other = nn.Adam(reversed_params, lr=0.02, betas=(0.8, 0.95))
+    other.load_state_dict(state, a)
+    assert other.m.tolist() == list(reversed(opt.m.tolist())) and other.v.tolist() == list(reversed(opt.v.tolist()))
+
+
+def test_names_can_come_from_construction_as_in_pytorch():
+    model = nn.MLP(2, [3, 1], seed=0)
+    opt = nn.SGD(model.named_parameters(), lr=0.1, momentum=0.5)
+    assert opt.params == model.parameters()
+    assert opt.state_dict() == opt.state_dict(model)
+    with pytest.raises(ValueError, match="pass the model"):
+        nn.SGD(model.parameters(), lr=0.1).state_dict()
+    with pytest.raises(ValueError, match="all Values or all"):
+        nn.SGD([*model.named_parameters(), Value(1.0)], lr=0.1)
+    with pytest.raises(ValueError, match="not parameters of the model"):
+        nn.SGD([Value(1.0)], lr=0.1).state_dict(model)
+
+
+def test_settings_are_saved_to_read_and_left_as_built_on_load():
+    model = nn.MLP(2, [3, 1], seed=0)
+    state = trained(OPTIMIZERS["sgd momentum"], model).state_dict(model)
+    assert state["settings"] == {"lr": 0.05, "weight_decay": 0.01, "momentum": 0.9}
+    other = nn.SGD(model.parameters(), lr=0.3, momentum=0.9)
+    other.load_state_dict(state, model)
+    assert other.lr == 0.3 and other.weight_decay == 0.0 and other.steps == 3
+    assert nn.Adam(model.parameters(), lr=lambda k: 0.1).state_dict(model)["settings"]["lr"] is None  # a schedule
+
+
+def _adam_state():
+    model = nn.MLP(2, [3, 1], seed=0)
+    return model, trained(OPTIMIZERS["adam"], model).state_dict(model)
+
+
+def _edited(**changes):
+    model, state = _adam_state()
+    for path, value in changes.items():
+        *keys, last = path.split("__")
+        place = state
+        for key in keys:
+            place = place[key]
+        if value is KeyError:
+            del place[last]
+        else:
+            place[last] = value
+    return model, state
+
+
+FIRST_V = "layers.0.neurons.0.w.0"
+BAD_STATES = [
+    ({"kind": "SGD"}, "state is of a 'SGD' optimizer, not of this Adam"),
+    ({"steps": -1}, "step count must be an integer >= 0"),
+    ({"steps": True}, "step count must be an integer >= 0"),
+    ({"steps": 2.0}, "step count must be an integer >= 0"),
+    ({"steps": 2**60}, "malformed"),
+    ({"buffers__v__" + FIRST_V: -1e-3}, f"second moments) must be >= 0, negative for {FIRST_V}"),
+    ({"buffers__m__" + FIRST_V: math.nan}, f"buffer m for {FIRST_V} must be a finite number"),
+    ({"buffers__m__" + FIRST_V: "0.1"}, "must be a finite number, got '0.1'"),
+    ({"buffers__m__" + FIRST_V: KeyError}, f"buffer m does not match the parameters: missing {FIRST_V}"),
+    ({"buffers__m__extra": 0.0}, "unexpected extra"),
+    ({"buffers__velocity": {}}, "a Adam state has the buffers m, v"),
+    ({"buffers__v": KeyError}, "a Adam state has the buffers m, v"),
+    ({"settings": KeyError}, "has the keys kind, steps, settings, buffers"),
+]
+
+
+@pytest.mark.parametrize(("changes", "message"), BAD_STATES, ids=[str(c)[:40] for c, _ in BAD_STATES])
+def test_a_bad_state_is_refused_and_nothing_changes(changes, message):
+    model, state = _edited(**changes)
+    opt = nn.Adam(model.parameters(), lr=0.01)
+    opt.step()  # a state of its own, which must survive the refusal
+    before = (opt.steps, opt.m.copy(), opt.v.copy())
+    with pytest.raises(ValueError, match=re.escape(message)) as caught:
+        opt.load_state_dict(state, model)
+    assert len(str(caught.value)) < 200
+    assert opt.steps == before[0] and (opt.m == before[1]).all() and (opt.v == before[2]).all()

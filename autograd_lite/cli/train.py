@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import itertools
-import json
 import math
 import tempfile
 from collections.abc import Callable
@@ -25,12 +24,11 @@ from autograd_lite.cli import checkpoint, pictures
 from autograd_lite.cli.options import MAX_PARAMETERS, UsageError, resolve
 from autograd_lite.cli.paths import refuse_system_folder
 from autograd_lite.files import write_atomic
+from nn import saving
 from nn.training import distributed
 
 if TYPE_CHECKING:
     from autograd_lite import Value
-
-MAX_MODEL_BYTES = 64 * 1024 * 1024  # a --load file larger than this is not one of our checkpoints
 
 
 @dataclass(frozen=True)
@@ -96,13 +94,10 @@ def build_model(args: argparse.Namespace, given: set[str], task: Task) -> nn.MLP
 def load_model(args: argparse.Namespace, given: set[str], task: Task) -> nn.MLP:
     """The MLP saved at --load; its shape and activation must agree with the task and any flag given."""
     path = Path(args.load)
-    if not path.is_file():
-        problem = "not a regular file" if path.exists() else "no such file"
-        raise UsageError(f"--load {args.load}: {problem}")
-    if path.stat().st_size > MAX_MODEL_BYTES:
-        raise UsageError(f"--load {args.load}: larger than {MAX_MODEL_BYTES} bytes, not a saved model")
-    check_saved_size(path)
+    if not path.exists():
+        raise UsageError(f"--load {args.load}: no such file")
     try:
+        check_saved_size(path)
         model = nn.load(str(path))
     except (ValueError, OSError, RecursionError, MemoryError) as e:  # the loader says what is wrong with the file
         raise UsageError(f"--load {args.load}: {e}") from None
@@ -122,38 +117,55 @@ def load_model(args: argparse.Namespace, given: set[str], task: Task) -> nn.MLP:
 
 
 def check_saved_size(path: Path) -> None:
-    """The size limit applied to a saved MLP's recorded layer sizes, before nn builds anything."""
+    """The CLI's size limit applied to a saved MLP's recorded layer sizes, before nn builds anything.
+
+    The file is read by nn's bounded reader (size cap before parsing, regular files only): ValueError for a bad one.
+    """
+    architecture, _ = saving.read_model(path)
     try:
-        config = json.loads(path.read_text(encoding="utf-8"))["architecture"]["config"]
+        config = architecture["config"] if architecture else {}
         sizes = [int(config["nin"]), *(int(n) for n in config["nouts"])]
-    except (ValueError, TypeError, KeyError, RecursionError, OSError):
+    except (ValueError, TypeError, KeyError):
         return  # not an MLP record: the loader says what is wrong with it
     count = parameter_count(sizes)
     if count > MAX_PARAMETERS:
         raise UsageError(f"--load {path}: the model has {count} parameters, more than the limit of {MAX_PARAMETERS}")
 
 
-def make_optimizer(args: argparse.Namespace, given: set[str], model: nn.MLP) -> tuple[nn.Optimizer, str]:
-    """Adam or SGD over the model's parameters, resumed from the state saved beside --load when there is one."""
-    state = None
+def make_optimizer(
+    args: argparse.Namespace, given: set[str], model: nn.MLP
+) -> tuple[nn.Optimizer, str, nn.Checkpoint | None]:
+    """Adam or SGD over the model's parameters, and the checkpoint to resume (None: a fresh start).
+
+    A --load checkpoint gives the optimizer's kind and lr (unless --optimizer or --lr say otherwise; another
+    --optimizer starts a fresh one) and is restored into model and optimizer now, so a state that does not fit
+    stops the run before training.
+    """
+    resume = None
     note = ""
-    if args.load is not None and checkpoint.state_path(args.load).exists():
+    if args.load is not None:
         try:
-            state = checkpoint.read_state(checkpoint.state_path(args.load), model)
+            resume = checkpoint.read(args.load)
         except (ValueError, OSError) as e:
             raise UsageError(f"--load {args.load}: {e}") from None
-        if "optimizer" in given and args.optimizer != state["optimizer"]:
-            note = f" (new {args.optimizer} state; the saved one is {state['optimizer']})"
-            state = None
-    elif args.load is not None:
-        note = " (no optimizer state saved beside the model: starting a fresh one)"
-    kind = state["optimizer"] if state else args.optimizer
-    lr = state["lr"] if state and state["lr"] is not None and "lr" not in given else args.lr
-    optimizer = nn.Adam(model.parameters(), lr=lr) if kind == "adam" else nn.SGD(model.parameters(), lr, momentum=0.9)
-    if state:
-        checkpoint.restore(optimizer, state)
-        note = f" (resumed after step {optimizer.steps})"
-    return optimizer, note
+        if resume is None:
+            note = " (no optimizer state saved with the model: starting a fresh one)"
+        elif "optimizer" in given and args.optimizer != checkpoint.saved_kind(resume):
+            note = f" (new {args.optimizer} state; the saved one is {checkpoint.saved_kind(resume)})"
+            resume = None
+    kind = checkpoint.saved_kind(resume) if resume else args.optimizer
+    try:
+        saved_lr = checkpoint.saved_lr(resume) if resume else None
+        lr = saved_lr if saved_lr is not None and "lr" not in given else args.lr
+        params = model.parameters()
+        optimizer = nn.Adam(params, lr=lr) if kind == "adam" else nn.SGD(params, lr, momentum=0.9)
+        if resume:
+            resume.restore(model, optimizer)
+    except ValueError as e:
+        raise UsageError(f"--load {args.load}: {e}") from None
+    if resume:
+        note = f" (resumed after step {optimizer.steps}, epoch {resume.epoch})"
+    return optimizer, note, resume
 
 
 def prepare_output(out: Path) -> list[Path]:
@@ -185,8 +197,13 @@ class Diverged(UsageError):
     """The loss or the weights stopped being finite numbers."""
 
 
-def fit_watched(args: argparse.Namespace, model: nn.MLP, task: Task, optimizer: nn.Optimizer) -> nn.History:
-    """nn.fit with a watch on the loss: Diverged (naming the epoch and --lr) as soon as it is not finite."""
+def fit_watched(
+    args: argparse.Namespace, model: nn.MLP, task: Task, optimizer: nn.Optimizer, resume: nn.Checkpoint | None = None
+) -> nn.History:
+    """nn.fit with a watch on the loss: Diverged (naming the epoch and --lr) as soon as it is not finite.
+
+    With a checkpoint to resume, the epochs and the shuffling go on from it (so its seed is the one that counts).
+    """
     done = [0]
 
     def watch(epoch: int, history: nn.History) -> bool:
@@ -197,8 +214,8 @@ def fit_watched(args: argparse.Namespace, model: nn.MLP, task: Task, optimizer: 
         with np.errstate(over="ignore", invalid="ignore"):  # an overflow is reported below, as one line
             history = nn.fit(
                 model, task.X, task.targets, task.loss, optimizer, args.epochs, batch_size=args.batch_size,
-                seed=args.seed, progress=not args.quiet, l2=args.l2, callback=watch,
-                distributed=distributed.launched(),
+                seed=args.seed if resume is None or resume.history.rng_state is None else None,
+                progress=not args.quiet, l2=args.l2, callback=watch, distributed=distributed.launched(), resume=resume,
             )
     except ArithmeticError:  # an overflow inside a step (numpy or float)
         raise Diverged(f"training diverged at epoch {done[0] + 1}: numbers overflowed; try a smaller --lr") from None
@@ -236,14 +253,14 @@ def train(args: argparse.Namespace) -> int:
     X, labels = load_data(args, given)
     task = make_task(X, labels, args.loss)
     model = build_model(args, given, task)
-    optimizer, note = make_optimizer(args, given, model)
+    optimizer, note, resume = make_optimizer(args, given, model)
     check_outputs(args, model, task)
     out = Path(args.out)
     made = prepare_output(out)
     try:
         print(f"{model} on {args.data} ({len(X)} samples), {args.loss} loss, {checkpoint.kind_of(optimizer)} "
               f"lr {optimizer.current_lr():g}{note}")
-        history = fit_watched(args, model, task, optimizer)
+        history = fit_watched(args, model, task, optimizer, resume)
         if not distributed.is_main_process():
             return 0  # rank 0 reports and writes the files
         if history.interrupted:
@@ -259,19 +276,19 @@ def train(args: argparse.Namespace) -> int:
     except BaseException:
         remove_folders(made)
         raise
-    write_files(out, files, model, optimizer)
+    write_files(out, files, model, optimizer, history)
     return 0
 
 
-def write_files(out: Path, files: dict[str, bytes], model: nn.MLP, optimizer: nn.Optimizer) -> None:
-    """The pictures, model.json and its optimizer state, each written atomically."""
+def write_files(
+    out: Path, files: dict[str, bytes], model: nn.MLP, optimizer: nn.Optimizer, history: nn.History
+) -> None:
+    """The pictures, and model.json as a checkpoint (model, optimizer state, history), each written atomically."""
     try:
         for name, data in files.items():
             write_atomic(out / name, data)
             print(f"wrote {out / name}")
-        model.save(str(out / "model.json"))
-        checkpoint.save_state(checkpoint.state_path(out / "model.json"), model, optimizer)
+        nn.save_checkpoint(out / "model.json", model, optimizer, history)
     except OSError as e:
         raise UsageError(f"--out {out}: cannot write ({e.strerror or e})") from None
-    print(f"wrote {out / 'model.json'} (optimizer state in {checkpoint.state_path(out / 'model.json').name})")
-
+    print(f"wrote {out / 'model.json'} (a checkpoint: --load it to go on training)")

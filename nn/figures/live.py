@@ -117,7 +117,7 @@ class LiveFigure:
 
     def update(self, epoch: int, history: History) -> None:
         """After an epoch: redraw if it is due (always after the last epoch)."""
-        if epoch + 1 >= self.epochs or self.due(clock()):
+        if history.epochs >= self.epochs or self.due(clock()):  # epoch counts on after a resume: not from 0
             self.refresh(history)
 
     def finish(self, history: History) -> None:
@@ -145,10 +145,11 @@ class LiveFigure:
             ax.clear()
         epochs = f"epoch {history.epochs}/{self.epochs}"
         loss_curves(history, ax=self.axes[0], title=f"loss · {epochs}")
-        self.axes[0].set_xlim(0.5, max(self.epochs, 2) + 0.5)
+        span = (history.first_epoch - 0.5, history.first_epoch + max(self.epochs, 2) - 0.5)  # a resumed fit's epochs
+        self.axes[0].set_xlim(*span)
         if len(self.axes) > 1 and history.epochs:
             loss_curves(history, ax=self.axes[1], metric="accuracy", title=f"accuracy {history.accuracy[-1]:.1%}")
-            self.axes[1].set_xlim(0.5, max(self.epochs, 2) + 0.5)
+            self.axes[1].set_xlim(*span)
         for ax in self.axes[:2]:
             for line in ax.get_lines():
                 line.set_marker("o" if history.epochs == 1 else "")  # one epoch: a point, not an invisible line

@@ -160,7 +160,8 @@ def loss_curves(
     ax = axes_or_new(ax, (6, 3.5))
     for name, history in named.items():
         values = getattr(history, metric)
-        ax.plot(range(1, len(values) + 1), values, label=name)
+        first = history.first_epoch  # 41 for a fit resumed after epoch 40
+        ax.plot(range(first, first + len(values)), values, label=name)
     ax.set_xlabel("epoch")
     ax.set_ylabel(metric)
     if metric == "accuracy":

@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from autograd_lite import Value
+from nn.checks import short
 from nn.torch_bridge import require_torch
 from nn.training.choose import TrainSetup
 from nn.training.compiled_step import ArrayTrainer
@@ -30,28 +31,63 @@ from nn.training.loop import Trainer
 from nn.training.scalar_step import StepFunction, ValueTrainer
 
 LAUNCHER_VARIABLES = ("RANK", "WORLD_SIZE", "MASTER_ADDR", "MASTER_PORT")  # what torchrun sets for each worker
+_MAX_DIGITS = 9  # of RANK and WORLD_SIZE: far past any real group, and int() of it is cheap
+
+
+def launcher_variables() -> tuple[int, int] | None:
+    """(rank, world size) from torchrun's variables, or None when they are not all set.
+
+    Checked before torch sees them, as a bad one makes torch wait for ever (RANK=3 of
+    WORLD_SIZE=2) or fail with a bare "invalid literal for int()": ValueError naming it.
+    """
+    if not all(name in os.environ for name in LAUNCHER_VARIABLES):
+        return None
+    rank = _whole_number("RANK", 0, 10**_MAX_DIGITS)
+    world = _whole_number("WORLD_SIZE", 1, 10**_MAX_DIGITS)
+    if rank >= world:
+        raise ValueError(f"launcher variable RANK={rank} must be below WORLD_SIZE={world} (ranks are 0 to {world - 1})")
+    _whole_number("MASTER_PORT", 1, 65536)
+    if not os.environ["MASTER_ADDR"].strip():
+        raise ValueError("launcher variable MASTER_ADDR is empty (it names rank 0's machine, e.g. 127.0.0.1)")
+    return rank, world
+
+
+def _whole_number(name: str, least: int, below: int) -> int:
+    """The environment variable `name` as an int in [least, below); ValueError naming it otherwise."""
+    text = os.environ[name]
+    digits = len(str(below))  # checked before int(), which refuses (and slowly) thousands of digits
+    if not (text.isascii() and text.isdigit() and len(text) <= digits and least <= int(text) < below):
+        raise ValueError(f"launcher variable {name}={short(text)} must be a whole number from {least} to {below - 1}")
+    return int(text)
 
 
 def launched() -> bool:
     """Whether this process is a worker that torchrun (or `autograd-lite train --workers`) started."""
-    return all(name in os.environ for name in LAUNCHER_VARIABLES)
+    return launcher_variables() is not None
+
+
+def _group_started() -> bool:
+    """Whether a torch.distributed default group exists (never imports torch: none can exist before it is loaded)."""
+    dist = sys.modules.get("torch.distributed")
+    return bool(dist is not None and dist.is_available() and dist.is_initialized())
 
 
 def is_main_process() -> bool:
     """True on rank 0 of a process group, and in a process that is not a distributed worker."""
-    dist = sys.modules.get("torch.distributed")  # a group exists only if torch is loaded already
-    if dist is not None and dist.is_available() and dist.is_initialized():
-        return bool(dist.get_rank() == 0)
-    return not launched() or int(os.environ["RANK"]) == 0
+    if _group_started():
+        return bool(sys.modules["torch.distributed"].get_rank() == 0)
+    variables = launcher_variables()
+    return variables is None or variables[0] == 0
 
 
 def process_group() -> Any:
     """torch.distributed with a gloo-capable default group, started from torchrun's variables if need be."""
+    variables = None if _group_started() else launcher_variables()  # checked before any torch call
     dist = require_torch().distributed
     if not dist.is_available():
         raise RuntimeError("this build of torch has no torch.distributed")
     if not dist.is_initialized():
-        if not launched():
+        if variables is None:
             raise RuntimeError(
                 "fit(distributed=True) needs a process group: start the script with torchrun "
                 "(e.g. torchrun --standalone --nproc-per-node 2 train.py) or call "

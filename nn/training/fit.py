@@ -8,6 +8,7 @@ for (nn/figures/live.py), and `train_loop` (loop.py) runs the epochs.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
@@ -16,6 +17,7 @@ import numpy as np
 import numpy.typing as npt
 
 from autograd_lite import Value, no_grad
+from nn.checkpoint import Checkpoint, resumed
 from nn.checks import integer, number
 from nn.figures.live import LiveFigure, live_callback
 from nn.training import distributed
@@ -46,6 +48,7 @@ def fit(
     live: bool = False,
     distributed: bool = False,
     dtype: npt.DTypeLike = np.float64,
+    resume: Checkpoint | str | os.PathLike[str] | None = None,
 ) -> History:
     """Train `model` on (X, y): `batch_size` None is full batch, 1 online learning, k mini-batches.
 
@@ -64,10 +67,13 @@ def fit(
     compiled path in single precision (float64, the default, gives the scalar path's numbers).
     `live=True` in a notebook keeps a figure of the loss, accuracy and decision boundary updated (nn/figures/live.py).
     `distributed=True` trains data-parallel in every worker of a torch.distributed group
-    (nn/training/distributed.py).
+    (nn/training/distributed.py). `resume` (a checkpoint's path, or `nn.load_checkpoint`'s result)
+    fills model and optimizer from it and trains `epochs` more, numbered and shuffled on from
+    the checkpoint's: 40 epochs then 5 resumed give the weights of 45 (nn/checkpoint.py).
     """
     setup = _checked_setup(model, X, y, loss, optimizer, l2, compiled, dtype, distributed)
     options = _checked_options(len(setup.xs), epochs, batch_size, shuffle, seed, progress, callback, live)
+    options = resumed(resume, model, optimizer, options)
     figure = None
     if live:
         wrapped, figure = live_callback(model, setup.xs, setup.ys, loss, options.epochs, options.callback)

@@ -1,11 +1,15 @@
-"""The epoch loop: batches in order or shuffled, a trainer's step on each, progress, callbacks and Ctrl-C."""
+"""The epoch loop: batches in order or shuffled, a trainer's step on each, progress, callbacks and Ctrl-C.
+
+A resumed fit (nn/checkpoint.py) starts after epoch `start`, with the shuffling generator
+in the state the checkpoint saved, so it takes the steps an uninterrupted fit would have.
+"""
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -26,6 +30,8 @@ class TrainOptions:
     seed: int | None = None
     progress: bool = True
     callback: Callback | None = None
+    start: int = 0  # epochs done before this fit (a resumed one): callbacks and History count on from there
+    rng_state: dict[str, Any] | None = None  # Any: numpy's bit generator state; replaces `seed` when given
 
 
 class Trainer(Protocol):
@@ -41,8 +47,11 @@ class Trainer(Protocol):
 
 def train_loop(trainer: Trainer, n: int, options: TrainOptions) -> History:
     """The epoch loop around a trainer; the model's Values are up to date at every callback and at the end."""
-    history = History()
+    history = History(first_epoch=options.start + 1)
     rng = np.random.default_rng(options.seed)
+    if options.rng_state is not None:
+        rng.bit_generator.state = options.rng_state
+    history.rng_state = dict(rng.bit_generator.state)
     size = options.size
     batches = math.ceil(n / size)
     bar = Progress(options.epochs, options.progress)
@@ -64,10 +73,12 @@ def train_loop(trainer: Trainer, n: int, options: TrainOptions) -> History:
                 accuracy = right / n if correct is not None else None
                 history.loss.append(total / n)
                 history.accuracy.append(accuracy)
+                history.rng_state = dict(rng.bit_generator.state)
                 bar.update(epoch, total / n, accuracy)
                 if options.callback is not None:
                     trainer.sync()  # the callback may read the parameters
-                if (options.callback is not None and options.callback(epoch, history) is True) or stop.requested:
+                stop_now = options.callback is not None and options.callback(options.start + epoch, history) is True
+                if stop_now or stop.requested:
                     break
             history.interrupted = stop.requested
     except KeyboardInterrupt:
