@@ -80,20 +80,34 @@ def _sweep(order: list[N], adj: dict[N, Scalar], on_nodes: bool) -> dict[N, Scal
         parents = node.parents
         if not parents:
             continue
-        g = adj[node]
+        g = adj.get(node)
+        if g is None:  # every path to it was a selection that passed nothing (relu below 0): no gradient
+            continue
         rule = RULES[node.op]
         if on_nodes:
-            contributions = [g if type(d) is float and d == 1.0 else g * d for d in _partials_on_nodes(node)]
+            partials = _partials_on_nodes(node)
+            contributions = [_on_nodes(g, d, rule.selects) for d in partials]
+        elif rule.selects:  # a 0 drops g (even an infinite one): a selection, not a product
+            contributions = [g * d if d else 0.0 for d in rule.partials(node.data, *[p.data for p in parents])]
         else:
             contributions = [g * d for d in rule.partials(node.data, *[p.data for p in parents])]
         if check:
             _check_finite(node, g, contributions)
         for parent, c in zip(parents, contributions):
+            if c is None:
+                continue
             if parent in adj:
                 adj[parent] = adj[parent] + c
             else:
                 adj[parent] = c
     return adj
+
+
+def _on_nodes(g: Scalar, d: Scalar, selects: bool) -> Scalar | None:
+    """g·d as a node; None (nothing flows) where a selection's partial is 0, so no 0·inf and no node is made."""
+    if selects and getattr(d, "data", d) == 0:
+        return None
+    return g if type(d) is float and d == 1.0 else g * d
 
 
 def _partials_on_nodes(node: Node) -> tuple[Scalar, ...]:
@@ -104,10 +118,10 @@ def _partials_on_nodes(node: Node) -> tuple[Scalar, ...]:
         raise TypeError(f"op {node.op!r}: its partials failed on Values (higher-order gradients): {error}") from error
 
 
-def _check_finite(node: Node, g: Scalar, contributions: list[Scalar]) -> None:
+def _check_finite(node: Node, g: Scalar, contributions: list[Scalar | None]) -> None:
     """FloatingPointError naming the op if backward through `node` made a NaN or inf (detect_anomaly)."""
     for i, c in enumerate(contributions):
-        if not math.isfinite(getattr(c, "data", c)):
+        if c is not None and not math.isfinite(getattr(c, "data", c)):
             inputs = ", ".join(repr(p.data) for p in node.parents)
             raise FloatingPointError(
                 f"backward through {node.op} gave {c!r} for its input {i} (inputs ({inputs}), upstream gradient {g!r})"

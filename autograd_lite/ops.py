@@ -9,7 +9,7 @@ give it: a slope is infinite where a curve is vertical, and partials must say so
 the op itself, errors included (`ops.exp(v)` is `v.exp()`), except while the engine takes partials on Values for
 higher-order gradients, where it is ±inf the same way.
 
-The piecewise-constant helpers (`step`, `sign`, `ge`, `le`, `masked`) decide on the numbers behind their inputs:
+The piecewise-constant helpers (`step`, `sign`, `wins`, `masked`) decide on the numbers behind their inputs:
 their own derivative is zero almost everywhere, so they never record a node.
 """
 
@@ -75,10 +75,13 @@ def masked(condition: bool | npt.NDArray[np.bool_], compute: Callable[[], Operan
     return compute() if condition else 0.0
 
 
-def step(x: Operand) -> Numbers:
-    """1 where x > 0, else 0 (relu's slope; 0 at the kink, like PyTorch)."""
+def step(x: Operand) -> Numbers | npt.NDArray[np.bool_]:
+    """1 where x > 0 or x is NaN, else 0 (relu's slope: 0 at the kink and a NaN passes its gradient, as in PyTorch).
+
+    On arrays it is a boolean mask, which relu's backward applies as a selection (`np.where`), not a product.
+    """
     x = data(x)
-    return (x > 0).astype(x.dtype) if isinstance(x, np.ndarray) else float(x > 0)  # float32 stays float32
+    return ~(x <= 0) if isinstance(x, np.ndarray) else float(not x <= 0)
 
 
 def sign(x: Operand) -> Numbers:
@@ -87,15 +90,9 @@ def sign(x: Operand) -> Numbers:
     return np.sign(x) if isinstance(x, np.ndarray) else float((x > 0) - (x < 0))
 
 
-def ge(x: Operand, y: Operand) -> Numbers:
-    """1 where x >= y or x is NaN, else 0 (routes max's gradient to the input it chose; ties go to x)."""
-    xd = data(x)
-    out = (xd >= data(y)) | (xd != xd)
-    return out.astype(float) if isinstance(out, np.ndarray) else float(out)
-
-
-def le(x: Operand, y: Operand) -> Numbers:
-    """1 where x <= y or x is NaN, else 0 (routes min's gradient to the input it chose; ties go to x)."""
-    xd = data(x)
-    out = (xd <= data(y)) | (xd != xd)
-    return out.astype(float) if isinstance(out, np.ndarray) else float(out)
+def wins(x: Operand, y: Operand) -> Numbers:
+    """max's slope for x: 1 where x > y, 0.5 on a tie, 0 where x < y, and 1 if either is NaN (torch.maximum's)."""
+    xd, yd = data(x), data(y)
+    if isinstance(xd, np.ndarray) or isinstance(yd, np.ndarray):
+        return np.where(xd < yd, 0.0, np.where(xd == yd, 0.5, 1.0))
+    return 0.0 if xd < yd else 0.5 if xd == yd else 1.0

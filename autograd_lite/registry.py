@@ -6,6 +6,7 @@ table without importing the rows that are written with it.
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -19,6 +20,15 @@ import numpy as np
 Forward = Callable[..., float]
 Partials = Callable[..., tuple[Any, ...]]
 Vectorized = Callable[..., Any]
+# A high-precision reference: `reference(mpmath, *xs)` with the mpmath module passed in, so the engine never imports it.
+Reference = Callable[..., Any]
+
+
+@dataclass(frozen=True)
+class Missing:
+    """A row's explicit "there is none": the reason an op has no torch form or no high-precision reference."""
+
+    reason: str
 
 
 @dataclass(frozen=True)
@@ -35,6 +45,38 @@ class Rule:
     kink: Callable[..., float] | None = None  # distance to the nearest point where the slope jumps
     doc: str = ""  # one line: what the op computes (the Value method's docstring, the README's op table)
     keeps_finite: bool = False  # finite inputs always give a finite output, so compiled code need not check it
+    # The partials are selections (relu, abs, max, min): where one is 0 the op did not pass that input through, and
+    # the upstream gradient is dropped there, never multiplied by the 0 (PyTorch's where-based backward: no 0·inf).
+    selects: bool = False
+    torch: str | Missing | None = None  # the torch form's dotted name ("torch.exp"), imported only by to_torch
+    reference: Reference | Missing | None = None  # the value at high precision, for the differential suite
+    activation: str = ""  # the torch.nn layer ("Tanh") when the op can be a network's activation; "" if not
+    method: bool = False  # also a Value method: x.exp() for one input, x.max(y) for two
+
+    def torch_form(self) -> Callable[..., Any]:
+        """The torch function this row names (imports torch); NotImplementedError if the row has none."""
+        if not isinstance(self.torch, str):
+            why = f": {self.torch.reason}" if isinstance(self.torch, Missing) else ""
+            raise NotImplementedError(f"op {self.name!r} has no torch form{why}")
+        return resolve(self.torch)
+
+
+def resolve(dotted: str) -> Any:  # Any: whatever the name names (a torch function, a torch.nn layer class)
+    """The object a dotted name such as "torch.nn.functional.softplus" names: the longest importable module, then
+    attributes."""
+    parts = dotted.split(".")
+    for cut in range(len(parts) - 1, 0, -1):
+        module = ".".join(parts[:cut])
+        try:
+            found: Any = importlib.import_module(module)
+        except ModuleNotFoundError as error:
+            if error.name == module:  # that prefix is not a module (or not installed): try a shorter one
+                continue
+            raise
+        for attribute in parts[cut:]:
+            found = getattr(found, attribute)
+        return found
+    return importlib.import_module(parts[0])  # ModuleNotFoundError naming what is not installed
 
 
 RULES: dict[str, Rule] = {}
@@ -52,8 +94,13 @@ def add_rule(rule: Rule) -> Rule:
         raise TypeError(f"op {rule.name!r}: vectorized must be callable or None")
     if rule.kink is not None and not callable(rule.kink):
         raise TypeError(f"op {rule.name!r}: kink must be callable or None")
-    if rule.keeps_finite not in (True, False):
-        raise TypeError(f"op {rule.name!r}: keeps_finite must be True or False")
+    for flag in ("keeps_finite", "selects", "method"):
+        if getattr(rule, flag) not in (True, False):
+            raise TypeError(f"op {rule.name!r}: {flag} must be True or False")
+    if rule.method and rule.arity not in (1, 2):
+        raise ValueError(f"op {rule.name!r}: only a one- or two-input op can be a Value method")
+    if rule.activation and rule.arity != 1:
+        raise ValueError(f"op {rule.name!r}: only a one-input op can be an activation")
     RULES[rule.name] = rule
     return rule
 

@@ -2,15 +2,17 @@
 
 A row says what the op computes on floats (`forward`, which also rejects bad input with a clear error naming the
 op), its local partial derivatives (`partials`: given the output and the inputs, one derivative per input), its
-numpy form (`vectorized`), its drawing symbol, arity, sampling domain, kink, a one-line doc and whether finite
-inputs always give a finite output (`keeps_finite`). `partials` is
+numpy form (`vectorized`), its drawing symbol, arity, sampling domain, kink, a one-line doc, whether finite
+inputs always give a finite output (`keeps_finite`), whether its partials select (`selects`), its torch form, its
+high-precision reference, whether it is a `Value` method and whether nn may use it as an activation. `partials` is
 written with arithmetic and `autograd_lite.ops` (any op of this table, by name), so it runs on floats (backward),
-on Values (higher-order gradients) and on numpy arrays (compiled batches) unchanged. A one-input row is also a
-`Value` method. Composite ops (sub, div, neg, ...) live in `Value` as combinations of these rows.
+on Values (higher-order gradients) and on numpy arrays (compiled batches) unchanged. Composite ops (sub, div,
+neg, ...) live in `Value` as combinations of these rows.
 """
 
 from __future__ import annotations
 
+import itertools
 import math
 import sys
 from collections.abc import Callable
@@ -49,7 +51,11 @@ def _log(x: Number) -> Number:
 def _sqrt(x: Number) -> Number:
     if x < 0:
         raise ValueError(f"sqrt is defined only for x >= 0, got x={x!r}")
-    return math.sqrt(x)
+    return math.sqrt(x) + 0.0  # + 0.0 turns -0.0 into 0.0, so the slope at -0.0 is +inf, as x ** 0.5's
+
+
+def _sqrt_numpy(x: Array) -> Array:
+    return np.sqrt(x) + 0.0
 
 
 def _periodic(name: str, f: Callable[[float], float]) -> Callable[[Number], Number]:
@@ -90,12 +96,15 @@ def _pow_partials(out: Any, x: Any, p: Any) -> tuple[Operand, Operand]:  # Any: 
 
     ∂/∂x is 0 where p == 0 and x**-1 is inf (x = 0: the slope of x**0 at 0 is 0); elsewhere the product is kept,
     so its derivative in p (the mixed partial, 1/x at p = 0) stays right. ∂/∂p is 0 where x <= 0 (log x undefined).
+    At a base of exactly 0, ∂/∂x is taken as constant in p (its p-factor is the number p), so that its derivative
+    in p is 0, as is the x-derivative of the masked ∂/∂p there: the Hessian stays symmetric.
     """
     xd, pd = ops.data(x), ops.data(p)
+    factor: Any = pd if type(x) is not type(xd) and xd == 0 else p  # the number p: on Values at base 0 only
     return (
         ops.masked(
             (pd != 0) | (abs(xd) > _RECIPROCAL_OVERFLOWS),  # type: ignore[operator]  # numpy stubs: `!=` on arrays
-            lambda: p * ops.call("pow", x, p - 1.0),
+            lambda: factor * ops.call("pow", x, p - 1.0),
         ),
         ops.masked(xd > 0, lambda: out * ops.call("log", x)),
     )
@@ -137,13 +146,24 @@ def _mul(x: Number, y: Number) -> Number:
     return out if out - out == 0 else _overflowed("mul", out, (x, y))
 
 
+def _fsum(terms: Any) -> Number:  # Any: any iterable of floats
+    """The correctly rounded sum (math.fsum: no error grows with the number of terms, and no slower on a few);
+    where fsum refuses (an overflow on the way, inf - inf) the plain sum, which _overflowed then judges."""
+    terms = tuple(terms)
+    try:
+        return math.fsum(terms)
+    except (OverflowError, ValueError):
+        return sum(terms)
+
+
 def _sum(*xs: Number) -> Number:
-    out = sum(xs)
+    out = _fsum(xs)
     return out if out - out == 0 else _overflowed("sum", out, xs)
 
 
 def _dot_float(*xs: Number) -> Number:
-    out = _dot(*xs)
+    n = len(xs) // 2
+    out = _fsum(itertools.chain(map(mul, xs[:n], xs[n : 2 * n]), xs[2 * n :]))
     return out if out - out == 0 else _overflowed("dot", out, xs)
 
 
@@ -162,41 +182,73 @@ def _distance_to_tie(x: Number, y: Number) -> Number:
 
 
 # --- the table ----------------------------------------------------------------
+# Per row: name, forward, partials, numpy form, symbol, arity, then by keyword: `torch` (the torch form's name),
+# `reference` (the value at high precision: `reference(mpmath, *xs)`), `method` (a Value method), `activation`
+# (the torch.nn layer when nn may use the op as an activation), `selects` (partials are selections, see Rule).
+
+_TORCH_FORMS = "autograd_lite.compiled.torch_module"  # the forms torch has no single function for
+
+
+def _mp_pow(m: Any, x: Any, p: Any) -> Any:  # Any: mpmath numbers
+    return m.mpf(1) if x == 0 and p == 0 else m.power(x, p)
+
+
+def _mp_dot(m: Any, *xs: Any) -> Any:  # Any: mpmath numbers
+    n = len(xs) // 2
+    return m.fsum([*map(mul, xs[:n], xs[n : 2 * n]), *xs[2 * n :]])
+
 
 for _rule in (
-    Rule("add", _add, lambda out, x, y: (1.0, 1.0), lambda x, y: x + y, "+", 2, doc="x + y"),
-    Rule("mul", _mul, lambda out, x, y: (y, x), lambda x, y: x * y, "×", 2, doc="x · y"),
+    Rule("add", _add, lambda out, x, y: (1.0, 1.0), lambda x, y: x + y, "+", 2, doc="x + y",
+         torch="operator.add", reference=lambda m, x, y: x + y),
+    Rule("mul", _mul, lambda out, x, y: (y, x), lambda x, y: x * y, "×", 2, doc="x · y",
+         torch="operator.mul", reference=lambda m, x, y: x * y),
     Rule("pow", _pow, _pow_partials, _pow_numpy, "**", 2, domain=((0.2, 3.0), (-3.0, 3.0)),
-         doc="x ** p; a negative x needs a whole-number p, 0 ** negative raises ZeroDivisionError"),
-    Rule("exp", _exp, lambda out, x: (out,), np.exp, "exp", 1, doc="e ** x; OverflowError above about 709.78"),
+         doc="x ** p; a negative x needs a whole-number p, 0 ** negative raises ZeroDivisionError",
+         torch=f"{_TORCH_FORMS}.pow_form", reference=_mp_pow),
+    Rule("exp", _exp, lambda out, x: (out,), np.exp, "exp", 1, doc="e ** x; OverflowError above about 709.78",
+         torch="torch.exp", reference=lambda m, x: m.exp(x), method=True),
     Rule("log", _log, lambda out, x: (ops.call("pow", x, -1.0),), np.log, "log", 1, domain=((0.05, 10.0),),
-         doc="natural logarithm; ValueError for x <= 0"),
-    Rule("sqrt", _sqrt, lambda out, x: (0.5 * ops.call("pow", out, -1.0),), np.sqrt, "√", 1,
-         domain=((0.05, 9.0),), doc="square root; ValueError for x < 0, slope inf at 0 (as in PyTorch)"),
+         doc="natural logarithm; ValueError for x <= 0", torch="torch.log", reference=lambda m, x: m.log(x),
+         method=True),
+    Rule("sqrt", _sqrt, lambda out, x: (0.5 * ops.call("pow", out, -1.0),), _sqrt_numpy, "√", 1,
+         domain=((0.05, 9.0),), doc="square root; ValueError for x < 0, slope inf at 0 (as in PyTorch)",
+         torch="torch.sqrt", reference=lambda m, x: m.sqrt(x), method=True),
     Rule("sin", _periodic("sin", math.sin), lambda out, x: (ops.call("cos", x),), np.sin, "sin", 1, doc="sine",
-         keeps_finite=True),
+         keeps_finite=True, torch="torch.sin", reference=lambda m, x: m.sin(x), method=True),
     Rule("cos", _periodic("cos", math.cos), lambda out, x: (-ops.call("sin", x),), np.cos, "cos", 1, doc="cosine",
-         keeps_finite=True),
+         keeps_finite=True, torch="torch.cos", reference=lambda m, x: m.cos(x), method=True),
     Rule("tanh", math.tanh, lambda out, x: (1.0 - out * out,), np.tanh, "tanh", 1,
-         doc="hyperbolic tangent (1.0 at 1000, no overflow)", keeps_finite=True),
+         doc="hyperbolic tangent (1.0 at 1000, no overflow)", keeps_finite=True,
+         torch="torch.tanh", reference=lambda m, x: m.tanh(x), method=True, activation="Tanh"),
     # σ' = σ(x)·σ(-x): both factors exact where σ saturates, unlike out·(1 - out), whose 1 - out cancels
     Rule("sigmoid", _sigmoid, lambda out, x: (out * ops.call("sigmoid", -x),), _sigmoid_numpy, "σ", 1,
          domain=((-8.0, 8.0),),
-         doc="1 / (1 + e**-x) as one σ gate (about 0 at -1000, no overflow)", keeps_finite=True),
+         doc="1 / (1 + e**-x) as one σ gate (about 0 at -1000, no overflow)", keeps_finite=True,
+         torch="torch.sigmoid", reference=lambda m, x: 1 / (1 + m.exp(-x)), method=True, activation="Sigmoid"),
     # relu's slope read from its output (out > 0 exactly where x > 0): the compiled backward need not keep x
     Rule("relu", lambda x: 0.0 if x <= 0 else x, lambda out, x: (ops.step(out),), lambda x: np.maximum(x, 0.0),
-         "relu", 1, kink=_distance_to_zero, doc="max(x, 0); slope 0 at 0, like PyTorch", keeps_finite=True),
+         "relu", 1, kink=_distance_to_zero, doc="max(x, 0); slope 0 at 0, like PyTorch", keeps_finite=True,
+         selects=True, torch="torch.relu", reference=lambda m, x: x if x > 0 else m.mpf(0), method=True,
+         activation="ReLU"),
     Rule("abs", abs, lambda out, x: (ops.sign(x),), np.abs, "abs", 1, kink=_distance_to_zero,
-         doc="absolute value; slope 0 at 0, like PyTorch", keeps_finite=True),
+         doc="absolute value; slope 0 at 0, like PyTorch", keeps_finite=True, selects=True,
+         torch="torch.abs", reference=lambda m, x: abs(x), method=True),
     # `x != x`: a NaN on either side is the result, as in torch.maximum (max(nan, 1) must not be 1)
-    Rule("max", lambda x, y: x if x >= y or x != x else y, lambda out, x, y: (ops.ge(x, y), 1.0 - ops.ge(x, y)),
+    Rule("max", lambda x, y: x if x >= y or x != x else y, lambda out, x, y: (ops.wins(x, y), ops.wins(y, x)),
          lambda x, y: np.where((x >= y) | (x != x), x, y), "max", 2, kink=_distance_to_tie,
-         doc="the larger of x and y; the gradient goes to the chosen one, to x on a tie", keeps_finite=True),
-    Rule("min", lambda x, y: x if x <= y or x != x else y, lambda out, x, y: (ops.le(x, y), 1.0 - ops.le(x, y)),
+         doc="the larger of x and y; the gradient goes to the chosen one, half to each on a tie (as in PyTorch)",
+         keeps_finite=True, selects=True, torch="torch.maximum", reference=lambda m, x, y: x if x >= y else y,
+         method=True),
+    Rule("min", lambda x, y: x if x <= y or x != x else y, lambda out, x, y: (ops.wins(y, x), ops.wins(x, y)),
          lambda x, y: np.where((x <= y) | (x != x), x, y), "min", 2, kink=_distance_to_tie,
-         doc="the smaller of x and y; the gradient goes to the chosen one, to x on a tie", keeps_finite=True),
+         doc="the smaller of x and y; the gradient goes to the chosen one, half to each on a tie (as in PyTorch)",
+         keeps_finite=True, selects=True, torch="torch.minimum", reference=lambda m, x, y: x if x <= y else y,
+         method=True),
     Rule("sum", _sum, lambda out, *xs: (1.0,) * len(xs), lambda *xs: sum(xs), "Σ",
-         doc="x1 + x2 + ... as one node"),
-    Rule("dot", _dot_float, _dot_partials, _dot, "·", doc="a1·b1 + ... + an·bn (+ bias) as one node"),
+         doc="x1 + x2 + ... as one node (correctly rounded)", torch=f"{_TORCH_FORMS}.sum_form",
+         reference=lambda m, *xs: m.fsum(xs)),
+    Rule("dot", _dot_float, _dot_partials, _dot, "·", doc="a1·b1 + ... + an·bn (+ bias) as one node",
+         torch=f"{_TORCH_FORMS}.dot_form", reference=_mp_dot),
 ):
     add_op(_rule)

@@ -6,7 +6,7 @@ import math
 import numbers
 from collections.abc import Callable, Iterable, Sequence
 from functools import partial
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 import numpy as np
 
@@ -14,6 +14,8 @@ from autograd_lite.backward import accumulate_grads
 from autograd_lite.modes import current
 from autograd_lite.registry import RULES, Forward, Rule, add_rule, forward_allowing_infinity
 from autograd_lite.tracing import OPAQUE, Opaque
+
+_C = TypeVar("_C")
 
 if TYPE_CHECKING:
     from typing import TypeGuard
@@ -33,6 +35,12 @@ def as_float(x: object, what: str = "Value data") -> float:
         raise OverflowError(f"{what} (an {type(x).__name__}) is beyond the float64 range of about ±1.8e308") from None
 
 
+def methods_from_rules(cls: type[_C]) -> type[_C]:
+    """Marks `Value`: its op methods are the rule table's rows with `method=True` (for the mypy plugin; a no-op)."""
+    return cls
+
+
+@methods_from_rules
 class Value:
     """A scalar in the graph: its `data`, its accumulated `grad`, and the `op` and `parents` that made it."""
 
@@ -97,25 +105,8 @@ class Value:
     def __abs__(self) -> Value:
         return apply("abs", self)
 
-    if TYPE_CHECKING:  # made from the rule table's one-input rows by `add_op`; declared here for type checkers only
-
-        def exp(self) -> Value: ...
-        def log(self) -> Value: ...
-        def tanh(self) -> Value: ...
-        def sigmoid(self) -> Value: ...
-        def relu(self) -> Value: ...
-        def abs(self) -> Value: ...
-        def sin(self) -> Value: ...
-        def cos(self) -> Value: ...
-        def sqrt(self) -> Value: ...
-
-    def max(self, other: Scalar) -> Value:
-        """The larger of self and other; the gradient goes to the chosen one, to self on a tie."""
-        return apply("max", self, other)
-
-    def min(self, other: Scalar) -> Value:
-        """The smaller of self and other; the gradient goes to the chosen one, to self on a tie."""
-        return apply("min", self, other)
+    # exp, log, ..., max, min: the rule table's rows with `method=True`, made by `add_op` (and declared for mypy by
+    # autograd_lite/mypy_plugin.py, which reads the same rows)
 
     # --- the rest
 
@@ -273,19 +264,28 @@ def dot(a: Sequence[Scalar], b: Sequence[Scalar], bias: Scalar | None = None) ->
 
 
 def add_op(rule: Rule) -> Rule:
-    """Add a built-in row to the table; a one-input op also becomes a `Value` method (`x.cos()` for row "cos")."""
-    if rule.arity == 1 and hasattr(Value, rule.name):
+    """Add a built-in row to the table; with `method=True` it is also a `Value` method (`x.cos()`, `x.max(y)`)."""
+    if rule.method and hasattr(Value, rule.name):
         raise ValueError(f"op {rule.name!r} would hide Value.{rule.name}; choose another name")
     add_rule(rule)
-    if rule.arity == 1:
-        setattr(Value, rule.name, _unary_method(rule.name, rule.doc))
+    if rule.method:
+        setattr(Value, rule.name, _method(rule))
     return rule
 
 
-def _unary_method(name: str, doc: str) -> Callable[[Value], Value]:
-    def method(self: Value) -> Value:
-        return _apply(RULES[name], (self,))
+def _method(rule: Rule) -> Callable[..., Value]:
+    """The Value method of a one- or two-input row: `x.name()` or `x.name(other)`, other a Value or a number."""
+    name = rule.name
+    if rule.arity == 1:
+
+        def method(self: Value) -> Value:
+            return _apply(RULES[name], (self,))
+
+    else:
+
+        def method(self: Value, other: Scalar) -> Value:  # type: ignore[misc]  # one name, two signatures
+            return apply(name, self, other)
 
     method.__name__, method.__qualname__ = name, f"Value.{name}"
-    method.__doc__ = doc or f"The rule-table op {name!r} of this Value."
+    method.__doc__ = rule.doc or f"The rule-table op {name!r} of this Value."
     return method

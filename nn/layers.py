@@ -19,16 +19,15 @@ from typing import Any
 
 import numpy as np
 
-from autograd_lite import Value, dot
+from autograd_lite import RULES, Value, dot
 from nn import torch_bridge
 from nn.checks import integer
 from nn.module import Module
 from nn.torch_bridge import LayerArrays
 
+# The rule table's rows that can be an activation (`Rule.activation`), as their Value methods; "linear" is none.
 ACTIVATIONS: dict[str, Callable[[Value], Value] | None] = {
-    "tanh": Value.tanh,
-    "relu": Value.relu,
-    "sigmoid": Value.sigmoid,
+    **{name: getattr(Value, name) for name, rule in RULES.items() if rule.activation},
     "linear": None,
 }
 INITS = ("auto", "uniform")

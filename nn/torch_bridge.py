@@ -15,11 +15,14 @@ from typing import Any
 
 import numpy as np
 
+from autograd_lite import RULES
+
 # One layer as numpy arrays: W (outputs × inputs) and b (None without biases).
 LayerArrays = tuple[np.ndarray, np.ndarray | None]
 
 EXTRA_HINT = 'install the optional extra: pip install "autograd-lite[torch]"'
-TORCH_ACTIVATIONS = {"tanh": "Tanh", "relu": "ReLU", "sigmoid": "Sigmoid"}  # ours -> torch.nn class name
+# ours -> the torch.nn layer class name, from the rule table's rows that can be an activation
+TORCH_ACTIVATIONS = {name: rule.activation for name, rule in RULES.items() if rule.activation}
 
 
 def require_torch() -> Any:
@@ -38,6 +41,8 @@ def to_torch(layers: Sequence[LayerArrays], activations: Sequence[str], dtype: A
     """A `torch.nn.Sequential` of Linear and activation layers: each (W, b) pair then its activation."""
     torch = require_torch()
     dtype = torch.float64 if dtype is None else dtype
+    if not isinstance(dtype, torch.dtype) or not dtype.is_floating_point:
+        raise ValueError(f"dtype must be a real floating-point torch dtype (torch.float64, ...), got {dtype!r}")
     modules = []
     for (weights, bias), activation in zip(layers, activations, strict=True):
         linear = torch.nn.Linear(weights.shape[1], weights.shape[0], bias=bias is not None, dtype=dtype)

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 import pytest
 
 from autograd_lite import RULES, Value, apply, gradients
+from autograd_lite.registry import Missing
 
 mpmath = pytest.importorskip("mpmath")
 mp = mpmath.mp
@@ -25,35 +26,12 @@ RTOL = 1e-9
 CONSTANTS = (0.0, 1.0, 2.0, 3.0, -1.0, 0.5, -2.5, 1.5)
 
 
-def _mp_pow(x, p):
-    if x == 0 and p == 0:
-        return mpmath.mpf(1)
-    return mpmath.power(x, p)
-
-
-def _mp_dot(*xs):
-    n = len(xs) // 2
-    total = mpmath.fsum(a * b for a, b in zip(xs[:n], xs[n : 2 * n]))
-    return total + xs[-1] if len(xs) % 2 else total
-
-
-# mpmath's own functions serve ops named like them (exp, log, sqrt, sin, cos, tanh, ...); these are the others.
-SPECIAL = {
-    "add": lambda x, y: x + y,
-    "mul": lambda x, y: x * y,
-    "pow": _mp_pow,
-    "sigmoid": lambda x: 1 / (1 + mpmath.exp(-x)),
-    "relu": lambda x: x if x > 0 else mpmath.mpf(0),
-    "abs": abs,
-    "max": lambda x, y: x if x >= y else y,
-    "min": lambda x, y: x if x <= y else y,
-    "sum": lambda *xs: mpmath.fsum(xs),
-    "dot": _mp_dot,
-}
-
-
 def reference_form(name):
-    return SPECIAL.get(name) or getattr(mpmath, name, None)
+    """The row's own high-precision form (`Rule.reference`, given the mpmath module), or None if it has none."""
+    reference = RULES[name].reference
+    if not callable(reference):
+        return None
+    return lambda *xs: reference(mpmath, *xs)
 
 
 @dataclass
@@ -179,6 +157,10 @@ def check_graph(graph: Graph, tally: Tally, third: bool) -> None:
 def test_random_graphs_match_mpmath(capsys):
     ops = sorted(name for name in RULES if reference_form(name) is not None)
     without_reference = sorted(set(RULES) - set(ops))
+    assert all(isinstance(RULES[name].reference, Missing) for name in without_reference), (
+        "rows without a reference must say why (Rule.reference=Missing(...)): "
+        + ", ".join(name for name in without_reference if not isinstance(RULES[name].reference, Missing))
+    )
     rng = random.Random(20261125)
     tally = Tally()
     with mpmath.workdps(50):
@@ -189,7 +171,7 @@ def test_random_graphs_match_mpmath(capsys):
             f"\ndifferential suite: {tally.graphs} graphs over {len(ops)} ops, {tally.comparisons} comparisons with "
             f"mpmath (50 digits), {len(tally.mismatches)} mismatches; {tally.skipped} points without a reference, "
             f"{tally.without_slopes} graphs through a kink or an infinite slope (values only)"
-            + (f"; ops without an mpmath form: {without_reference}" if without_reference else "")
+            + "".join(f"; {name} has no reference: {RULES[name].reference.reason}" for name in without_reference)
         )
     assert not tally.mismatches, "\n".join(tally.mismatches[:10])
     assert tally.comparisons > 10 * GRAPHS

@@ -148,7 +148,7 @@ def test_zero_grad():
 @pytest.mark.parametrize(
     ("build", "message"),
     [
-        (lambda: nn.Neuron(2, activation="softmax"), "'tanh', 'relu', 'sigmoid', 'linear'"),
+        (lambda: nn.Neuron(2, activation="softmax"), ", ".join(map(repr, nn.ACTIVATIONS))),  # every one
         (lambda: nn.MLP(2, [3, 1], activation="gelu"), "unknown activation 'gelu'"),
         (lambda: nn.MLP(2, [3, 1], output_activation="Tanh"), "unknown output_activation"),
         (lambda: nn.Neuron(0), "nin must be an integer >= 1"),

@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import itertools
 import math
+import random
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from autograd_lite import RULES, Value, apply, gradients, ops
+import autograd_lite as al
+from autograd_lite import RULES, Value, apply, compile_graph, gradients, ops
+from autograd_lite.registry import Missing
 
 EPS = 1e-6
 
@@ -136,13 +140,13 @@ def sample_point(rule) -> list[float]:
     return [sum(rule.domain[min(i, len(rule.domain) - 1)]) / 2 + 0.1 * i for i in range(n)]
 
 
-@pytest.mark.parametrize("name", [n for n in RULE_NAMES if RULES[n].arity == 1])
-def test_one_input_rows_are_value_methods(name):
+@pytest.mark.parametrize("name", [n for n in RULE_NAMES if RULES[n].method])
+def test_method_rows_are_value_methods(name):
     rule = RULES[name]
-    (x0,) = sample_point(rule)
-    x = Value(x0)
-    out = getattr(x, name)()
-    assert out.op == name and out.parents == (x,) and out.data == rule.forward(x0)
+    xs = sample_point(rule)
+    x = Value(xs[0])
+    out = getattr(x, name)(*xs[1:])  # x.exp(), x.max(2.0)
+    assert out.op == name and out.parents[0] is x and out.data == rule.forward(*xs)
     assert getattr(Value, name).__doc__ == rule.doc
 
 
@@ -163,3 +167,177 @@ def test_ops_refuses_unknown_names():
         ops.no_such_op  # noqa: B018
     with pytest.raises(ValueError, match="unknown op"):
         ops.call("no_such_op", 1.0)
+
+
+# --- every row says everything the rest of the project reads of it ------------------------------
+
+
+def mypy_rejects(snippet: str, tmp_path: Path) -> str:
+    """mypy's complaints about `snippet`, checked with the project's configuration (and its rule-table plugin)."""
+    api = pytest.importorskip("mypy.api")
+    source = tmp_path / "uses_every_method.py"
+    source.write_text(snippet)
+    root = Path(__file__).resolve().parent.parent
+    report, _, status = api.run(
+        ["--config-file", str(root / "pyproject.toml"), "--cache-dir", str(tmp_path / "cache"), str(source)]
+    )
+    return "" if status == 0 else report
+
+
+def test_every_row_has_a_torch_form_a_reference_and_a_stub(tmp_path):
+    """One list of what is missing, each as `row: field`: a torch form and a reference (or Missing with the reason
+    why there is none), and for a method row, a method mypy knows."""
+    missing = [f"{name}: torch" for name, rule in RULES.items() if not isinstance(rule.torch, (str, Missing))]
+    missing += [f"{name}: reference" for name, rule in RULES.items()
+                if not (callable(rule.reference) or isinstance(rule.reference, Missing))]
+    calls = {name: f"Value(1.0).{name}({'' if RULES[name].arity == 1 else '2.0'})" for name in RULES
+             if RULES[name].method}
+    snippet = "from autograd_lite import Value\n\n" + "".join(
+        f"{name}_: Value = {call}  # row {name}\n" for name, call in calls.items()
+    )
+    report = mypy_rejects(snippet, tmp_path)
+    missing += [f"{name}: stub (mypy: {line.split(': error: ')[-1]})" for name in calls for line in report.splitlines()
+                if f"# row {name}" in snippet.splitlines()[int(line.split(":")[1]) - 1] and ": error:" in line]
+    assert not missing, "rows missing a field:\n" + "\n".join(missing)
+    assert "error" not in report, report
+
+
+def test_the_stub_check_can_fail(tmp_path):
+    assert "has no attribute" in mypy_rejects("from autograd_lite import Value\nValue(1.0).no_such_row()\n", tmp_path)
+
+
+# --- item 8: a selection passes 0, never 0·inf -----------------------------------------------
+
+
+def selected_away(rule) -> tuple[list[float], int]:
+    """A point where the selecting op's output is 0 (so out ** 0.5 has an infinite slope) and one input's partial is
+    exactly 0 (the op did not pass it through), and that input's position."""
+    n = rule.arity or 2
+    for xs in itertools.product((-1.0, 0.0, 1.0), repeat=n):
+        if rule.forward(*xs) == 0.0:
+            partials = rule.partials(0.0, *xs)
+            for i, d in enumerate(partials):
+                if d == 0:
+                    return list(xs), i
+    raise AssertionError(f"{rule.name}: no point found where it selects an input away at output 0")
+
+
+def through_an_infinite_slope(name):
+    """f(xs) = op(xs) ** 0.5 + Σ xs: every input's gradient is 1 where op's output is 0 and its partial is 0."""
+    return lambda *xs: apply(name, *xs) ** 0.5 + al.sum_values(xs)
+
+
+SELECTING = [n for n in RULE_NAMES if RULES[n].selects]
+
+
+@pytest.mark.parametrize("name", SELECTING)
+def test_a_selection_passes_zero_not_nan_on_every_path(name):
+    xs, i = selected_away(RULES[name])
+    f = through_an_infinite_slope(name)
+    leaves = [Value(x) for x in xs]
+    f(*leaves).backward()
+    assert leaves[i].grad == 1.0, f"backward: {name} at {xs}"
+    leaves = [Value(x) for x in xs]
+    first = gradients(f(*leaves), leaves, create_graph=True)
+    assert first[i].data == 1.0, f"gradients(create_graph=True): {name} at {xs}"
+    assert al.grad(f, argnums=i)(*xs) == 1.0, f"grad: {name} at {xs}"
+    inputs = [Value(0.0, f"x{k}", requires_grad=False) for k in range(len(xs))]
+    graph = compile_graph(f, inputs)
+    columns = [np.array([x, 0.5 + k]) for k, x in enumerate(xs)]  # the selection in sample 0, a smooth point after
+    graph.forward(*columns)
+    assert graph.backward(input_grads=True)[i][0] == 1.0, f"compiled backward: {name} at {xs}"
+
+
+def test_relu_below_zero_under_a_square_root_is_as_in_torch():
+    torch = pytest.importorskip("torch")
+    x = Value(-1.0)
+    (x.relu() ** 0.5 + x).backward()
+    t = torch.tensor(-1.0, dtype=torch.float64, requires_grad=True)
+    (torch.relu(t) ** 0.5 + t).backward()
+    assert x.grad == t.grad.item() == 1.0
+
+
+# --- item 9: PyTorch's conventions at NaN, ties and zeros ------------------------------------
+
+
+def torch_gradients(name, xs):
+    torch = pytest.importorskip("torch")
+    ts = [torch.tensor(x, dtype=torch.float64, requires_grad=True) for x in xs]
+    RULES[name].torch_form()(*ts).backward()
+    return [t.grad.item() for t in ts]
+
+
+def engine_gradients(name, xs):
+    leaves = [Value(x) for x in xs]
+    apply(name, *leaves).backward()
+    return [leaf.grad for leaf in leaves]
+
+
+@pytest.mark.parametrize("name", SELECTING)
+def test_a_nan_input_gets_the_gradient_torch_gives(name):
+    n = RULES[name].arity
+    for position in range(n):
+        xs = [1.0] * n
+        xs[position] = math.nan
+        assert engine_gradients(name, xs) == torch_gradients(name, xs), f"{name}{tuple(xs)}"
+    if name != "abs":  # torch multiplies by abs's sign (sgn(nan) = 0); the others pass the gradient: 1
+        assert engine_gradients(name, [math.nan] + [1.0] * (n - 1))[0] == 1.0
+
+
+@pytest.mark.parametrize("name", [n for n in SELECTING if RULES[n].arity == 2])
+def test_a_tie_splits_the_gradient_as_torch_does(name):
+    for x in (-1.5, 0.0, 2.0):
+        assert engine_gradients(name, [x, x]) == torch_gradients(name, [x, x]) == [0.5, 0.5]
+        leaves = [Value(x), Value(x)]
+        first = gradients(apply(name, *leaves), leaves, create_graph=True)
+        assert [g.data for g in first] == [0.5, 0.5]
+        assert all(s.data == 0.0 for g in first for s in gradients(g, leaves))  # piecewise constant: no curvature
+
+
+def test_sqrt_and_half_power_have_one_slope_at_minus_zero():
+    x, y = Value(-0.0), Value(-0.0)
+    x.sqrt().backward()
+    (y**0.5).backward()
+    assert x.grad == y.grad == math.inf  # torch says -inf for both: see the README's "Things worth knowing"
+    assert al.grad(lambda v: v.sqrt())(-0.0) == al.grad(lambda v: v**0.5)(-0.0) == math.inf
+
+
+@pytest.mark.parametrize("point", [[0.0, 0.4], [0.0, 2.0], [0.0, 1.0], [0.0, 3.0], [0.5, 0.4], [2.0, -1.5]])
+def test_the_hessian_of_pow_is_symmetric_even_at_base_zero(point):
+    h = al.hessian(lambda v: v[0] ** v[1])(point)
+    assert h[0][1] == pytest.approx(h[1][0], rel=1e-12, abs=0), h  # (exactly 0 and 0 at base 0)
+    if point[0] > 0:  # a smooth point: the closed form x**(p-1)·(1 + p·log x)
+        x, p = point
+        assert h[0][1] == pytest.approx(x ** (p - 1) * (1 + p * math.log(x)), rel=1e-12)
+
+
+# --- item 10: long sums are correctly rounded -----------------------------------------------
+
+
+def mixed_magnitudes(n: int, seed: int = 10) -> list[float]:
+    rng = random.Random(seed)
+    return [rng.uniform(-1, 1) * 10.0 ** rng.randint(-8, 8) for _ in range(n)]
+
+
+@pytest.mark.parametrize("name", [n for n in RULE_NAMES if RULES[n].arity is None])
+def test_n_ary_rows_over_many_terms_are_at_least_as_accurate_as_numpy(name):
+    terms = mixed_magnitudes(200_000)
+    if name == "dot":  # a·1: the products are the terms themselves, exactly
+        xs = [*terms, *([1.0] * len(terms))]
+    else:
+        xs = terms
+    exact = math.fsum(terms)
+    ours = RULES[name].forward(*xs)
+    numpy_error = abs(float(np.sum(np.array(terms))) - exact)
+    assert abs(ours - exact) <= numpy_error, f"{name}: error {abs(ours - exact)!r}, numpy's {numpy_error!r}"
+    assert abs(ours - exact) <= math.ulp(exact)
+
+
+def test_sum_values_and_dot_are_correctly_rounded():
+    terms = mixed_magnitudes(100_000, seed=3)
+    exact = math.fsum(terms)
+    assert al.sum_values(terms).data == exact
+    assert al.dot(terms, [1.0] * len(terms)).data == exact
+    with pytest.raises(OverflowError, match="sum overflows"):  # as before: an overflow on the way is an error
+        al.sum_values([1e308, 1e308, -1e308])
+    assert math.isnan(al.sum_values([math.inf, -math.inf]).data)  # an infinity given as input is carried

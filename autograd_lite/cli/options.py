@@ -12,10 +12,12 @@ import argparse
 from collections.abc import Callable
 from typing import Any
 
+from autograd_lite import RULES
+
 DATASETS = ("moons", "circles", "spirals", "xor")
 LOSSES = ("hinge", "bce", "mse", "cross_entropy")
 OPTIMIZERS = ("adam", "sgd")
-ACTIVATIONS = ("relu", "tanh", "sigmoid")
+ACTIVATIONS = tuple(name for name, rule in RULES.items() if rule.activation)  # the rows nn may use as one
 MAX_SAMPLES = 100_000  # points of a generated data set
 MAX_CLASSES = 8  # spiral arms (one colour each in the plots)
 MAX_WORKERS = 16  # local processes for --workers

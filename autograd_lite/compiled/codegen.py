@@ -34,7 +34,9 @@ class Program:
         self._written: dict[int, np.ndarray] = {}  # per adjoint: which rows hold a value so far
         self._zeroed: set[int] = set()  # adjoints that must start as zeros (some row is added into, or never set)
         # add: np.add.reduce, a sum without ndarray.sum's Python wrapper (this code runs every step)
-        self.namespace: dict[str, Any] = {"np": np, "grid": _grid, "times": _times, "add": np.add.reduce}
+        self.namespace: dict[str, Any] = {
+            "np": np, "grid": _grid, "times": _times, "select": _select, "add": np.add.reduce
+        }
         self.every: list[str] = []  # every array the forward sweep makes, in order
         self.leaf_views: list[tuple[str, str]] = []  # (name, view of the leaf block): made once per leaf array
         self.arguments: dict[int, str] = {}  # elementwise block -> its operands in the generated code
@@ -230,7 +232,9 @@ class Program:
             c = constants[j]
             if not wanted(operand) or c == 0.0:
                 continue
-            if c is None and len(block.operands) == 1:  # g is read here only: multiply in its memory
+            if c is None and rule.selects:  # a selection: g where the partial is not 0, and 0 there (no 0·inf)
+                lines += self._add(operand, f"select(g{i}, d{i}[{j}])", block.varying, True)
+            elif c is None and len(block.operands) == 1:  # g is read here only: multiply in its memory
                 lines += self._add(operand, f"times(g{i}, d{i}[0])", block.varying, True)
             elif c == 1.0:
                 lines += self._add(operand, f"g{i}", block.varying, True)
@@ -366,6 +370,14 @@ def _times(g: np.ndarray, d: Any) -> np.ndarray:
         g *= d
         return g
     return g * d
+
+
+def _select(g: np.ndarray, d: Any) -> np.ndarray:
+    """The adjoint through a selecting op (relu, abs, max, min): g·d where d is not 0, and 0 where it is, even where
+    g is inf or NaN (PyTorch's where-based backward). A boolean mask (relu's) selects g itself: one np.where."""
+    if type(d) is np.ndarray and d.dtype == np.bool_:
+        return np.where(d, g, 0.0)
+    return np.where(d, g * d, 0.0)
 
 
 def _freeing(lines: list[str], freeable: Callable[[str], Any]) -> list[str]:

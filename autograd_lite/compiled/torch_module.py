@@ -3,8 +3,8 @@
 The module walks the same plan as the numpy path (`plan.py`): elementwise blocks
 call the op's torch form, matrix-product blocks are `W @ x + bias`. Backward is
 torch's autograd, so the module trains on any device torch offers. The torch form
-of each rule-table row is in `TORCH_FORMS`, keyed by the row's name; an op of the
-graph without one is a clear error (add it with `register_torch_form`).
+of each rule-table row is named by the row (`Rule.torch`, e.g. "torch.exp"); a custom
+op gets one with `register_torch_form`, and an op without one is a clear error.
 This module imports torch; `autograd_lite` loads it only when `to_torch` is called.
 """
 
@@ -27,51 +27,35 @@ except ImportError as error:  # the core never needs torch; only this bridge doe
     raise ImportError(f"CompiledGraph.to_torch needs PyTorch; {EXTRA_HINT}") from error
 
 
-def _pow(x: torch.Tensor, p: torch.Tensor) -> torch.Tensor:
+def pow_form(x: torch.Tensor, p: torch.Tensor) -> torch.Tensor:
     """x ** p with the rule's d/dp = x**p·log x where x > 0 and 0 elsewhere (torch's own pow gives NaN there)."""
     positive = x > 0
     safe = torch.where(positive, x, torch.ones_like(x))
     return torch.where(positive, torch.pow(safe, p), torch.pow(x, p.detach()))
 
 
-def _dot(*xs: torch.Tensor) -> torch.Tensor:
+def dot_form(*xs: torch.Tensor) -> torch.Tensor:
     """a·b (+ bias) over elementwise rows, as the rule's n-ary dot (products first, then the bias)."""
     n = len(xs) // 2
     products = [a * b for a, b in zip(xs[:n], xs[n : 2 * n])]
     bias = [xs[-1]] if len(xs) % 2 else []
     if not products:
         return bias[0] if bias else torch.zeros_like(xs[0])
-    total = _sum(*products)
+    total = sum_form(*products)
     return total + bias[0] if bias else total
 
 
-def _sum(*xs: torch.Tensor) -> torch.Tensor:
+def sum_form(*xs: torch.Tensor) -> torch.Tensor:
+    """x1 + x2 + ... as the rule's n-ary sum."""
     total = xs[0]
     for x in xs[1:]:
         total = total + x
     return total
 
 
-# The torch form of each row of the rule table; each must agree with the row's `vectorized`
-# and `partials` (tests/test_torch_bridge.py checks every pair present in RULES).
-TORCH_FORMS: dict[str, Callable[..., Any]] = {
-    "add": lambda x, y: x + y,
-    "mul": lambda x, y: x * y,
-    "pow": _pow,
-    "exp": torch.exp,
-    "log": torch.log,
-    "tanh": torch.tanh,
-    "sigmoid": torch.sigmoid,
-    "relu": torch.relu,  # slope 0 at 0, as the rule's step
-    "abs": torch.abs,  # slope 0 at 0, as the rule's sign
-    "max": lambda x, y: torch.where(x >= y, x, y),  # ties go to x, as the rule's ge
-    "min": lambda x, y: torch.where(x <= y, x, y),
-    "sum": _sum,
-    "dot": _dot,
-    "sin": torch.sin,
-    "cos": torch.cos,
-    "sqrt": torch.sqrt,
-}
+# Torch forms given with `register_torch_form` (custom ops); a row of the rule table names its own in `Rule.torch`,
+# and each must agree with the row's `vectorized` and `partials` (tests/test_torch_bridge.py checks every row).
+TORCH_FORMS: dict[str, Callable[..., Any]] = {}
 
 
 def register_torch_form(name: str, form: Callable[..., Any]) -> None:
@@ -84,16 +68,20 @@ def register_torch_form(name: str, form: Callable[..., Any]) -> None:
 
 
 def torch_form(name: str) -> Callable[..., Any]:
-    """The torch form of the rule-table op `name`; NotImplementedError if it has none."""
-    if name not in RULES:
+    """The torch form of the rule-table op `name` (its row's, or one registered); NotImplementedError if none."""
+    rule = RULES.get(name)
+    if rule is None:
         raise ValueError(f"unknown op {name!r}; the rule table has: {', '.join(RULES)}")
     form = TORCH_FORMS.get(name)
-    if form is None:
+    if form is not None:
+        return form
+    try:
+        return rule.torch_form()
+    except NotImplementedError as error:
         raise NotImplementedError(
-            f"op {name!r} has no torch form, so a graph using it cannot become a torch module; "
+            f"{error}, so a graph using it cannot become a torch module; "
             f"add one with autograd_lite.compiled.torch_module.register_torch_form({name!r}, f)"
-        )
-    return form
+        ) from None
 
 
 class GraphModule(torch.nn.Module):
@@ -225,4 +213,13 @@ def graph_to_torch(graph: CompiledGraph, dtype: Any = None) -> GraphModule:
     return GraphModule(graph, torch.float64 if dtype is None else dtype)
 
 
-__all__ = ["TORCH_FORMS", "GraphModule", "graph_to_torch", "register_torch_form", "torch_form"]
+__all__ = [
+    "TORCH_FORMS",
+    "GraphModule",
+    "dot_form",
+    "graph_to_torch",
+    "pow_form",
+    "register_torch_form",
+    "sum_form",
+    "torch_form",
+]
