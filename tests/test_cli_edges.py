@@ -18,7 +18,7 @@ from autograd_lite.cli.main import DRAW_NODES_LIMIT, build_parser, main
 from autograd_lite.cli.options import MAX_PARAMETERS
 
 ROOT = Path(__file__).resolve().parent.parent
-FILES = ("decision_boundary.png", "loss.png", "neuron_graph.svg", "model.json", "model.optimizer.json")
+FILES = ("decision_boundary.png", "loss.png", "neuron_graph.svg", "model.json")  # model.json: the checkpoint
 QUICK = ["--epochs", "2", "--quiet", "--hidden", "4"]
 
 
