@@ -145,8 +145,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser(
         "train",
         help="train an MLP on a toy data set, as demo does but with your settings",
-        description="Train an MLP on a 2-D toy data set and write the same four files as demo (model.json's "
-        "optimizer state goes beside it, in model.optimizer.json, so --load resumes training).",
+        description="Train an MLP on a 2-D toy data set and write the same four files as demo (model.json is a "
+        "checkpoint: model, optimizer state and history, so --load resumes training).",
         epilog="examples:\n"
         "  autograd-lite train --data circles --hidden 8,8 --activation tanh --loss bce --epochs 200 --out circles\n"
         "  autograd-lite train --data spirals --classes 3 --loss cross_entropy --hidden 32,32 --epochs 300 "
