@@ -39,8 +39,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from nn import saving
-from nn.checks import integer, keys_of, number, short
-from nn.module import check_same_architecture, model_record
+from nn.checks import first_few, integer, keys_of, number, short
+from nn.module import architecture_differences, model_record
 from nn.training.history import History
 
 if TYPE_CHECKING:
@@ -74,7 +74,9 @@ class Checkpoint:
 
     def restore(self, model: Module, optimizer: Optimizer) -> None:
         """Fill `model` and `optimizer` with the saved state; ValueError if it does not fit (then neither changes)."""
-        check_same_architecture(model, self.architecture, "the checkpoint")
+        differences = architecture_differences(model, self.architecture)
+        if differences:
+            raise ValueError(f"the saved model differs from this one: {first_few(differences)}")
         if not callable(getattr(optimizer, "load_state_dict", None)):
             raise ValueError(f"cannot restore a checkpoint into {short(optimizer)}: it has no load_state_dict()")
         before = model.state_dict()
@@ -131,7 +133,7 @@ def resumed(
         checkpoint.restore(model, optimizer)
     except ValueError as error:
         where = "the checkpoint" if isinstance(resume, Checkpoint) else str(resume)
-        raise ValueError(f"{where} does not fit this model and optimizer: {error}") from None
+        raise ValueError(f"{where}: {error}") from None
     return replace(options, start=checkpoint.epoch, rng_state=rng_state)
 
 

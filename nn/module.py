@@ -413,9 +413,21 @@ def _updates_from_sequence(
 
 def check_same_architecture(model: Module, architecture: saving.Architecture | None, path: Path) -> None:
     """ValueError unless a file's architecture record is `model`'s (None on either side: nothing to compare)."""
+    differences = architecture_differences(model, architecture)
+    if differences:
+        raise ValueError(f"{path}: saved architecture does not match this model: {first_few(differences)}")
+
+
+def architecture_differences(model: Module, architecture: saving.Architecture | None) -> list[str]:
+    """How a saved architecture record differs from `model`'s, one short phrase each ([] if alike or unknown)."""
     config = model.config()
     if architecture is None or config is None:
-        return  # nothing to compare; load_state_dict still checks every name
+        return []  # nothing to compare; load_state_dict still checks every name
     ours = {"class": kind_name(type(model)), "config": json.loads(json.dumps(config))}
-    if not same_json(architecture, ours):
-        raise ValueError(f"{path}: saved architecture {short(architecture)} does not match this model's {short(ours)}")
+    if same_json(architecture, ours):
+        return []
+    if architecture["class"] != ours["class"]:
+        return [f"class {short(architecture['class'])} (this model: {ours['class']})"]
+    saved, mine = architecture["config"], ours["config"]
+    keys = [k for k in {**saved, **mine} if k not in saved or k not in mine or not same_json(saved[k], mine[k])]
+    return [f"{clip(k)} {short(saved.get(k))} (this model: {short(mine.get(k))})" for k in keys]
