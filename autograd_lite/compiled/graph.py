@@ -16,6 +16,7 @@ from autograd_lite.rules import RULES
 from autograd_lite.value import Value
 
 _data = attrgetter("data")
+add = np.add.reduce  # a sum without ndarray.sum's Python wrapper (this runs every step)
 BUILT_IN_OPS = frozenset(RULES)  # the rule table as the engine ships it (compiled imports after rules)
 
 
@@ -187,7 +188,8 @@ class CompiledGraph:
         with np.errstate(all="ignore"):
             leaves, inputs = self._program.backward(with_inputs)(saved, seeds)
         leaves = leaves[:, 0]
-        if np.isfinite(leaves).all() and (inputs is None or np.isfinite(inputs).all()):
+        # one sum is finite only if every entry is (a sum of huge finite ones may overflow: the slow path is right too)
+        if math.isfinite(add(leaves, None)) and (inputs is None or math.isfinite(add(inputs, None))):
             return leaves, inputs
         assert self._last is not None  # gradients follow a run
         batch, leaf_block = self._last
@@ -233,7 +235,7 @@ class CompiledGraph:
     def _check_constants(self, leaf_values: np.ndarray) -> None:
         """ValueError naming the first constant leaf whose number changed since the trace (it is not a parameter)."""
         now = leaf_values[self._parameters :]
-        if np.array_equal(now, self._constants, equal_nan=True):
+        if not len(now) or (now == self._constants).all() or np.array_equal(now, self._constants, equal_nan=True):
             return
         k = int(np.nonzero(~((now == self._constants) | (np.isnan(now) & np.isnan(self._constants))))[0][0])
         leaf = self.leaves[self._parameters + k]

@@ -16,6 +16,7 @@ the graph (`loss_graph_step`), one graph per target value when targets are few.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from operator import attrgetter, is_
@@ -155,11 +156,12 @@ class ArrayTrainer:
         out = self.graph.run(self.columns[:, chosen], self.block)
         outputs = out.reshape(len(out), -1)
         targets = self.targets[chosen]
-        with np.errstate(all="ignore"):
-            value, d_outputs = self.loss(outputs, targets)
+        value, d_outputs = self.loss(outputs, targets)
+        if not math.isfinite(value):  # (a gradient that is not finite is the scalar engine's: checked next)
+            raise FloatingPointError(f"the batch loss is {value!r}: the step would write non-numbers into the model")
         grads = self.graph.gradient(d_outputs.reshape(out.shape))[: len(self.params)]
-        if not (np.isfinite(value) and np.isfinite(grads).all()):
-            raise FloatingPointError(f"the batch loss ({value!r}) or a gradient is not finite")
+        if not math.isfinite(np.add.reduce(grads, None)):
+            raise FloatingPointError("a gradient is not finite: the step would write non-numbers into the model")
         return value, grads, None if self.accuracy is None else self.accuracy(outputs, targets)
 
     def update_with(self, value: float, grads: np.ndarray) -> float:
