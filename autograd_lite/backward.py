@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Literal, Protocol, TypeVar, overload
 
 from autograd_lite.modes import current, switched
@@ -80,22 +80,26 @@ def _sweep(order: list[N], adj: dict[N, Scalar], on_nodes: bool) -> dict[N, Scal
         parents = node.parents
         if not parents:
             continue
-        g = adj.get(node)
-        if g is None:  # every path to it was a selection that passed nothing (relu below 0): no gradient
-            continue
         rule = RULES[node.op]
         if on_nodes:
-            partials = _partials_on_nodes(node)
-            contributions = [_on_nodes(g, d, rule.selects) for d in partials]
-        elif rule.selects:  # a 0 drops g (even an infinite one): a selection, not a product
-            contributions = [g * d if d else 0.0 for d in rule.partials(node.data, *[p.data for p in parents])]
-        else:
-            contributions = [g * d for d in rule.partials(node.data, *[p.data for p in parents])]
-        if check:
-            _check_finite(node, g, contributions)
-        for parent, c in zip(parents, contributions):
-            if c is None:
+            g = adj.get(node)
+            if g is None:  # every path to it was a selection that passed nothing (relu below 0): no gradient
                 continue
+            flowing = [_on_nodes(g, d, rule.selects) for d in _partials_on_nodes(node)]
+            if check:
+                _check_finite(node, g, flowing)
+            parents = tuple(p for p, c in zip(parents, flowing) if c is not None)
+            contributions = [c for c in flowing if c is not None]
+        else:
+            g = adj[node]
+            partials = rule.partials(node.data, *[p.data for p in parents])
+            if rule.selects:  # a 0 drops g (even an infinite one): a selection, not a product
+                contributions = [g * d if d else 0.0 for d in partials]
+            else:
+                contributions = [g * d for d in partials]
+            if check:
+                _check_finite(node, g, contributions)
+        for parent, c in zip(parents, contributions):
             if parent in adj:
                 adj[parent] = adj[parent] + c
             else:
@@ -118,7 +122,7 @@ def _partials_on_nodes(node: Node) -> tuple[Scalar, ...]:
         raise TypeError(f"op {node.op!r}: its partials failed on Values (higher-order gradients): {error}") from error
 
 
-def _check_finite(node: Node, g: Scalar, contributions: list[Scalar | None]) -> None:
+def _check_finite(node: Node, g: Scalar, contributions: Sequence[Scalar | None]) -> None:
     """FloatingPointError naming the op if backward through `node` made a NaN or inf (detect_anomaly)."""
     for i, c in enumerate(contributions):
         if c is not None and not math.isfinite(getattr(c, "data", c)):

@@ -12,7 +12,6 @@ neg, ...) live in `Value` as combinations of these rows.
 
 from __future__ import annotations
 
-import itertools
 import math
 import sys
 from collections.abc import Callable
@@ -146,24 +145,24 @@ def _mul(x: Number, y: Number) -> Number:
     return out if out - out == 0 else _overflowed("mul", out, (x, y))
 
 
-def _fsum(terms: Any) -> Number:  # Any: any iterable of floats
-    """The correctly rounded sum (math.fsum: no error grows with the number of terms, and no slower on a few);
-    where fsum refuses (an overflow on the way, inf - inf) the plain sum, which _overflowed then judges."""
-    terms = tuple(terms)
-    try:
-        return math.fsum(terms)
-    except (OverflowError, ValueError):
-        return sum(terms)
-
-
+# math.fsum: the correctly rounded sum, so no error grows with the number of terms (and no slower than sum() on a
+# few). Where fsum refuses (an overflow on the way, inf - inf), the plain sum, which _overflowed then judges.
 def _sum(*xs: Number) -> Number:
-    out = _fsum(xs)
+    try:
+        out = math.fsum(xs)
+    except (OverflowError, ValueError):
+        out = sum(xs)
     return out if out - out == 0 else _overflowed("sum", out, xs)
 
 
 def _dot_float(*xs: Number) -> Number:
     n = len(xs) // 2
-    out = _fsum(itertools.chain(map(mul, xs[:n], xs[n : 2 * n]), xs[2 * n :]))
+    try:
+        out = math.fsum(map(mul, xs[:n], xs[n : 2 * n]))
+    except (OverflowError, ValueError):
+        out = sum(map(mul, xs[:n], xs[n : 2 * n]))
+    if len(xs) % 2:
+        out += xs[-1]  # the bias: one more rounding, as a neuron's w·x + b
     return out if out - out == 0 else _overflowed("dot", out, xs)
 
 

@@ -14,6 +14,7 @@ gW = g @ xᵀ, gx = Wᵀ @ g and gbias = g (dot's partials: each side gets the o
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable
 from typing import Any
@@ -233,7 +234,8 @@ class Program:
             if not wanted(operand) or c == 0.0:
                 continue
             if c is None and rule.selects:  # a selection: g where the partial is not 0, and 0 there (no 0·inf)
-                lines += self._add(operand, f"select(g{i}, d{i}[{j}])", block.varying, True)
+                alone = len(block.operands) == 1  # g is read here only: select in its memory
+                lines += self._add(operand, f"select(g{i}, d{i}[{j}], {alone})", block.varying, True)
             elif c is None and len(block.operands) == 1:  # g is read here only: multiply in its memory
                 lines += self._add(operand, f"times(g{i}, d{i}[0])", block.varying, True)
             elif c == 1.0:
@@ -372,12 +374,17 @@ def _times(g: np.ndarray, d: Any) -> np.ndarray:
     return g * d
 
 
-def _select(g: np.ndarray, d: Any) -> np.ndarray:
+def _select(g: np.ndarray, d: Any, in_place: bool) -> np.ndarray:
     """The adjoint through a selecting op (relu, abs, max, min): g·d where d is not 0, and 0 where it is, even where
-    g is inf or NaN (PyTorch's where-based backward). A boolean mask (relu's) selects g itself: one np.where."""
-    if type(d) is np.ndarray and d.dtype == np.bool_:
-        return np.where(d, g, 0.0)
-    return np.where(d, g * d, 0.0)
+    g is inf or NaN (PyTorch's where-based backward, not 0·inf = NaN).
+
+    relu's boolean mask, when nothing else reads g, is multiplied in g's memory as before if one sum says g is finite
+    everywhere (so no 0·inf can arise): a masked where is several times slower than a multiply.
+    """
+    if in_place and type(d) is np.ndarray and d.dtype == np.bool_ and math.isfinite(np.add.reduce(g, None)):
+        return np.multiply(g, d, out=g) if d.shape == g.shape else g * d
+    with np.errstate(invalid="ignore"):  # the inf·0 products are dropped by the where
+        return np.where(d, np.multiply(g, d), 0.0)
 
 
 def _freeing(lines: list[str], freeable: Callable[[str], Any]) -> list[str]:
