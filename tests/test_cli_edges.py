@@ -11,34 +11,12 @@ import sys
 from pathlib import Path
 
 import pytest
+from cli_helpers import FILES, QUICK, ROOT, fails, run
 
 import nn
 from autograd_lite.cli import options
-from autograd_lite.cli.main import DRAW_NODES_LIMIT, build_parser, main
+from autograd_lite.cli.main import DRAW_NODES_LIMIT, build_parser
 from autograd_lite.cli.options import MAX_PARAMETERS
-
-ROOT = Path(__file__).resolve().parent.parent
-FILES = ("decision_boundary.png", "loss.png", "neuron_graph.svg", "model.json")  # model.json: the checkpoint
-QUICK = ["--epochs", "2", "--quiet", "--hidden", "4"]
-
-
-def run(capsys, *args: str) -> tuple[int, str, str]:
-    """main(args) in process, as (exit code, stdout, stderr); argparse's own exits count too."""
-    try:
-        code = main(list(args))
-    except SystemExit as e:
-        code = e.code if isinstance(e.code, int) else 2
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-def fails(capsys, *args: str) -> str:
-    """The one error line of a run that must end with exit code 2."""
-    code, _, err = run(capsys, *args)
-    assert code == 2, err
-    lines = err.strip().splitlines()
-    assert len(lines) == 1 and "Traceback" not in err, err
-    return lines[0]
 
 
 def command(*args: str, **env: str) -> list[str]:
