@@ -14,7 +14,6 @@ gW = g @ xᵀ, gx = Wᵀ @ g and gbias = g (dot's partials: each side gets the o
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Callable
 from typing import Any
@@ -378,10 +377,11 @@ def _select(g: np.ndarray, d: Any, in_place: bool) -> np.ndarray:
     """The adjoint through a selecting op (relu, abs, max, min): g·d where d is not 0, and 0 where it is, even where
     g is inf or NaN (PyTorch's where-based backward, not 0·inf = NaN).
 
-    relu's boolean mask, when nothing else reads g, is multiplied in g's memory as before if one sum says g is finite
-    everywhere (so no 0·inf can arise): a masked where is several times slower than a multiply.
+    relu's boolean mask, when nothing else reads g, is multiplied in g's memory: a masked where is several times
+    slower. A 0·inf there makes a NaN, which every later sum, product and matrix product carries into the
+    gradient, whose one finiteness check then hands the batch to the per-sample replay that selects.
     """
-    if in_place and type(d) is np.ndarray and d.dtype == np.bool_ and math.isfinite(np.add.reduce(g, None)):
+    if in_place and type(d) is np.ndarray and d.dtype == np.bool_:
         return np.multiply(g, d, out=g) if d.shape == g.shape else g * d
     with np.errstate(invalid="ignore"):  # the inf·0 products are dropped by the where
         return np.where(d, np.multiply(g, d), 0.0)
