@@ -80,8 +80,29 @@ def check_rule(rule: Rule) -> None:
                 f"give {numeric!r}"
             )
     _check_second_derivatives(rule, xs)
+    _check_declared_slopes(rule, xs, slopes)
     if rule.vectorized is not None:
         _check_numpy_form(rule, xs)
+
+
+def _check_declared_slopes(rule: Rule, xs: list[float], slopes: list[float]) -> None:
+    """The row's constant slopes are its partials, and partials said not to read the inputs do not."""
+    for i, d in enumerate(slopes):
+        constant = rule.constant_slope(i, len(xs))
+        if constant is not None and constant != d:
+            raise ValueError(f"op {rule.name!r}: constant_slopes says d/dx{i} = {constant!r}, its partials give {d!r}")
+    if rule.constant_slopes and len(rule.constant_slopes) not in (1, len(xs)):
+        count = len(rule.constant_slopes)
+        raise ValueError(f"op {rule.name!r}: constant_slopes has {count} entries for {len(xs)} inputs")
+    if rule.slopes_read_inputs:
+        return
+    try:
+        blind = [float(d) for d in rule.partials(rule.forward(*xs), *([None] * len(xs)))]
+    except (TypeError, ValueError, ArithmeticError) as error:
+        message = f"op {rule.name!r}: slopes_read_inputs=False, but its partials read an input ({error})"
+        raise ValueError(message) from None
+    if blind != slopes:
+        raise ValueError(f"op {rule.name!r}: slopes_read_inputs=False, but its partials change with the inputs")
 
 
 def _check_domain(name: str, domain: Sequence[tuple[float, float]]) -> None:

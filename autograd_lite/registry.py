@@ -52,6 +52,18 @@ class Rule:
     reference: Reference | Missing | None = None  # the value at high precision, for the differential suite
     activation: str = ""  # the torch.nn layer ("Tanh") when the op can be a network's activation; "" if not
     method: bool = False  # also a Value method: x.exp() for one input, x.max(y) for two
+    # What compiled code may know of the partials without calling them (`check_rule` holds each row to it):
+    # a slope per input that is always that number (add: (1.0, 1.0); an n-ary op's one entry is every input's), and
+    # whether the partials read the inputs at all (exp, tanh, relu read only `out`, so the inputs need not be kept).
+    constant_slopes: tuple[float, ...] = ()
+    slopes_read_inputs: bool = True
+
+    def constant_slope(self, position: int, count: int) -> float | None:
+        """The slope of input `position` (of `count`) if it is always one number, else None."""
+        slopes = self.constant_slopes
+        if len(slopes) == 1 and count != 1:
+            return slopes[0]  # n-ary: every input alike
+        return slopes[position] if len(slopes) == count else None
 
     def torch_form(self) -> Callable[..., Any]:
         """The torch function this row names (imports torch); NotImplementedError if the row has none."""
@@ -94,7 +106,9 @@ def add_rule(rule: Rule) -> Rule:
         raise TypeError(f"op {rule.name!r}: vectorized must be callable or None")
     if rule.kink is not None and not callable(rule.kink):
         raise TypeError(f"op {rule.name!r}: kink must be callable or None")
-    for flag in ("keeps_finite", "selects", "method"):
+    if not all(type(c) is float for c in rule.constant_slopes):
+        raise TypeError(f"op {rule.name!r}: constant_slopes must be a tuple of floats")
+    for flag in ("keeps_finite", "selects", "method", "slopes_read_inputs"):
         if getattr(rule, flag) not in (True, False):
             raise TypeError(f"op {rule.name!r}: {flag} must be True or False")
     if rule.method and rule.arity not in (1, 2):

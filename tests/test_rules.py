@@ -111,6 +111,40 @@ def test_vectorized_form_matches_floats(name, data):
             assert math.isclose(value, e, rel_tol=1e-12, abs_tol=1e-12)
 
 
+@pytest.mark.parametrize("name", [n for n in RULE_NAMES if RULES[n].vectorized is not None])
+@given(data=st.data())
+def test_what_a_row_declares_of_its_slopes_holds_on_arrays(name, data):
+    """Compiled code trusts constant_slopes and slopes_read_inputs instead of calling the partials: both hold."""
+    rule = RULES[name]
+    n = rule.arity if rule.arity is not None else 3
+    rule_n = rule if rule.arity is not None else rule.__class__(**{**rule.__dict__, "arity": n})
+    columns = [np.array(col) for col in zip(*[inputs_for(rule_n, data) for _ in range(4)])]
+    out = rule.vectorized(*columns)
+    partials = rule.partials(out, *columns)
+    for j, d in enumerate(partials):
+        constant = rule.constant_slope(j, n)
+        if constant is not None:
+            assert np.all(np.asarray(d) == constant), f"{name}: d/dx{j} is not always {constant}"
+    if not rule.slopes_read_inputs:
+        blind = rule.partials(out, *([None] * n))
+        for d, e in zip(blind, partials, strict=True):
+            assert np.array_equal(np.broadcast_to(d, out.shape), np.broadcast_to(e, out.shape))
+
+
+@pytest.mark.parametrize(("name", "change"), [
+    ("mul", {"constant_slopes": (1.0, 1.0)}),  # mul's slopes are the other input, not 1
+    ("sin", {"slopes_read_inputs": False}),  # sin's slope is cos(x): it reads x
+    ("add", {"constant_slopes": (1.0, 1.0, 1.0)}),  # three slopes for two inputs
+])
+def test_a_row_that_misstates_its_slopes_is_refused(name, change):
+    import dataclasses
+
+    from autograd_lite.custom_ops import check_rule
+
+    with pytest.raises(ValueError, match=name):
+        check_rule(dataclasses.replace(RULES[name], **change))
+
+
 BIG = sys.float_info.max
 EXTREMES = [-BIG, -1e300, -710.0, -1.0, -5e-324, 0.0, 5e-324, 1e-300, 1.0, 710.0, 1e300, BIG]
 

@@ -40,7 +40,6 @@ class Program:
         self.every: list[str] = []  # every array the forward sweep makes, in order
         self.leaf_views: list[tuple[str, str]] = []  # (name, view of the leaf block): made once per leaf array
         self.arguments: dict[int, str] = {}  # elementwise block -> its operands in the generated code
-        self._probed: dict[tuple[str, int], tuple[tuple[float | None, ...], bool]] = {}  # (op, arity) -> probe
         forward = self._forward_lines()
         bodies = {w: self._backward_body(w) for w in (True, False)}
         kept = self._kept(bodies[True][0])
@@ -221,11 +220,9 @@ class Program:
                 lines += self._add(block.bias, f"g{i}", from_varying=block.varying, broadcast=True)
             return lines
         rule = RULES[block.op]
-        key = (block.op, len(block.operands))
-        if key not in self._probed:  # per program: a rule registered later with the same name is probed anew
-            self._probed[key] = _probe_partials(*key)
-        constants, reads_inputs = self._probed[key]
-        args = self.arguments[i] if reads_inputs else ", ".join(["None"] * len(block.operands))
+        count = len(block.operands)
+        constants = [rule.constant_slope(j, count) for j in range(count)]
+        args = self.arguments[i] if rule.slopes_read_inputs else ", ".join(["None"] * count)
         if any(c is None for c in constants):
             lines.append(f"d{i} = {self._const('D_' + block.op + '_', rule.partials)}(v{i}, {args})")
         for j, operand in enumerate(block.operands):
@@ -426,32 +423,3 @@ def _grid(block: np.ndarray, start: int, size: int, n: int, step: int) -> np.nda
     column = block[start:, 0]
     stride = column.strides[0]
     return np.lib.stride_tricks.as_strided(column, (size, n), (step * stride, stride))
-
-
-def _probe_partials(op: str, arity: int) -> tuple[tuple[float | None, ...], bool]:
-    """What the generated backward needs of `op`'s partials on arrays: per input its local derivative if that is
-    a plain number (add: 1.0) or None, and whether they read the inputs (relu's, tanh's and exp's read only out)."""
-    rule = RULES[op]
-    unknown = ((None,) * arity, True)
-    if rule.vectorized is None:
-        return unknown
-    probe = [np.array([[-1.5, 0.5, 2.0]]) for _ in range(arity)]
-    try:
-        with np.errstate(all="ignore"):
-            out = rule.vectorized(*probe)
-            partials = rule.partials(out, *probe)
-    except Exception:  # a rule that cannot run on the probe is simply not specialised
-        return unknown
-    constants = tuple(
-        None if isinstance(d, np.ndarray) or not isinstance(d, (int, float)) else float(d) for d in partials
-    )
-    try:  # any use of an input that is None fails (a number from it) or differs from the real partials
-        with np.errstate(all="ignore"):
-            blind = rule.partials(out, *([None] * arity))
-        reads = len(blind) != len(partials) or not all(
-            np.array_equal(np.asarray(a, float), np.asarray(b, float), equal_nan=True)
-            for a, b in zip(partials, blind, strict=True)
-        )
-    except Exception:
-        reads = True
-    return constants, reads
