@@ -14,14 +14,24 @@ gW = g @ xᵀ, gx = Wᵀ @ g and gbias = g (dot's partials: each side gets the o
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
+from autograd_lite.compiled import liveness
 from autograd_lite.compiled.plan import INPUTS, LEAVES, Block, Gather, Plan
 from autograd_lite.rules import RULES
+
+
+@dataclass(frozen=True)
+class Allocate:
+    """Where the backward sweep creates adjoint `block`: zeros or uninitialised, known once the sweep is written."""
+
+    block: int
+
+
+Line = str | Allocate  # a line of the backward sweep
 
 
 class Program:
@@ -38,24 +48,26 @@ class Program:
             "np": np, "grid": _grid, "times": _times, "select": _select, "add": np.add.reduce
         }
         self.every: list[str] = []  # every array the forward sweep makes, in order
+        self.last_use: dict[str, int] = {}  # per array of the forward sweep: the last block that reads it
         self.leaf_views: list[tuple[str, str]] = []  # (name, view of the leaf block): made once per leaf array
         self.arguments: dict[int, str] = {}  # elementwise block -> its operands in the generated code
+        self._last_reader = liveness.last_reader(plan)
+        kept = liveness.kept(plan, outputs)
         forward = self._forward_lines()
         bodies = {w: self._backward_body(w) for w in (True, False)}
-        kept = self._kept(bodies[True][0])
         self.saved = [name for name in self.every if name in kept] + ["total"]  # what forward returns, in order
         view_names = [name for name, _ in self.leaf_views]
         unpack = [f"({', '.join(view_names)},) = R"] if view_names else []
         dropped = set(self.every) - kept - set(view_names)  # freed after their last use (the views live on in R)
         self.forward_source = self._function(
-            "forward", "v0, v1, R", _freeing(unpack + forward, dropped.__contains__), f"return ({self._saved()})"
+            "forward", "v0, v1, R", unpack + self._freeing_forward(forward, dropped), f"return ({self._saved()})"
         )
         self.forward = self._compile("forward", self.forward_source)
         views = "".join(f"{expr}, " for _, expr in self.leaf_views)
         self.views_source = self._function("views", "v1", [], f"return ({views})")
         self.views = self._compile("views", self.views_source)
         everything = f"return ({', '.join(self.every)},)"  # for the error path: where a NaN or inf arose
-        self._every_source = self._function("forward", "v0, v1, R", unpack + forward, everything)
+        self._every_source = self._function("forward", "v0, v1, R", unpack + _joined(forward), everything)
         self._forward_every: Any = None
         header = [f"({self._saved()}) = S", "B, dt = v0.shape[1], v1.dtype"]
         header += [f"g{b} = G[{b}]" for b in sorted(outputs)]
@@ -63,15 +75,6 @@ class Program:
             w: self._function("backward", "S, G", header + body, tail) for w, (body, tail) in bodies.items()
         }
         self._backward: dict[bool, Any] = {}
-
-    def _kept(self, backward: list[str]) -> set[str]:
-        """The forward's arrays to return: those the backward reads, the outputs and the two given blocks.
-
-        Everything else is freed as soon as the forward is past it, so a large batch holds about what
-        hand-written numpy would (relu's input, for one, is not kept: its slope is read from its output).
-        """
-        read = set(re.findall(r"\b[vawxb]\d+(?:_\d+)?\b", "\n".join(backward)))
-        return {"v0", "v1", *read, *(f"v{b}" for b in self.outputs)}
 
     def forward_every(self, batch: np.ndarray, leaf_block: np.ndarray) -> dict[str, Any]:
         """Every array of the forward sweep by name (for finding where a NaN or inf arose; slower, keeps all)."""
@@ -94,13 +97,15 @@ class Program:
         """(the backward sweep's lines, its return line)."""
         self._ready, self._zeroed = set(self.outputs), set()
         self._written = {b: np.ones(self.plan.blocks[b].size, bool) for b in self.outputs}  # seeded: all set
-        lines = []
+        lines: list[str | Allocate] = []
         for block in reversed(self.plan.blocks[2:]):
-            lines += self._backward_lines(block, with_inputs)
+            body, temporaries = self._backward_lines(block, with_inputs)
+            lines += body
+            if temporaries:  # no block before this one reads them: block i's adjoint is complete once it is swept
+                lines.append(f"del {', '.join(temporaries)}")
         inputs = self._adjoint(INPUTS) if with_inputs else "None"
         tail = f"return ({self._adjoint(LEAVES)}, {inputs})"
-        allocations = {f"ALLOCATE g{b}": self._allocation(b) for b in self._written}
-        return _freeing([allocations.get(line, line) for line in lines], _ADJOINT.fullmatch), tail
+        return [self._allocation(line.block) if isinstance(line, Allocate) else line for line in lines], tail
 
     def _allocation(self, b: int) -> str:
         """The line creating adjoint `b`: uninitialised if every row is set before anything adds to it."""
@@ -136,35 +141,50 @@ class Program:
         self.namespace[name] = value
         return name
 
-    def _save(self, name: str) -> str:
+    def _save(self, name: str, block: int) -> str:
+        """Note an array the forward sweep makes; block i's operands are read by block i alone, its value by its
+        readers."""
         self.every.append(name)
+        self.last_use[name] = self._last_reader[block] if name == f"v{block}" else block
         return name
 
-    def _forward_lines(self) -> list[str]:
-        self._save("v0")
-        self._save("v1")
-        lines: list[str] = []
+    def _forward_lines(self) -> list[tuple[int, list[str]]]:
+        """(block, its lines) for the forward sweep, in order."""
+        self._save("v0", INPUTS)
+        self._save("v1", LEAVES)
         # One number that is finite only if every value is: a NaN or inf anywhere makes the sum NaN or inf. An op
         # that keeps finite numbers finite adds nothing to it, unless it reads the leaves (a NaN parameter).
-        lines.append("total = 0.0")
+        groups = [(LEAVES, ["total = 0.0"])]
         for block in self.plan.blocks[2:]:
-            lines += self._matmul_forward(block) if block.weights else self._elementwise_forward(block)
+            lines = self._matmul_forward(block) if block.weights else self._elementwise_forward(block)
             if block.weights or not RULES[block.op].keeps_finite or any(o.block == LEAVES for o in block.operands):
                 lines.append(f"total += add(v{block.index}, None)")
+            groups.append((block.index, lines))
+        return groups
+
+    def _freeing_forward(self, groups: list[tuple[int, list[str]]], dropped: set[str]) -> list[str]:
+        """The forward's lines, each array in `dropped` deleted after the last block that reads it: a large batch
+        holds about what hand-written numpy would."""
+        after: dict[int, list[str]] = {}
+        for name in dropped:
+            after.setdefault(self.last_use[name], []).append(name)
+        lines: list[str] = []
+        for index, body in groups:
+            lines += body
+            if index in after:
+                lines.append(f"del {', '.join(sorted(after[index]))}")
         return lines
 
     def _elementwise_forward(self, block: Block) -> list[str]:
         i = block.index
         rule = RULES[block.op]
         f = self._const("F_" + block.op + "_", rule.vectorized)
-        args, lines = [], []
-        for j, operand in enumerate(block.operands):
-            expr = self._read(operand, broadcast=True)
-            if expr != f"v{operand.block}":
-                lines += self._assign(f"a{i}_{j}", expr)
-                expr = f"a{i}_{j}"
-            args.append(expr)
-        lines.append(f"{self._save(f'v{i}')} = {f}({', '.join(args)})")
+        args = liveness.operand_names(self.plan, block)
+        lines: list[str] = []
+        for name, operand in zip(args, block.operands, strict=True):
+            if name != f"v{operand.block}":
+                lines += self._assign(name, self._read(operand, broadcast=True), self._is_view(operand, True), i)
+        lines.append(f"{self._save(f'v{i}', i)} = {f}({', '.join(args)})")
         if block.size > 1 and all(len(set(o.rows)) == 1 for o in block.operands):
             lines.append(f"v{i} = np.repeat(v{i}, {block.size}, axis=0)")  # every row the same node's op
         self.arguments[i] = ", ".join(args)
@@ -173,61 +193,78 @@ class Program:
     def _matmul_forward(self, block: Block) -> list[str]:
         i = block.index
         assert block.shared is not None  # a matrix-product block always has its shared operands
-        lines = self._assign(f"w{i}", self._weights_read(block))
-        lines += self._assign(f"x{i}", self._read(block.shared, broadcast=False))
+        weights, weights_view = self._weights_read(block)
+        lines = self._assign(f"w{i}", weights, weights_view, i)
+        lines += self._assign(f"x{i}", self._read(block.shared, False), self._is_view(block.shared, False), i)
         bias = ""
         if block.bias:
-            lines += self._assign(f"b{i}", self._read(block.bias, broadcast=True))
+            lines += self._assign(f"b{i}", self._read(block.bias, True), self._is_view(block.bias, True), i)
             bias = f" + b{i}"
-        lines.append(f"{self._save(f'v{i}')} = w{i} @ x{i}{bias}")
+        lines.append(f"{self._save(f'v{i}', i)} = w{i} @ x{i}{bias}")
         return lines
 
-    def _assign(self, name: str, expr: str) -> list[str]:
+    def _assign(self, name: str, expr: str, view: bool, block: int) -> list[str]:
         """The line `name = expr`, or none if expr is a view of the leaf block: made once per leaf array instead."""
-        self._save(name)
-        if re.fullmatch(r"v1\[[^I]*\]|v1\[[^I]*\]\.reshape\(.*|grid\(v1, .*", expr):  # basic slices: views
+        self._save(name, block)
+        if view:
             self.leaf_views.append((name, expr))
             return []
         return [f"{name} = {expr}"]
 
-    def _weights_read(self, block: Block) -> str:
+    def _is_view(self, g: Gather, broadcast: bool) -> bool:
+        """The rows are a basic slice of the leaf block: a view that stays valid while the leaf array does."""
+        return g.block == LEAVES and liveness.rows_kind(self.plan, g, broadcast) in ("one", "range", "stride")
+
+    def _weights_read(self, block: Block) -> tuple[str, bool]:
+        """Code reading a matrix product's weights, and whether it is a view of the leaf block."""
         assert block.weights is not None
         src, rows = block.weights
         view = self._grid(src, rows, "v")
         if view is not None:
-            return view
-        return f"v{src}[{self._const('I', np.array(rows))}, 0]"
+            return view, src == LEAVES
+        return f"v{src}[{self._const('I', np.array(rows))}, 0]", False
 
-    def _backward_lines(self, block: Block, with_inputs: bool) -> list[str]:
-        def wanted(g: Gather | None) -> bool:
-            return g is not None and (with_inputs or g.block != INPUTS)
-
+    def _backward_lines(self, block: Block, with_inputs: bool) -> tuple[list[Line], list[str]]:
+        """Block i's backward code, and the names it made that no earlier block reads (its adjoint among them)."""
         i = block.index
         if i not in self._ready:  # nothing downstream reads it: a node the function made but did not return
-            return []
-        lines: list[str] = []
+            return [], []
         if block.weights:
-            assert block.shared is not None
-            shared_varying = self.plan.blocks[block.shared.block].varying
-            gs = f"g{i}"
-            if not (shared_varying or not block.varying):
-                gs = f"gs{i}"
-                lines.append(f"gs{i} = add(g{i}, 1, keepdims=True)")
-            lines += self._weights_add(block, f"np.matmul({gs}, x{i}.T)")
-            if wanted(block.shared):
-                lines += self._add(block.shared, f"np.matmul(w{i}.T, {gs})", shared_varying, False, call=True)
-            if block.bias is not None and wanted(block.bias):
-                lines += self._add(block.bias, f"g{i}", from_varying=block.varying, broadcast=True)
-            return lines
+            lines, temporaries = self._matmul_backward(block, with_inputs)
+        else:
+            lines, temporaries = self._elementwise_backward(block, with_inputs)
+        return lines, [f"g{i}", *temporaries]
+
+    def _matmul_backward(self, block: Block, with_inputs: bool) -> tuple[list[Line], list[str]]:
+        i = block.index
+        lines: list[Line] = []
+        assert block.shared is not None
+        assert block.shared is not None
+        shared_varying = self.plan.blocks[block.shared.block].varying
+        gs = f"g{i}"
+        if not (shared_varying or not block.varying):
+            gs = f"gs{i}"
+            lines.append(f"gs{i} = add(g{i}, 1, keepdims=True)")
+        lines += self._weights_add(block, f"np.matmul({gs}, x{i}.T)")
+        if with_inputs or block.shared.block != INPUTS:
+            lines += self._add(block.shared, f"np.matmul(w{i}.T, {gs})", shared_varying, False, call=True)
+        if block.bias is not None and (with_inputs or block.bias.block != INPUTS):
+            lines += self._add(block.bias, f"g{i}", from_varying=block.varying, broadcast=True)
+        return lines, [gs] if gs != f"g{i}" else []
+
+    def _elementwise_backward(self, block: Block, with_inputs: bool) -> tuple[list[Line], list[str]]:
+        i = block.index
         rule = RULES[block.op]
-        count = len(block.operands)
-        constants = [rule.constant_slope(j, count) for j in range(count)]
-        args = self.arguments[i] if rule.slopes_read_inputs else ", ".join(["None"] * count)
-        if any(c is None for c in constants):
+        lines: list[Line] = []
+        constants = liveness.slopes(block)
+        args = self.arguments[i] if rule.slopes_read_inputs else ", ".join(["None"] * len(constants))
+        temporaries = []
+        if liveness.calls_partials(block):
             lines.append(f"d{i} = {self._const('D_' + block.op + '_', rule.partials)}(v{i}, {args})")
+            temporaries.append(f"d{i}")
         for j, operand in enumerate(block.operands):
             c = constants[j]
-            if not wanted(operand) or c == 0.0:
+            if not (with_inputs or operand.block != INPUTS) or c == 0.0:
                 continue
             if c is None and rule.selects:  # a selection: g where the partial is not 0, and 0 there (no 0·inf)
                 alone = len(block.operands) == 1  # g is read here only: select in its memory
@@ -239,9 +276,9 @@ class Program:
             else:
                 factor = f"d{i}[{j}]" if c is None else repr(c)
                 lines += self._add(operand, f"np.multiply(g{i}, {factor})", block.varying, True, call=True)
-        return lines
+        return lines, temporaries
 
-    def _weights_add(self, block: Block, contribution: str) -> list[str]:
+    def _weights_add(self, block: Block, contribution: str) -> list[Line]:
         """Code adding a matrix product's weight adjoints (a call taking out=) into the leaf rows they came from."""
         assert block.weights is not None
         src, rows = block.weights
@@ -283,19 +320,19 @@ class Program:
             return f"{prefix}{src}[{start}:{start + size * step}, 0].reshape({size}, {step}){cut}"
         return f"grid({prefix}{src}, {start}, {size}, {n}, {step})"
 
-    def _allocate(self, block: int) -> list[str]:
+    def _allocate(self, block: int) -> list[Line]:
         """An adjoint for `block` if it has none yet: zeros or uninitialised, decided when the sweep is written."""
         if block in self._ready:
             return []
         self._ready.add(block)
-        return [f"ALLOCATE g{block}"]
+        return [Allocate(block)]
 
     # --- gathering rows and scattering adjoints back ------------------------------------
 
     def _read(self, g: Gather, broadcast: bool) -> str:
         """Code reading rows `g.rows` of block `g.block`; a repeated single row stays one row if `broadcast`."""
         rows, name = g.rows, f"v{g.block}"
-        kind = self._rows_kind(g, broadcast)
+        kind = liveness.rows_kind(self.plan, g, broadcast)
         if kind == "all":
             return name
         if kind in ("one", "range"):
@@ -304,7 +341,7 @@ class Program:
             return f"{name}[{_stride_slice(rows)}]"
         return f"{name}[{self._const('I', np.array(rows))}]"
 
-    def _add(self, g: Gather, contribution: str, from_varying: bool, broadcast: bool, call: bool = False) -> list[str]:
+    def _add(self, g: Gather, contribution: str, from_varying: bool, broadcast: bool, call: bool = False) -> list[Line]:
         """Code adding a contribution (one row per reading node) into the adjoints of the rows it read.
 
         `call`: the contribution is one numpy call that can take `out=` (written straight into a first write's rows).
@@ -313,7 +350,7 @@ class Program:
         c = contribution
         if from_varying and not self.plan.blocks[g.block].varying:
             c, call = f"add({c}, 1, keepdims=True)", True  # an input-independent row was used by every sample
-        kind = self._rows_kind(g, broadcast)
+        kind = liveness.rows_kind(self.plan, g, broadcast)
         if kind == "all" and g.block not in self._ready:
             self._ready.add(g.block)  # the first contribution becomes the adjoint (a copy if it is another's)
             self._written[g.block] = np.ones(self.plan.blocks[g.block].size, bool)
@@ -335,20 +372,6 @@ class Program:
             target = f"{name}[{rows[0]}:{rows[0] + len(rows)}]"
         return [*lines, _write(target, c, self._mark(g.block, rows), call)]
 
-    def _rows_kind(self, g: Gather, broadcast: bool) -> str:
-        """How rows are taken: the whole block, one row for all, a contiguous range, or by index."""
-        rows = g.rows
-        size = self.plan.blocks[g.block].size
-        if len(rows) == size and rows[0] == 0 and rows[-1] == size - 1 and rows == tuple(range(size)):
-            return "all"
-        if len(rows) == 1 or (broadcast and len(set(rows)) == 1):
-            return "one"
-        if rows == tuple(range(rows[0], rows[0] + len(rows))):
-            return "range"
-        if rows[1] > rows[0] and rows == tuple(range(rows[0], rows[-1] + 1, rows[1] - rows[0])):
-            return "stride"  # every k-th row, e.g. the biases between the weights of a layer's neurons
-        return "index"
-
 
 def _write(target: str, contribution: str, first: bool, call: bool) -> str:
     """Code putting a contribution into `target`: added, or (a first write) assigned, through out= if a call."""
@@ -357,9 +380,6 @@ def _write(target: str, contribution: str, first: bool, call: bool) -> str:
     if call:  # target is a view (a basic slice): the call writes its result there with no temporary
         return f"{contribution[:-1]}, out={target})"
     return f"{target}[...] = {contribution}" if target.isidentifier() else f"{target} = {contribution}"
-
-
-_ADJOINT = re.compile(r"g[2-9]\d*|g1\d+|gs\d+|d\d+")  # intermediate adjoints and partials (not g0, g1 or gw)
 
 
 def _times(g: np.ndarray, d: Any) -> np.ndarray:
@@ -384,25 +404,6 @@ def _select(g: np.ndarray, d: Any, in_place: bool) -> np.ndarray:
         return np.where(d, np.multiply(g, d), 0.0)
 
 
-def _freeing(lines: list[str], freeable: Callable[[str], Any]) -> list[str]:
-    """`lines` with each name that `freeable` accepts deleted after its last use, so that a large batch holds
-    few arrays at once (the backward's intermediate adjoints and partials, the forward's unsaved values)."""
-    last: dict[str, int] = {}
-    for k, line in enumerate(lines):
-        for name in re.findall(r"\b[A-Za-z_]\w*\b", line):
-            if freeable(name):
-                last[name] = k
-    after: dict[int, list[str]] = {}
-    for name, k in last.items():
-        after.setdefault(k, []).append(name)
-    out = []
-    for k, line in enumerate(lines):
-        out.append(line)
-        if k in after:
-            out.append(f"del {', '.join(sorted(after[k]))}")
-    return out
-
-
 def _stride_slice(rows: tuple[int, ...]) -> str:
     """A basic slice taking `rows`, an arithmetic progression (a view, not a copy)."""
     return f"{rows[0]}:{rows[-1] + 1}:{rows[1] - rows[0]}"
@@ -423,3 +424,8 @@ def _grid(block: np.ndarray, start: int, size: int, n: int, step: int) -> np.nda
     column = block[start:, 0]
     stride = column.strides[0]
     return np.lib.stride_tricks.as_strided(column, (size, n), (step * stride, stride))
+
+
+def _joined(groups: list[tuple[int, list[str]]]) -> list[str]:
+    """The lines of (block, lines) groups, in order."""
+    return [line for _, lines in groups for line in lines]
