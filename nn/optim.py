@@ -100,12 +100,14 @@ class Optimizer:
         self.update_arrays(values, grads, self.current_lr())
         self.steps += 1
 
-    @property
-    def updates_arrays(self) -> bool:
-        """Whether step_arrays does what step does (not for a subclass that overrides `step` or `update`)."""
-        cls = type(self)
-        own = cls.step is Optimizer.step and cls.update is Optimizer.update
-        return own and cls.update_arrays is not Optimizer.update_arrays
+    @classmethod
+    def steps_on_arrays(cls) -> bool:
+        """Whether fit's compiled path may call step_arrays instead of step: the class says so in its own body.
+
+        `array_step = True` is not inherited, so a subclass that changes step or update (counting steps, say)
+        has its own step run; one that changes neither may say `array_step = True` again to stay fast.
+        """
+        return cls.__dict__.get("array_step", False) is True
 
     def settings(self) -> dict[str, Any]:  # Any: JSON values
         """The settings the optimizer was built with, as JSON values (lr None for a schedule)."""
@@ -186,6 +188,7 @@ class SGD(Optimizer):
     """Stochastic gradient descent; with momentum=0 and no weight decay exactly `p.data -= lr * p.grad`."""
 
     buffers = ("velocity",)
+    array_step = True  # update_arrays is the whole step (see Optimizer.steps_on_arrays)
 
     def __init__(
         self,
@@ -220,6 +223,7 @@ class Adam(Optimizer):
     """Adam with bias correction (Kingma & Ba), weight decay added to the gradient as in PyTorch."""
 
     buffers = ("m", "v")
+    array_step = True
 
     def __init__(
         self,

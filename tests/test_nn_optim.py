@@ -149,9 +149,27 @@ def test_a_subclass_overriding_step_or_update_is_not_run_on_arrays():
         def step(self):
             super().step()
 
-    ps = params_with_grads()
-    assert nn.SGD(ps, lr=0.1).updates_arrays and nn.Adam(ps).updates_arrays
-    assert not Halving(ps, lr=0.1).updates_arrays and not Counting(ps, lr=0.1).updates_arrays
+    class Renamed(nn.SGD):  # changes neither step nor update, and says so
+        array_step = True
+
+    assert nn.SGD.steps_on_arrays() and nn.Adam.steps_on_arrays() and Renamed.steps_on_arrays()
+    assert not Halving.steps_on_arrays() and not Counting.steps_on_arrays()
+
+
+def test_fit_runs_a_subclass_s_own_update():
+    """The compiled path steps on arrays only for a class that declares it: Halving's own update runs."""
+
+    class Halving(nn.SGD):
+        def update(self, lr):
+            for p in self.params:
+                p.data /= 2
+
+    X, y = nn.datasets.xor()
+    model = nn.MLP(2, [3, 1], seed=0)
+    before = [p.data for p in model.parameters()]
+    history = nn.fit(model, X, y, nn.mse, Halving(model.parameters(), lr=0.1), epochs=3, progress=False)
+    assert history.compiled
+    assert [p.data for p in model.parameters()] == [b / 8 for b in before]
 
 
 # --- state_dict / load_state_dict: keyed by parameter name, checked in full before anything changes

@@ -26,6 +26,7 @@ import numpy as np
 
 from autograd_lite import CompileCheckError, Value, compile_graph, dot
 from nn import losses
+from nn.optim import Optimizer
 
 MAX_LABELS = 16  # loss_graph_step: more distinct targets than this become graph inputs instead
 
@@ -110,12 +111,12 @@ BATCH_LOSSES: dict[Callable[..., Value], BatchLoss] = {
 
 
 @dataclass
-class _Update:
+class _OptimizerRoute:
     """How the optimizer reaches the parameter block: directly, through an index, or through the Values."""
 
-    optimizer: Any
+    optimizer: Any  # Any: an nn Optimizer, or any object with step() and zero_grad()
     index: np.ndarray | None  # the optimizer's params as positions in the block (None: the same list)
-    arrays: bool  # the optimizer updates arrays; else its .step() runs on the Values
+    arrays: bool  # the optimizer steps on arrays; else its .step() runs on the Values
 
 
 class ArrayTrainer:
@@ -135,7 +136,7 @@ class ArrayTrainer:
         self.columns = np.ascontiguousarray(X.T, dtype)  # (features, samples)
         self.targets = y.astype(int) if loss is losses.cross_entropy else y.astype(dtype).reshape(len(y), -1)
         self.loss, self.l2, self.accuracy = BATCH_LOSSES[loss], l2, accuracy
-        self.update = _reach(optimizer, self.params)
+        self.update = _route(optimizer, self.params)
         try:  # the first run compares the compiled graph with the scalar engine on the first sample
             self.graph.run(self.columns[:, :1], self.block)
         except CompileCheckError as e:
@@ -193,18 +194,17 @@ class ArrayTrainer:
             p.data, p.grad = v, g
 
 
-def _reach(optimizer: Any, params: list[Value]) -> _Update:
+def _route(optimizer: Any, params: list[Value]) -> _OptimizerRoute:
     """How `optimizer` updates the parameter block (optimizers over other Values use their own step)."""
-    arrays = getattr(optimizer, "updates_arrays", False) is True
-    mine = getattr(optimizer, "params", None)
-    if not arrays or not isinstance(mine, list):
-        return _Update(optimizer, None, False)
+    if not isinstance(optimizer, Optimizer) or not optimizer.steps_on_arrays():  # any object with step() will do
+        return _OptimizerRoute(optimizer, None, False)
+    mine = optimizer.params
     if len(mine) == len(params) and all(map(is_, mine, params)):
-        return _Update(optimizer, None, True)
+        return _OptimizerRoute(optimizer, None, True)
     position = {id(p): i for i, p in enumerate(params)}
     if not all(id(p) in position for p in mine):
-        return _Update(optimizer, None, False)
-    return _Update(optimizer, np.array([position[id(p)] for p in mine], dtype=int), True)
+        return _OptimizerRoute(optimizer, None, False)
+    return _OptimizerRoute(optimizer, np.array([position[id(p)] for p in mine], dtype=int), True)
 
 
 def _compile_model(model: Any, params: list[Value], first: np.ndarray, dtype: Any) -> Any:
