@@ -11,7 +11,7 @@ import numpy as np
 
 from autograd_lite.compiled.check import Replay, compare_with_scalar
 from autograd_lite.compiled.codegen import Program
-from autograd_lite.compiled.plan import make_plan
+from autograd_lite.compiled.plan import Layout, make_plan
 from autograd_lite.rules import RULES
 from autograd_lite.value import Value
 
@@ -78,6 +78,12 @@ class CompiledGraph:
             f"CompiledGraph({len(self.inputs)} inputs → {len(self.outputs)} output(s), "
             f"{self._plan.nodes} nodes in {blocks} numpy blocks, {len(self.leaves)} leaves)"
         )
+
+    @property
+    def layout(self) -> Layout:
+        """The plan the code was generated from: its blocks, leaves, and where each output is."""
+        plan = self._plan
+        return Layout(tuple(plan.blocks), tuple(plan.leaves), tuple(self._out_at), self._single)
 
     def to_torch(self, dtype: Any = None) -> Any:
         """This graph as a `torch.nn.Module` (float64 by default); needs the torch extra."""

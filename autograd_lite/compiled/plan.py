@@ -55,6 +55,16 @@ class Plan:
     nodes: int
 
 
+@dataclass(frozen=True)
+class Layout:
+    """A compiled graph's plan as other code may read it (the torch bridge): blocks, leaves, where the outputs are."""
+
+    blocks: tuple[Block, ...]
+    leaves: tuple[Any, ...]  # the leaf block's Values, in its row order
+    outputs: tuple[tuple[int, int], ...]  # (block, row) of each output
+    single: bool  # one output, returned as shape (B,); else (B, outputs)
+
+
 def trace(outputs: Sequence[Any]) -> list[Any]:
     """Every node the outputs depend on, each after its parents (the merged topological orders)."""
     order: list[Any] = []

@@ -97,10 +97,10 @@ class GraphModule(torch.nn.Module):
 
     def __init__(self, graph: CompiledGraph, dtype: torch.dtype) -> None:
         super().__init__()
-        plan = graph._plan
-        self._blocks: list[Block] = plan.blocks
-        self._single = graph._single
-        self._out_at = list(graph._out_at)
+        plan = graph.layout
+        self._blocks: tuple[Block, ...] = plan.blocks
+        self._single = plan.single
+        self._out_at = list(plan.outputs)
         self._values = list(plan.leaves)  # the graph's leaf Values, for write_back
         self._forms = {b.index: torch_form(b.op) for b in plan.blocks[2:] if not b.weights}
         trainable = [i for i, leaf in enumerate(plan.leaves) if leaf.requires_grad]
