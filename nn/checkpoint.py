@@ -45,7 +45,7 @@ from nn.training.history import History
 
 if TYPE_CHECKING:
     from nn.module import Module
-    from nn.optim import Optimizer, OptimizerState
+    from nn.optim import Optimizer
     from nn.training.loop import TrainOptions
 
 Path = str | os.PathLike[str]
@@ -64,7 +64,7 @@ class Checkpoint:
 
     architecture: saving.Architecture | None
     model_state: dict[str, float]
-    optimizer_state: OptimizerState
+    optimizer_state: Mapping[str, object]  # as read from the file: the optimizer's load_state_dict checks it
     history: History
 
     @property

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from operator import attrgetter
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 import numpy as np
 
@@ -33,18 +33,28 @@ if TYPE_CHECKING:
     from nn.module import Module
 
 LearningRate = float | Callable[[int], float]
-# What state_dict gives: {"kind", "steps", "settings", "buffers": {buffer: {parameter name: float}}}; JSON values.
-OptimizerState = dict[str, Any]
+Settings = dict[str, float | list[float] | None]  # lr (None for a schedule), momentum, betas, ...
+
+
+class OptimizerState(TypedDict):
+    """What state_dict gives, all JSON values; load_state_dict reads any mapping and checks it in full."""
+
+    kind: str
+    steps: int
+    settings: Settings
+    buffers: dict[str, dict[str, float]]  # {buffer: {parameter name: number}}
+
+
 STATE_KEYS = ("kind", "steps", "settings", "buffers")
 MAX_STEPS = 2**53  # a step count past this is not one a float could have counted
 _data, _grad = attrgetter("data"), attrgetter("grad")
 
 
-def _in_unit_interval(x: Any, what: str) -> float:
+def _in_unit_interval(x: object, what: str) -> float:
     return number(x, what, 0, 1)
 
 
-def _non_negative(x: Any, what: str) -> float:
+def _non_negative(x: object, what: str) -> float:
     value = number(x, what)
     if value < 0:
         raise ValueError(f"{what} must be >= 0, got {value!r}")
@@ -109,7 +119,7 @@ class Optimizer:
         """
         return cls.__dict__.get("array_step", False) is True
 
-    def settings(self) -> dict[str, Any]:  # Any: JSON values
+    def settings(self) -> Settings:
         """The settings the optimizer was built with, as JSON values (lr None for a schedule)."""
         return {"lr": None if callable(self.lr) else self.lr, "weight_decay": self.weight_decay}
 
@@ -119,7 +129,7 @@ class Optimizer:
         buffers = {b: dict(zip(names, getattr(self, b).tolist(), strict=True)) for b in self.buffers}
         return {"kind": type(self).__name__, "steps": self.steps, "settings": self.settings(), "buffers": buffers}
 
-    def load_state_dict(self, state: Mapping[str, Any], model: Module | None = None) -> None:
+    def load_state_dict(self, state: Mapping[str, object], model: Module | None = None) -> None:
         """Restore the step count and buffers from `state_dict`'s output; the settings stay as built.
 
         Everything is checked before anything changes: the kind, the step count, every
@@ -146,7 +156,7 @@ class Optimizer:
             raise ValueError(f"{first_few(outside)} of the optimizer are not parameters of the model")
         return [named[id(p)] for p in self.params]
 
-    def _checked_state(self, state: Mapping[str, Any], names: list[str]) -> tuple[int, dict[str, np.ndarray]]:
+    def _checked_state(self, state: Mapping[str, object], names: list[str]) -> tuple[int, dict[str, np.ndarray]]:
         """(steps, {buffer: array in params order}) from a state; ValueError naming what does not fit."""
         if not isinstance(state, Mapping) or sorted(state) != sorted(STATE_KEYS):
             raise ValueError(f"an optimizer state has the keys {', '.join(STATE_KEYS)}, got {keys_of(state)}")
@@ -201,7 +211,7 @@ class SGD(Optimizer):
         self.momentum = _in_unit_interval(momentum, "momentum")
         self.velocity = np.zeros(len(self.params))
 
-    def settings(self) -> dict[str, Any]:
+    def settings(self) -> Settings:
         """lr, momentum and weight_decay."""
         return {**super().settings(), "momentum": self.momentum}
 
@@ -241,7 +251,7 @@ class Adam(Optimizer):
         self.m = np.zeros(len(self.params))
         self.v = np.zeros(len(self.params))
 
-    def settings(self) -> dict[str, Any]:
+    def settings(self) -> Settings:
         """lr, betas, eps and weight_decay."""
         return {**super().settings(), "betas": list(self.betas), "eps": self.eps}
 

@@ -37,7 +37,7 @@ def read(path: str | os.PathLike[str]) -> nn.Checkpoint | None:
 
 def saved_kind(checkpoint: nn.Checkpoint) -> str:
     """The --optimizer name of the checkpoint's optimizer ('adam' or 'sgd')."""
-    return KINDS[checkpoint.optimizer_state["kind"]]
+    return KINDS[str(checkpoint.optimizer_state["kind"])]  # one of KINDS: load_checked refused any other
 
 
 def saved_lr(checkpoint: nn.Checkpoint) -> float | None:

@@ -14,6 +14,7 @@ gW = g @ xᵀ, gx = Wᵀ @ g and gbias = g (dot's partials: each side gets the o
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,6 +33,9 @@ class Allocate:
 
 
 Line = str | Allocate  # a line of the backward sweep
+Saved = tuple["np.ndarray | float", ...]  # what the forward function returns: arrays, then the sum of every value
+Views = tuple[np.ndarray, ...]  # the leaf block's views the forward function takes
+Generated = Callable[..., Any]  # Any: a function of the generated code (its results are typed where they are used)
 
 
 class Program:
@@ -44,7 +48,7 @@ class Program:
         self._written: dict[int, np.ndarray] = {}  # per adjoint: which rows hold a value so far
         self._zeroed: set[int] = set()  # adjoints that must start as zeros (some row is added into, or never set)
         # add: np.add.reduce, a sum without ndarray.sum's Python wrapper (this code runs every step)
-        self.namespace: dict[str, Any] = {
+        self.namespace: dict[str, object] = {
             "np": np, "grid": _grid, "times": _times, "select": _select, "add": np.add.reduce
         }
         self.every: list[str] = []  # every array the forward sweep makes, in order
@@ -68,21 +72,21 @@ class Program:
         self.views = self._compile("views", self.views_source)
         everything = f"return ({', '.join(self.every)},)"  # for the error path: where a NaN or inf arose
         self._every_source = self._function("forward", "v0, v1, R", unpack + _joined(forward), everything)
-        self._forward_every: Any = None
+        self._forward_every: Generated | None = None
         header = [f"({self._saved()}) = S", "B, dt = v0.shape[1], v1.dtype"]
         header += [f"g{b} = G[{b}]" for b in sorted(outputs)]
         self.backward_sources = {
             w: self._function("backward", "S, G", header + body, tail) for w, (body, tail) in bodies.items()
         }
-        self._backward: dict[bool, Any] = {}
+        self._backward: dict[bool, Generated] = {}
 
-    def forward_every(self, batch: np.ndarray, leaf_block: np.ndarray) -> dict[str, Any]:
+    def forward_every(self, batch: np.ndarray, leaf_block: np.ndarray) -> dict[str, np.ndarray | float]:
         """Every array of the forward sweep by name (for finding where a NaN or inf arose; slower, keeps all)."""
         if self._forward_every is None:
             self._forward_every = self._compile("forward", self._every_source)
         return dict(zip(self.every, self._forward_every(batch, leaf_block, self.views(leaf_block)), strict=True))
 
-    def backward(self, with_inputs: bool) -> Any:
+    def backward(self, with_inputs: bool) -> Generated:
         """The backward function; with `with_inputs` it also returns the input block's adjoints.
 
         It takes forward's arrays and the seeded adjoints of the output blocks
@@ -130,12 +134,12 @@ class Program:
         body = "".join(f"    {line}\n" for line in [*lines, tail])
         return f"def {name}({args}):\n{body}"
 
-    def _compile(self, name: str, source: str) -> Any:
-        scope: dict[str, Any] = {}
+    def _compile(self, name: str, source: str) -> Generated:
+        scope: dict[str, Generated] = {}
         exec(compile(source, f"<compiled graph: {name}>", "exec"), self.namespace, scope)
         return scope[name]
 
-    def _const(self, prefix: str, value: Any) -> str:
+    def _const(self, prefix: str, value: object) -> str:
         """A name in the generated code's namespace bound to `value` (index arrays, rule functions)."""
         name = f"{prefix}{len(self.namespace)}"
         self.namespace[name] = value
@@ -382,7 +386,7 @@ def _write(target: str, contribution: str, first: bool, call: bool) -> str:
     return f"{target}[...] = {contribution}" if target.isidentifier() else f"{target} = {contribution}"
 
 
-def _times(g: np.ndarray, d: Any) -> np.ndarray:
+def _times(g: np.ndarray, d: np.ndarray | float) -> np.ndarray:
     """g·d, in g's memory when that holds the product (g is an adjoint that nothing reads afterwards)."""
     if type(d) is np.ndarray and d.shape == g.shape and d.dtype == g.dtype:
         g *= d
@@ -390,7 +394,7 @@ def _times(g: np.ndarray, d: Any) -> np.ndarray:
     return g * d
 
 
-def _select(g: np.ndarray, d: Any, in_place: bool) -> np.ndarray:
+def _select(g: np.ndarray, d: np.ndarray | float, in_place: bool) -> np.ndarray:
     """The adjoint through a selecting op (relu, abs, max, min): g·d where d is not 0, and 0 where it is, even where
     g is inf or NaN (PyTorch's where-based backward, not 0·inf = NaN).
 

@@ -5,15 +5,21 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from operator import attrgetter
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
+import numpy.typing as npt
 
 from autograd_lite.compiled.check import Replay, compare_with_scalar
-from autograd_lite.compiled.codegen import Program
+from autograd_lite.compiled.codegen import Program, Saved, Views
 from autograd_lite.compiled.plan import Layout, make_plan
 from autograd_lite.rules import RULES
 from autograd_lite.value import Value
+
+if TYPE_CHECKING:
+    import torch
+
+    from autograd_lite.compiled.torch_module import GraphModule
 
 _data = attrgetter("data")
 add = np.add.reduce  # a sum without ndarray.sum's Python wrapper (this runs every step)
@@ -42,7 +48,7 @@ class CompiledGraph:
         rebuild: Callable[[list[Value]], list[Value]],
         check: bool,
         first_leaves: Sequence[Value] = (),
-        dtype: Any = np.float64,
+        dtype: npt.DTypeLike = np.float64,
         program: Sequence[Value] = (),
     ) -> None:
         self.dtype = np.dtype(dtype)  # what the batch, the leaves and the computation are held in
@@ -65,8 +71,8 @@ class CompiledGraph:
         blocks = {b for b, _ in self._out_at}
         whole = len(blocks) == 1 and [r for _, r in self._out_at] == list(range(self._plan.blocks[min(blocks)].size))
         self._filled = min(blocks) if whole and self._plan.blocks[min(blocks)].varying else None
-        self._saved: tuple[Any, ...] | None = None
-        self._views_of: tuple[np.ndarray, np.ndarray, tuple[Any, ...]] | None = None  # (leaf array, column, views)
+        self._saved: Saved | None = None
+        self._views_of: tuple[np.ndarray, np.ndarray, Views] | None = None  # (leaf array, column, views)
         self._last: tuple[np.ndarray, np.ndarray] | None = None  # (batch, leaf values) of the last run
 
     def _uses_registered_ops(self) -> bool:
@@ -85,7 +91,7 @@ class CompiledGraph:
         plan = self._plan
         return Layout(tuple(plan.blocks), tuple(plan.leaves), tuple(self._out_at), self._single)
 
-    def to_torch(self, dtype: Any = None) -> Any:
+    def to_torch(self, dtype: torch.dtype | None = None) -> GraphModule:
         """This graph as a `torch.nn.Module` (float64 by default); needs the torch extra."""
         from autograd_lite.compiled.torch_module import graph_to_torch  # imports torch, so only when asked
 
@@ -96,10 +102,10 @@ class CompiledGraph:
         """The generated forward and backward code."""
         return self._program.source
 
-    def __call__(self, *columns: Any) -> np.ndarray:
+    def __call__(self, *columns: npt.ArrayLike) -> np.ndarray:
         return self.forward(*columns)
 
-    def forward(self, *columns: Any) -> np.ndarray:
+    def forward(self, *columns: npt.ArrayLike) -> np.ndarray:
         """The outputs for a batch: one column (1-D array, or a number broadcast) per input, all of length B.
 
         Returns shape (B,) for a single output, (B, n_outputs) for several.
@@ -123,7 +129,7 @@ class CompiledGraph:
         self._saved, self._last = saved, (batch, leaf_block)
         return outputs
 
-    def backward(self, weights: Any = None, input_grads: bool = False) -> list[np.ndarray] | None:
+    def backward(self, weights: npt.ArrayLike | None = None, input_grads: bool = False) -> list[np.ndarray] | None:
         """Add Σ_b weights_b·∂output_b/∂leaf to `.grad` of every non-input leaf (weights 1.0 by default; 1/B: mean).
 
         `weights` is a number or an array shaped like forward's result. With
@@ -133,7 +139,7 @@ class CompiledGraph:
         leaf_grads, input_grad_rows = self._gradients(self._saved_arrays(), self._weights(weights), input_grads)
         for leaf, g in zip(self.leaves, leaf_grads.tolist(), strict=True):
             leaf.grad += g
-        return list(input_grad_rows) if input_grads else None
+        return list(input_grad_rows) if input_grad_rows is not None else None
 
     def gradient(self, weights: np.ndarray) -> np.ndarray:
         """Σ_b weights_b·∂output_b/∂leaf after `run`, as an array in `leaves` order (`.grad` is not touched).
@@ -142,14 +148,14 @@ class CompiledGraph:
         """
         return self._gradients(self._saved_arrays(), weights, False)[0]
 
-    def _saved_arrays(self) -> tuple[Any, ...]:
+    def _saved_arrays(self) -> Saved:
         if self._saved is None:
             raise RuntimeError("backward needs a forward call first (it differentiates the last batch)")
         return self._saved
 
     # --- running -------------------------------------------------------------------
 
-    def _leaf_views(self, leaf_values: np.ndarray) -> tuple[np.ndarray, tuple[Any, ...]]:
+    def _leaf_views(self, leaf_values: np.ndarray) -> tuple[np.ndarray, Views]:
         """The leaf block as one column and the program's views of it (weights, biases).
 
         A training loop passes the same array at every step and updates it in place; its views are made
@@ -165,8 +171,8 @@ class CompiledGraph:
         return block, views
 
     def _run(
-        self, batch: np.ndarray, leaf_block: np.ndarray, views: tuple[Any, ...]
-    ) -> tuple[tuple[Any, ...], np.ndarray]:
+        self, batch: np.ndarray, leaf_block: np.ndarray, views: Views
+    ) -> tuple[Saved, np.ndarray]:
         """Saved arrays of the forward sweep and the outputs, shape (B,) or (B, n)."""
         with np.errstate(all="ignore"):
             saved = self._program.forward(batch, leaf_block, views)
@@ -184,7 +190,7 @@ class CompiledGraph:
             outputs[:, j] = saved[k][r]
         return saved, outputs
 
-    def _gradients(self, saved: tuple[Any, ...], weights: np.ndarray, with_inputs: bool) -> tuple[np.ndarray, Any]:
+    def _gradients(self, saved: Saved, weights: np.ndarray, with_inputs: bool) -> tuple[np.ndarray, np.ndarray | None]:
         """(d/d leaf as a 1-D array, d/d input as an (inputs, B) array) of Σ weights·outputs.
 
         Where the sum is not finite, the gradient is the scalar engine's, sample by sample: a batch sums the
@@ -202,7 +208,7 @@ class CompiledGraph:
         scalar_leaves, scalar_inputs = self._replay.gradients(batch, leaf_block[:, 0].tolist(), weights, self.outputs)
         return scalar_leaves.astype(self.dtype), scalar_inputs.astype(self.dtype) if with_inputs else None
 
-    def _seeds(self, saved: tuple[Any, ...], weights: np.ndarray) -> dict[int, np.ndarray]:
+    def _seeds(self, saved: Saved, weights: np.ndarray) -> dict[int, np.ndarray]:
         """The adjoints of the output blocks: the weights in the outputs' rows, zeros elsewhere."""
         if self._filled is not None:  # the outputs are a whole block in order: the weights are its adjoint (a copy)
             return {self._filled: np.array(weights[None, :] if self._single else weights.T, self.dtype)}
@@ -218,7 +224,9 @@ class CompiledGraph:
                 seed[r, 0] += w.sum()
         return seeds
 
-    def _raise_non_finite(self, values: dict[str, Any], batch: np.ndarray, leaf_block: np.ndarray) -> None:
+    def _raise_non_finite(
+        self, values: dict[str, np.ndarray | float], batch: np.ndarray, leaf_block: np.ndarray
+    ) -> None:
         """The scalar engine's error at the first sample that made a NaN or inf, if any: its ops replayed in program
         order on that sample's numbers raise what the scalar engine raises (log of a negative, 0 ** -1, an
         overflow), or FloatingPointError where an op quietly makes a NaN or inf (a NaN parameter, or a float32
@@ -254,7 +262,7 @@ class CompiledGraph:
 
     # --- checking the input ------------------------------------------------------------
 
-    def _columns(self, columns: Sequence[Any]) -> np.ndarray:
+    def _columns(self, columns: Sequence[npt.ArrayLike]) -> np.ndarray:
         """The batch as an (inputs, B) float array; ValueError for a wrong count, length or non-finite value."""
         if len(columns) != len(self.inputs):
             raise ValueError(f"expected {len(self.inputs)} input column(s), one per input, got {len(columns)}")
@@ -281,7 +289,7 @@ class CompiledGraph:
             raise ValueError(f"input column {i} holds a non-finite value ({out[i, sample]!r}) at sample {sample}")
         return out
 
-    def _weights(self, weights: Any) -> np.ndarray:
+    def _weights(self, weights: npt.ArrayLike | None) -> np.ndarray:
         """Weights as an array shaped like forward's result; ValueError if they do not fit."""
         batch = 0 if self._last is None else self._last[0].shape[1]
         shape = (batch,) if self._single else (batch, len(self.outputs))
@@ -296,11 +304,12 @@ class CompiledGraph:
 
     # --- comparing with the scalar engine ---------------------------------------------------
 
-    def _check(self, sample: np.ndarray, leaf_block: np.ndarray, views: tuple[Any, ...]) -> None:
+    def _check(self, sample: np.ndarray, leaf_block: np.ndarray, views: Views) -> None:
         """Compiled forward and backward on one sample against the scalar engine; CompileCheckError on mismatch."""
         self._last = (sample, leaf_block)
         saved, compiled_out = self._run(sample, leaf_block, views)
         leaf_grads, input_grads = self._gradients(saved, np.ones(compiled_out.shape), True)
+        assert input_grads is not None  # asked for
         placeholders = [Value(x) for x in sample[:, 0].tolist()]
         outputs = self._rebuild(placeholders)
         problems = compare_with_scalar(

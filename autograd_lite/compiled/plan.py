@@ -15,9 +15,12 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from itertools import repeat
-from typing import Any
+from typing import TYPE_CHECKING
 
 from autograd_lite.rules import RULES
+
+if TYPE_CHECKING:
+    from autograd_lite.value import Value
 
 INPUTS, LEAVES = 0, 1  # the two blocks every plan starts with
 
@@ -42,7 +45,7 @@ class Block:
     weights: tuple[int, tuple[tuple[int, ...], ...]] | None = None  # matmul: (block, rows: size × n)
     shared: Gather | None = None  # matmul: the n operands every row shares
     bias: Gather | None = None  # matmul: one bias per row, if the dots have one
-    nodes: list[Any] = field(default_factory=list, repr=False)
+    nodes: list[Value] = field(default_factory=list, repr=False)
 
 
 @dataclass
@@ -50,8 +53,8 @@ class Plan:
     """The blocks, where every node lives, and which leaves feed block 1."""
 
     blocks: list[Block]
-    where: dict[Any, tuple[int, int]]  # node -> (block, row); nodes hash by identity
-    leaves: list[Any]
+    where: dict[Value, tuple[int, int]]  # node -> (block, row); nodes hash by identity
+    leaves: list[Value]
     nodes: int
 
 
@@ -60,15 +63,15 @@ class Layout:
     """A compiled graph's plan as other code may read it (the torch bridge): blocks, leaves, where the outputs are."""
 
     blocks: tuple[Block, ...]
-    leaves: tuple[Any, ...]  # the leaf block's Values, in its row order
+    leaves: tuple[Value, ...]  # the leaf block's Values, in its row order
     outputs: tuple[tuple[int, int], ...]  # (block, row) of each output
     single: bool  # one output, returned as shape (B,); else (B, outputs)
 
 
-def trace(outputs: Sequence[Any]) -> list[Any]:
+def trace(outputs: Sequence[Value]) -> list[Value]:
     """Every node the outputs depend on, each after its parents (the merged topological orders)."""
-    order: list[Any] = []
-    seen: set[Any] = set()  # nodes hash by identity
+    order: list[Value] = []
+    seen: set[Value] = set()  # nodes hash by identity
     for out in outputs:
         if out in seen:
             continue
@@ -91,7 +94,7 @@ def trace(outputs: Sequence[Any]) -> list[Any]:
     return order
 
 
-def make_plan(outputs: Sequence[Any], inputs: Sequence[Any], first_leaves: Sequence[Any] = ()) -> Plan:
+def make_plan(outputs: Sequence[Value], inputs: Sequence[Value], first_leaves: Sequence[Value] = ()) -> Plan:
     """Group the traced graph into blocks; NotImplementedError for an op without a numpy form.
 
     The leaf block starts with `first_leaves` in their order (a model's parameters: a layer's weights
@@ -107,12 +110,12 @@ def make_plan(outputs: Sequence[Any], inputs: Sequence[Any], first_leaves: Seque
                 f"op {node.op!r} has no vectorized (numpy) form, so graphs using it cannot be compiled; "
                 f"register it with vectorized=... to compile it"
             )
-    where: dict[Any, tuple[int, int]] = dict(_rows(INPUTS, inputs))
+    where: dict[Value, tuple[int, int]] = dict(_rows(INPUTS, inputs))
     where.update(_rows(LEAVES, leaves))
     blocks = [Block(INPUTS, len(inputs), True, nodes=list(inputs)), Block(LEAVES, len(leaves), False, nodes=leaves)]
     for level in _levels(order):
-        groups: dict[tuple[Any, ...], list[Any]] = {}
-        weights: dict[Any, Located] = {}  # where a matmul node's weights are, found once for key and block
+        groups: dict[GroupKey, list[Value]] = {}
+        weights: dict[Value, Located] = {}  # where a matmul node's weights are, found once for key and block
         for node in level:
             groups.setdefault(_group_key(node, where, blocks, weights), []).append(node)
         for key, nodes in groups.items():
@@ -122,15 +125,15 @@ def make_plan(outputs: Sequence[Any], inputs: Sequence[Any], first_leaves: Seque
     return Plan(blocks, where, leaves, len(order))
 
 
-def _rows(block: int, nodes: Sequence[Any]) -> Iterator[tuple[Any, tuple[int, int]]]:
+def _rows(block: int, nodes: Sequence[Value]) -> Iterator[tuple[Value, tuple[int, int]]]:
     """(node, (block, row)) for each of `nodes`, in C loops: a model has thousands of leaves."""
     return zip(nodes, zip(repeat(block), range(len(nodes))))
 
 
-def _levels(order: list[Any]) -> list[list[Any]]:
+def _levels(order: list[Value]) -> list[list[Value]]:
     """Op nodes by depth (longest path from a leaf): nodes of one level never depend on each other."""
-    depth: dict[Any, int] = {}  # op nodes only: a leaf's depth is 0
-    levels: list[list[Any]] = []
+    depth: dict[Value, int] = {}  # op nodes only: a leaf's depth is 0
+    levels: list[list[Value]] = []
     for node in order:
         if not node.parents:
             continue
@@ -143,9 +146,14 @@ def _levels(order: list[Any]) -> list[list[Any]]:
 
 
 Located = tuple[tuple[int, int], ...]  # (block, row) of each of some nodes
+MatmulKey = tuple[str, int, Located, int | None]  # ("matmul", weight block, shared operands, bias block)
+ElementwiseKey = tuple[str, str, tuple[int, ...]]  # ("elementwise", op, source block per parent)
+GroupKey = MatmulKey | ElementwiseKey
 
 
-def _matmul_sides(node: Any, where: dict[Any, tuple[int, int]], blocks: list[Block]) -> tuple[Located, Located] | None:
+def _matmul_sides(
+    node: Value, where: dict[Value, tuple[int, int]], blocks: list[Block]
+) -> tuple[Located, Located] | None:
     """Where the (weights, shared) operands of a dot that can join a matrix product are, or None."""
     n = len(node.parents) // 2
     if node.op != "dot" or n == 0:
@@ -162,8 +170,8 @@ def _matmul_sides(node: Any, where: dict[Any, tuple[int, int]], blocks: list[Blo
 
 
 def _group_key(
-    node: Any, where: dict[Any, tuple[int, int]], blocks: list[Block], weights_at: dict[Any, Located]
-) -> tuple[Any, ...]:
+    node: Value, where: dict[Value, tuple[int, int]], blocks: list[Block], weights_at: dict[Value, Located]
+) -> GroupKey:
     """Nodes with equal keys (at one depth) become one block; where a matmul node's weights are goes in `weights_at`."""
     sides = _matmul_sides(node, where, blocks)
     if sides is not None:
@@ -175,15 +183,15 @@ def _group_key(
 
 
 def _make_block(
-    key: tuple[Any, ...],
-    nodes: list[Any],
+    key: GroupKey,
+    nodes: list[Value],
     index: int,
-    where: dict[Any, tuple[int, int]],
+    where: dict[Value, tuple[int, int]],
     blocks: list[Block],
-    weights_at: dict[Any, Located],
+    weights_at: dict[Value, Located],
 ) -> Block:
     """The block computing `nodes`, grouped under `key`."""
-    if key[0] == "matmul":
+    if len(key) == 4:  # a matrix product's key
         _, weight_block, shared, bias_block = key
         weight_rows = tuple(tuple([row for _, row in weights_at[n]]) for n in nodes)
         shared_gather = Gather(shared[0][0], tuple(row for _, row in shared))

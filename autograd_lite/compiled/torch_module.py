@@ -11,7 +11,7 @@ This module imports torch; `autograd_lite` loads it only when `to_torch` is call
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from autograd_lite.compiled.plan import Block, Gather
 from autograd_lite.rules import RULES
@@ -55,10 +55,11 @@ def sum_form(*xs: torch.Tensor) -> torch.Tensor:
 
 # Torch forms given with `register_torch_form` (custom ops); a row of the rule table names its own in `Rule.torch`,
 # and each must agree with the row's `vectorized` and `partials` (tests/test_torch_bridge.py checks every row).
-TORCH_FORMS: dict[str, Callable[..., Any]] = {}
+TorchForm = Callable[..., "torch.Tensor"]  # tensors (or numbers) in, a tensor out
+TORCH_FORMS: dict[str, TorchForm] = {}
 
 
-def register_torch_form(name: str, form: Callable[..., Any]) -> None:
+def register_torch_form(name: str, form: TorchForm) -> None:
     """Give the rule-table op `name` (e.g. a custom op from `register_op`) its torch form."""
     if name not in RULES:
         raise ValueError(f"unknown op {name!r}; the rule table has: {', '.join(RULES)}")
@@ -67,7 +68,7 @@ def register_torch_form(name: str, form: Callable[..., Any]) -> None:
     TORCH_FORMS[name] = form
 
 
-def torch_form(name: str) -> Callable[..., Any]:
+def torch_form(name: str) -> TorchForm:
     """The torch form of the rule-table op `name` (its row's, or one registered); NotImplementedError if none."""
     rule = RULES.get(name)
     if rule is None:
@@ -121,7 +122,7 @@ class GraphModule(torch.nn.Module):
     def extra_repr(self) -> str:
         return f"{self.n_inputs} inputs, {len(self._out_at)} output(s), {len(self._blocks) - 2} blocks"
 
-    def forward(self, *columns: Any) -> torch.Tensor:
+    def forward(self, *columns: torch.Tensor | float) -> torch.Tensor:
         """The outputs for a batch of columns (1-D tensors of length B, or numbers): shape (B,) or (B, outputs)."""
         inputs = self._inputs(columns)
         batch = inputs.shape[1]
@@ -143,7 +144,7 @@ class GraphModule(torch.nn.Module):
 
     # --- blocks -----------------------------------------------------------------------
 
-    def _inputs(self, columns: tuple[Any, ...]) -> torch.Tensor:
+    def _inputs(self, columns: tuple[torch.Tensor | float, ...]) -> torch.Tensor:
         """The batch as an (inputs, B) tensor on the module's device and dtype."""
         if len(columns) != self.n_inputs:
             raise ValueError(f"expected {self.n_inputs} input column(s), one per input, got {len(columns)}")
@@ -208,7 +209,7 @@ def _row_lists(block: Block) -> list[tuple[int, ...]]:
     return [g.rows for g in block.operands]
 
 
-def graph_to_torch(graph: CompiledGraph, dtype: Any = None) -> GraphModule:
+def graph_to_torch(graph: CompiledGraph, dtype: torch.dtype | None = None) -> GraphModule:
     """The compiled graph as a torch module (float64 unless `dtype` says otherwise)."""
     return GraphModule(graph, torch.float64 if dtype is None else dtype)
 

@@ -17,17 +17,24 @@ the graph (`loss_graph_step`), one graph per target value when targets are few.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from operator import attrgetter, is_
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
+import numpy.typing as npt
 
-from autograd_lite import CompileCheckError, Value, compile_graph, dot
+from autograd_lite import CompileCheckError, CompiledGraph, Value, compile_graph, dot
 from nn import losses
 from nn.optim import Optimizer
+from nn.training.scalar_step import StepFunction
 
+if TYPE_CHECKING:
+    from nn.module import Module
+
+Model = Callable[[list[Value]], Value | list[Value]]  # a model called on one sample's features
+Target = float | Sequence[float]  # one sample's target: a number, a class label or a vector
 MAX_LABELS = 16  # loss_graph_step: more distinct targets than this become graph inputs instead
 
 
@@ -114,7 +121,7 @@ BATCH_LOSSES: dict[Callable[..., Value], BatchLoss] = {
 class _OptimizerRoute:
     """How the optimizer reaches the parameter block: directly, through an index, or through the Values."""
 
-    optimizer: Any  # Any: an nn Optimizer, or any object with step() and zero_grad()
+    optimizer: Optimizer  # (fit also takes any object with step() and zero_grad(): it steps on the Values)
     index: np.ndarray | None  # the optimizer's params as positions in the block (None: the same list)
     arrays: bool  # the optimizer steps on arrays; else its .step() runs on the Values
 
@@ -125,8 +132,8 @@ class ArrayTrainer:
     compiled = True
 
     def __init__(
-        self, model: Any, loss: Callable[..., Value], l2: float, optimizer: Any, X: np.ndarray, y: np.ndarray,
-        accuracy: Callable[[np.ndarray, np.ndarray], int] | None, dtype: Any = np.float64,
+        self, model: Module, loss: Callable[..., Value], l2: float, optimizer: Optimizer, X: np.ndarray, y: np.ndarray,
+        accuracy: Callable[[np.ndarray, np.ndarray], int] | None, dtype: npt.DTypeLike = np.float64,
     ) -> None:
         self.params: list[Value] = model.parameters()
         self.graph = _compile_model(model, self.params, X[0], dtype)
@@ -194,7 +201,7 @@ class ArrayTrainer:
             p.data, p.grad = v, g
 
 
-def _route(optimizer: Any, params: list[Value]) -> _OptimizerRoute:
+def _route(optimizer: Optimizer, params: list[Value]) -> _OptimizerRoute:
     """How `optimizer` updates the parameter block (optimizers over other Values use their own step)."""
     if not isinstance(optimizer, Optimizer) or not optimizer.steps_on_arrays():  # any object with step() will do
         return _OptimizerRoute(optimizer, None, False)
@@ -207,7 +214,7 @@ def _route(optimizer: Any, params: list[Value]) -> _OptimizerRoute:
     return _OptimizerRoute(optimizer, np.array([position[id(p)] for p in mine], dtype=int), True)
 
 
-def _compile_model(model: Any, params: list[Value], first: np.ndarray, dtype: Any) -> Any:
+def _compile_model(model: Module, params: list[Value], first: np.ndarray, dtype: npt.DTypeLike) -> CompiledGraph:
     """The model's compiled graph (features → outputs) with the parameters first in its leaf block."""
     placeholders = [Value(float(v), f"x{i}", requires_grad=False) for i, v in enumerate(first)]
 
@@ -230,8 +237,8 @@ def _compile_model(model: Any, params: list[Value], first: np.ndarray, dtype: An
 
 
 def loss_graph_step(
-    model: Callable[[Any], Any], loss: Callable[..., Value], l2: float, params: list[Value], xs: list, ys: list
-) -> Callable[[list[list[float]], list[Any]], tuple[float, list[Any]]]:
+    model: Model, loss: Callable[..., Value], l2: float, params: list[Value], xs: list[list[float]], ys: list[Target]
+) -> StepFunction:
     """A step function like `scalar_step`'s, running compiled graphs; CannotCompile if the model or loss won't."""
     reduction = getattr(loss, "reduction", None)
     if reduction not in ("mean", "sum"):
@@ -240,7 +247,7 @@ def loss_graph_step(
             "set its attribute reduction = 'mean' or 'sum'"
         )
     by_label = len({_key(y) for y in ys}) <= MAX_LABELS
-    samples: dict[Any, list[int]] = {}  # label (None: all targets are inputs) -> its samples
+    samples: dict[Hashable, list[int]] = {}  # label (None: all targets are inputs) -> its samples
     for i, y in enumerate(ys):
         samples.setdefault(_key(y) if by_label else None, []).append(i)
     graphs = {
@@ -248,12 +255,13 @@ def loss_graph_step(
         for label, rows in samples.items()
     }
 
-    def step(bx: list[list[float]], by: list[Any]) -> tuple[float, list[Any]]:
+    def step(bx: list[list[float]], by: list[Target]) -> tuple[float, list[float | list[float] | None]]:
         n = len(bx)
-        groups: dict[Any, list[int]] = {}
+        groups: dict[Hashable, list[int]] = {}
         for i, y in enumerate(by):
             groups.setdefault(_key(y) if by_label else None, []).append(i)
-        total, preds = 0.0, [None] * n
+        total = 0.0
+        preds: list[float | list[float] | None] = [None] * n
         for label, rows in groups.items():
             cg = graphs[label]
             columns = list(np.asarray([bx[i] for i in rows], dtype=float).T)
@@ -273,9 +281,9 @@ def loss_graph_step(
 
 
 def _compile_with_loss(
-    model: Callable[[Any], Any], loss: Callable[..., Value], l2: float, params: list[Value],
-    traced: tuple[list[float], Any], baked: bool,
-) -> Any:
+    model: Model, loss: Callable[..., Value], l2: float, params: list[Value],
+    traced: tuple[list[float], Target], baked: bool,
+) -> CompiledGraph:
     """The compiled graph of one sample, [loss, l2 term, *outputs], traced (with guards) on `traced`.
 
     With `baked`, the target is a constant of the graph; otherwise its numbers are inputs after the features.
@@ -305,10 +313,10 @@ def _compile_with_loss(
     return cg
 
 
-def _target(values: tuple[Value, ...], like: Any) -> Any:
+def _target(values: tuple[Value, ...], like: Target) -> Value | list[Value]:
     return list(values) if np.ndim(like) else values[0]
 
 
-def _key(y: Any) -> Any:
+def _key(y: Target) -> Hashable:
     """A hashable form of a target (lists become tuples)."""
     return tuple(np.ravel(y).tolist()) if np.ndim(y) else y
