@@ -30,8 +30,6 @@ from autograd_lite.modes import detect_anomaly, enable_grad, no_grad
 from autograd_lite.rules import RULES, Rule
 from autograd_lite.value import Value, apply, constant, dot, sum_values
 
-fn = ops  # the old name of `ops`, kept so existing custom ops (`fn.sigmoid(x)`) keep working
-
 __version__ = "0.1.0"
 
 _LAZY = {
@@ -75,7 +73,6 @@ __all__ = [
     "enable_grad",
     "explain",
     "explore",
-    "fn",
     "grad",
     "gradcheck",
     "gradients",
