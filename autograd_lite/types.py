@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 # A batch of numbers on the compiled numpy path.
 Array = npt.NDArray[np.float64]
 # The plain number(s) behind an operand: a float, or an array of them.
-Numbers = float | Array
+FloatOrArray = float | Array
 # A number or a node: what Value's operators and `apply` take, and what a gradient is (a Value when it must be
 # differentiable again: create_graph, nested grad).
 Scalar = Union[float, "Value"]
