@@ -18,9 +18,9 @@ Array = npt.NDArray[np.float64]
 FloatOrArray = float | Array
 # A number or a node: what Value's operators and `apply` take, and what a gradient is (a Value when it must be
 # differentiable again: create_graph, nested grad).
-Scalar = Union[float, "Value"]
+FloatOrValue = Union[float, "Value"]
 # grad's result: one float or Value for one argnum, a tuple of them for several.
-Gradient = Scalar | tuple[Scalar, ...]
+Gradient = FloatOrValue | tuple[FloatOrValue, ...]
 # What rules and `ops` compute on: a float, a Value (differentiable) or a numpy array (a batch).
 Operand = Union[float, "Value", Array]
 
