@@ -295,7 +295,7 @@ DEFAULT_TORCH_THREADS = 0  # torch*'s thread count, set by training()
 
 
 def training(report: Any, quick: bool, with_torch: bool) -> list[tuple[str, float | None, float, bool]]:
-    """Issue 10's table: nn.fit end to end, per epoch, set-up and memory; returns target rows."""
+    """The training table: nn.fit end to end, per epoch, set-up and memory; returns target rows."""
     global DEFAULT_TORCH_THREADS
     systems = ["nn.fit", "numpy"]
     if with_torch:
