@@ -62,7 +62,7 @@ class Opaque:
         self.refuse(f"the attribute .{name} of traced data")
 
     @property  # type: ignore[misc]  # isinstance(x, float) reads __class__ once type(x) is not float
-    def __class__(self) -> type:  # type: ignore[override]  # a recorded type test, then a refusal
+    def __class__(self) -> type:  # a recorded type test, then a refusal
         self.refuse("a type test (isinstance) on traced data")
 
 
