@@ -20,11 +20,15 @@ import statistics
 import time
 import tracemalloc
 from collections.abc import Callable
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
+import nn
 from benchmarks.workload import fmt_time, initial_weights, make_moons
+
+if TYPE_CHECKING:
+    import torch  # a benchmark-only dependency: imported where the torch system runs
 
 L2 = 1e-4
 Trainer = Callable[[list[int], list[float], np.ndarray, np.ndarray, int], float]  # -> final loss
@@ -38,29 +42,25 @@ def schedule(step: int) -> float:
 # --- the three systems -------------------------------------------------------------------------
 
 
-def ours_model(sizes: list[int], weights: list[float]) -> Any:
-    import nn
-
+def ours_model(sizes: list[int], weights: list[float]) -> nn.MLP:
     model = nn.MLP(sizes[0], sizes[1:], activation="relu", output_activation="linear", seed=0)
     model.load_state_dict(list(weights))
     return model
 
 
-def ours_fit(model: Any, X: np.ndarray, y: np.ndarray, epochs: int, dtype: Any = None) -> float:
+def ours_fit(model: nn.MLP, X: np.ndarray, y: np.ndarray, epochs: int) -> float:
     """nn.fit as a user calls it; the final epoch's loss (with the l2 term)."""
-    import nn
-
     optimizer = nn.SGD(model.parameters(), lr=schedule)
     history = nn.fit(model, X, y, nn.hinge, optimizer, epochs, progress=False, l2=L2, shuffle=False)
     assert history.compiled, "nn.fit fell back to the scalar engine"
     return history.loss[-1]
 
 
-def torch_model(sizes: list[int], weights: list[float]) -> Any:
+def torch_model(sizes: list[int], weights: list[float]) -> torch.nn.Sequential:
     """torch.nn.Sequential of Linear/ReLU in float64 holding `weights` (micrograd's order)."""
     import torch
 
-    layers: list[Any] = []
+    layers: list[torch.nn.Module] = []
     for i in range(len(sizes) - 1):
         layers.append(torch.nn.Linear(sizes[i], sizes[i + 1], dtype=torch.float64))
         if i < len(sizes) - 2:
@@ -79,7 +79,7 @@ def torch_model(sizes: list[int], weights: list[float]) -> Any:
     return model
 
 
-def torch_fit(model: Any, X: np.ndarray, y: np.ndarray, epochs: int) -> float:
+def torch_fit(model: torch.nn.Module, X: np.ndarray, y: np.ndarray, epochs: int) -> float:
     """The idiomatic loop: SGD(weight_decay=2·l2, foreach=True), LambdaLR schedule, loss.item() per epoch."""
     import torch
 
@@ -137,9 +137,8 @@ def numpy_fit(
     return last
 
 
-def ours_epochs(model: Any, X: np.ndarray, y: np.ndarray) -> Callable[[int], Any]:
+def ours_epochs(model: nn.MLP, X: np.ndarray, y: np.ndarray) -> Callable[[int], object]:
     """What nn.fit runs per full-batch epoch, after its set-up: the compiled trainer's step."""
-    import nn
     from nn.training.compiled_step import ArrayTrainer
     from nn.training.metrics import CLASSIFICATION
 
@@ -148,7 +147,7 @@ def ours_epochs(model: Any, X: np.ndarray, y: np.ndarray) -> Callable[[int], Any
     return lambda k: trainer.step(everything)
 
 
-def torch_epochs(model: Any, X: np.ndarray, y: np.ndarray) -> Callable[[int], Any]:
+def torch_epochs(model: torch.nn.Module, X: np.ndarray, y: np.ndarray) -> Callable[[int], float]:
     import torch
 
     Xt, yt = torch.from_numpy(X), torch.from_numpy(y)
@@ -166,13 +165,16 @@ def torch_epochs(model: Any, X: np.ndarray, y: np.ndarray) -> Callable[[int], An
     return epoch
 
 
-def numpy_epochs(layers: Any, X: np.ndarray, y: np.ndarray) -> Callable[[int], Any]:
+def numpy_epochs(layers: list[tuple[np.ndarray, np.ndarray]], X: np.ndarray, y: np.ndarray) -> Callable[[int], float]:
     count = itertools.count(1)  # the schedule goes on from step to step, as nn.fit's optimizer's does
 
     return lambda k: numpy_fit(layers, X, y, 1, next(count))
 
 
-EPOCHS = {"nn.fit": ours_epochs, "torch": torch_epochs, "numpy": numpy_epochs}
+# system -> (model, X, y) -> one epoch
+EPOCHS: dict[str, Callable[..., Callable[[int], object]]] = {
+    "nn.fit": ours_epochs, "torch": torch_epochs, "numpy": numpy_epochs,
+}
 
 
 def per_epoch(system: str, sizes: list[int], weights: list[float], X: np.ndarray, y: np.ndarray, count: int) -> float:
@@ -192,7 +194,7 @@ def per_epoch(system: str, sizes: list[int], weights: list[float], X: np.ndarray
     return best
 
 
-SYSTEMS: dict[str, tuple[Callable[..., Any], Callable[..., float]]] = {
+SYSTEMS: dict[str, tuple[Callable[[list[int], list[float]], object], Callable[..., float]]] = {  # (make, fit)
     "nn.fit": (ours_model, ours_fit),
     "torch": (torch_model, torch_fit),
     "numpy": (numpy_model, numpy_fit),
@@ -263,7 +265,7 @@ def _with_threads(system: str) -> tuple[str, int | None]:
     return ("torch", 0) if system == "torch*" else (system, 1)
 
 
-def _measuring(how: Callable[..., float], *args: Any) -> Callable[[str], float]:
+def _measuring(how: Callable[..., float], *args: object) -> Callable[[str], float]:
     """measure(system): how(system, *args), with torch's threads set for 'torch' (1) or 'torch*' (default)."""
 
     def measure(system: str) -> float:
