@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Protocol, Union
+from typing import TYPE_CHECKING, Any, Protocol, Union
 
 import numpy as np
 import numpy.typing as npt
@@ -21,6 +21,8 @@ FloatOrArray = float | Array
 FloatOrValue = Union[float, "Value"]
 # grad's result: one float or Value for one argnum, a tuple of them for several.
 Gradient = FloatOrValue | tuple[FloatOrValue, ...]
+# A JSON object as json.loads gives it and json.dumps takes it; whoever reads a value checks it with isinstance.
+JSONObject = dict[str, Any]  # Any: JSON values (numbers, text, lists, objects)
 # What rules and `ops` compute on: a float, a Value (differentiable) or a numpy array (a batch).
 Operand = Union[float, "Value", Array]
 

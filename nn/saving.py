@@ -25,14 +25,15 @@ import math
 import os
 import stat
 from collections import Counter
-from typing import Any, BinaryIO
+from typing import BinaryIO
 
 from autograd_lite import write_atomic
+from autograd_lite.types import JSONObject
 from nn.checks import clip, first_few, short
 
 Path = str | os.PathLike[str]
 # JSON records: built by nn when written; when read, each reader checks with isinstance the part it takes.
-Record = dict[str, Any]  # Any: JSON values (numbers, strings, lists, records)
+Record = JSONObject
 Config = Record  # a module's constructor keyword arguments, `cls(**config)`
 Architecture = Record  # {"class": the module kind's name, "config": a Config}
 FORMAT = "autograd_lite.nn"
