@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numbers
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any, overload
+from typing import TYPE_CHECKING, Any, TypeGuard, overload
 
 import numpy as np
 
@@ -79,7 +79,7 @@ def value_and_grad(
     return wrapped
 
 
-def checked_argnums(argnums: Any) -> tuple[bool, tuple[int, ...]]:
+def checked_argnums(argnums: object) -> tuple[bool, tuple[int, ...]]:
     """(whether argnums is a single int, the positions as a tuple); TypeError/ValueError for bad argnums."""
     if _is_int(argnums):
         return True, (int(argnums),)
@@ -93,11 +93,11 @@ def checked_argnums(argnums: Any) -> tuple[bool, tuple[int, ...]]:
     return False, positions
 
 
-def _is_int(x: Any) -> bool:
+def _is_int(x: object) -> TypeGuard[numbers.Integral]:
     return isinstance(x, numbers.Integral) and not isinstance(x, (bool, np.bool_))
 
 
-def call_differentiated(f: Callable[..., Any], xs: list[Any], variables: list[Value]) -> Any:
+def call_differentiated(f: Callable[..., object], xs: list[object], variables: list[Value]) -> object:
     """f(*xs) with `variables` known to inner calls; TypeError if f returns a plain number it took with float().
 
     `math.sin(x)` is `math.sin(float(x))`: its result would be a constant, and its gradient a silent 0.0.

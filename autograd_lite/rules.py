@@ -99,7 +99,7 @@ def _pow_partials(out: Any, x: Any, p: Any) -> tuple[Operand, Operand]:  # Any: 
     in p is 0, as is the x-derivative of the masked ∂/∂p there: the Hessian stays symmetric.
     """
     xd, pd = ops.data(x), ops.data(p)
-    factor: Any = pd if type(x) is not type(xd) and xd == 0 else p  # the number p: on Values at base 0 only
+    factor: Any = pd if type(x) is not type(xd) and xd == 0 else p  # Any: as x; the number p on Values at base 0
     return (
         ops.masked(
             (pd != 0) | (abs(xd) > _RECIPROCAL_OVERFLOWS),  # type: ignore[operator]  # numpy stubs: `!=` on arrays

@@ -43,7 +43,7 @@ def reduces(how: str) -> Callable[[Callable[..., Value]], Callable[..., Value]]:
     return mark
 
 
-def _is_sequence(x: object) -> TypeIs[Sequence[Any] | np.ndarray]:  # entries: checked by the caller
+def _is_sequence(x: object) -> TypeIs[Sequence[Any] | np.ndarray]:  # Any: entries, checked by the caller
     return isinstance(x, (Sequence, np.ndarray)) and not isinstance(x, (str, bytes))
 
 

@@ -44,7 +44,7 @@ class Module:
     def __call__(self, *args: Any, **kwargs: Any) -> Any:  # Any: each subclass's forward has its own signature
         return self.forward(*args, **kwargs)
 
-    def forward(self, *args: Any, **kwargs: Any) -> Any:
+    def forward(self, *args: Any, **kwargs: Any) -> Any:  # Any: as __call__
         """The computation; subclasses define it."""
         raise NotImplementedError(f"{type(self).__name__} does not define forward()")
 
