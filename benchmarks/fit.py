@@ -26,6 +26,8 @@ import numpy as np
 
 import nn
 from benchmarks.workload import fmt_time, initial_weights, make_moons
+from nn.training.compiled_step import ArrayTrainer
+from nn.training.metrics import CLASSIFICATION
 
 if TYPE_CHECKING:
     import torch  # a benchmark-only dependency: imported where the torch system runs
@@ -139,9 +141,6 @@ def numpy_fit(
 
 def ours_epochs(model: nn.MLP, X: np.ndarray, y: np.ndarray) -> Callable[[int], object]:
     """What nn.fit runs per full-batch epoch, after its set-up: the compiled trainer's step."""
-    from nn.training.compiled_step import ArrayTrainer
-    from nn.training.metrics import CLASSIFICATION
-
     trainer = ArrayTrainer(model, nn.hinge, L2, nn.SGD(model.parameters(), lr=schedule), X, y, CLASSIFICATION[nn.hinge])
     everything = slice(0, len(y))
     return lambda k: trainer.step(everything)
