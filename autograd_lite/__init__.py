@@ -6,15 +6,16 @@ arrays in `ops.py`, the `Value` node in `value.py`, `register_op` and its checks
 in `custom_ops.py`, the backward pass in `backward.py`, functional
 gradients and `gradcheck` in `functional.py`. Drawing (`draw_dot`,
 `backward_steps`, `save_backward_animation`) and `explain` are loaded on first
-use, so `import autograd_lite` does not import graphviz. `autograd_lite.nn` (`from
-autograd_lite import nn`, as `from torch import nn`) is the `nn` package, loaded only
-when asked for: the engine itself never imports nn.
+use, so `import autograd_lite` does not import graphviz. `from autograd_lite
+import nn` (as `from torch import nn`) gives the `nn` package; unlike torch, `import
+autograd_lite` alone does not load it, since the engine itself never imports nn.
 """
 
-from __future__ import annotations
+# Helpers under private names, and no `from __future__ import annotations`: the package's names are its API.
+import importlib as _importlib
+import typing as _typing
 
-from typing import Any
-
+# isort: split
 # First, before numpy loads: in the `autograd-lite` command (only there), Ctrl-C while loading is one line.
 from autograd_lite.cli import interrupt as _interrupt  # noqa: F401  (acts on import; see cli/interrupt.py)
 
@@ -30,10 +31,18 @@ from autograd_lite.modes import detect_anomaly, enable_grad, no_grad
 from autograd_lite.rules import RULES, Rule
 from autograd_lite.value import Value, apply, constant, dot, sum_values
 
-fn = ops  # the old name of `ops`, kept so existing custom ops (`fn.sigmoid(x)`) keep working
+if _typing.TYPE_CHECKING:  # the lazy names' real types, for mypy and editors; at run time __getattr__ loads them
+    from autograd_lite.draw.backward_frames import backward_steps, save_backward_animation
+    from autograd_lite.draw.explain import explain
+    from autograd_lite.draw.explore import explore
+    from autograd_lite.draw.render import draw_dot
 
 __version__ = "0.1.0"
 
+_NN_HINT = (
+    " (the engine never imports nn, so `import autograd_lite` leaves it out:"
+    " write `from autograd_lite import nn` or `import autograd_lite.nn`)"
+)
 _LAZY = {
     "draw_dot": "autograd_lite.draw.render",
     "backward_steps": "autograd_lite.draw.backward_frames",
@@ -43,20 +52,16 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str) -> Any:  # Any: a different function for each lazy name
-    """Load the drawing and explaining functions on first use."""
-    if name == "nn":  # `autograd_lite.nn`, like `torch.nn`; loaded only when asked for: the engine never imports nn
-        import importlib
-
-        return importlib.import_module("autograd_lite.nn")
+def __getattr__(name: str) -> object:
+    """Load the drawing and explaining functions on first use; say how to get `nn`, which the engine never loads."""
     module = _LAZY.get(name)
     if module is None:
-        raise AttributeError(f"module 'autograd_lite' has no attribute {name!r}")
-    import importlib
-
-    value = getattr(importlib.import_module(module), name)
+        hint = _NN_HINT if name == "nn" else ""
+        raise AttributeError(f"module 'autograd_lite' has no attribute {name!r}{hint}")
+    value = getattr(_importlib.import_module(module), name)
     globals()[name] = value
     return value
+
 
 __all__ = [
     "RULES",
@@ -75,7 +80,6 @@ __all__ = [
     "enable_grad",
     "explain",
     "explore",
-    "fn",
     "grad",
     "gradcheck",
     "gradients",

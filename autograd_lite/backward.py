@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Literal, Protocol, TypeVar, overload
 
 from autograd_lite.modes import current, switched
 from autograd_lite.registry import RULES
-from autograd_lite.types import Node, Scalar
+from autograd_lite.types import FloatOrValue, Node
 
 if TYPE_CHECKING:
     from autograd_lite.value import Value
@@ -51,7 +51,9 @@ def adjoints(
 ) -> dict[N, float]: ...
 @overload
 def adjoints(root: N, seed: Value, create_graph: Literal[True], order: list[N] | None = None) -> dict[N, Value]: ...
-def adjoints(root: N, seed: Scalar, create_graph: bool = False, order: list[N] | None = None) -> Mapping[N, Scalar]:
+def adjoints(
+    root: N, seed: FloatOrValue, create_graph: bool = False, order: list[N] | None = None
+) -> Mapping[N, FloatOrValue]:
     """d(root)/d(node) · seed for every node `root` depends on, in one reverse sweep.
 
     With `create_graph` the local derivatives are taken on the nodes themselves, so the adjoints are Values whose
@@ -74,7 +76,7 @@ def adjoints(root: N, seed: Scalar, create_graph: bool = False, order: list[N] |
         raise
 
 
-def _sweep(order: list[N], adj: dict[N, Scalar], on_nodes: bool) -> dict[N, Scalar]:
+def _sweep(order: list[N], adj: dict[N, FloatOrValue], on_nodes: bool) -> dict[N, FloatOrValue]:
     check = current().anomaly
     for node in reversed(order):
         parents = node.parents
@@ -107,14 +109,14 @@ def _sweep(order: list[N], adj: dict[N, Scalar], on_nodes: bool) -> dict[N, Scal
     return adj
 
 
-def _on_nodes(g: Scalar, d: Scalar, selects: bool) -> Scalar | None:
+def _on_nodes(g: FloatOrValue, d: FloatOrValue, selects: bool) -> FloatOrValue | None:
     """g·d as a node; None (nothing flows) where a selection's partial is 0, so no 0·inf and no node is made."""
     if selects and getattr(d, "data", d) == 0:
         return None
     return g if type(d) is float and d == 1.0 else g * d
 
 
-def _partials_on_nodes(node: Node) -> tuple[Scalar, ...]:
+def _partials_on_nodes(node: Node) -> tuple[FloatOrValue, ...]:
     """The op's local derivatives as graph nodes; a TypeError from them (float() of a node) names the op."""
     try:
         return RULES[node.op].partials(node, *node.parents)
@@ -122,7 +124,7 @@ def _partials_on_nodes(node: Node) -> tuple[Scalar, ...]:
         raise TypeError(f"op {node.op!r}: its partials failed on Values (higher-order gradients): {error}") from error
 
 
-def _check_finite(node: Node, g: Scalar, contributions: Sequence[Scalar | None]) -> None:
+def _check_finite(node: Node, g: FloatOrValue, contributions: Sequence[FloatOrValue | None]) -> None:
     """FloatingPointError naming the op if backward through `node` made a NaN or inf (detect_anomaly)."""
     for i, c in enumerate(contributions):
         if c is not None and not math.isfinite(getattr(c, "data", c)):

@@ -18,7 +18,7 @@ from autograd_lite.registry import Forward, Partials, Rule, Vectorized, add_rule
 from autograd_lite.value import Value, apply
 
 if TYPE_CHECKING:
-    from autograd_lite.types import Scalar
+    from autograd_lite.types import FloatOrValue
 
 _FRACTIONS = (0.382, 0.618, 0.27, 0.73, 0.15, 0.85, 0.45)  # where in its domain a row is sampled (away from ends)
 _STEP = 1e-5  # central differences: relative step, and the agreement asked of them
@@ -60,7 +60,7 @@ def register_op(
         remove_rule(name)
         raise
 
-    def op(*args: Scalar) -> Value:
+    def op(*args: FloatOrValue) -> Value:
         return apply(name, *args)
 
     op.__name__ = op.__qualname__ = name

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numbers
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any, overload
+from typing import TYPE_CHECKING, Any, TypeGuard, overload
 
 import numpy as np
 
@@ -13,7 +13,7 @@ from autograd_lite.modes import current, enable_grad, no_grad, switched
 from autograd_lite.value import Value, apply, as_float, constant
 
 if TYPE_CHECKING:
-    from autograd_lite.types import Gradient, Scalar
+    from autograd_lite.types import FloatOrValue, Gradient
 
 
 def gradients(output: Value, inputs: Sequence[Value], create_graph: bool = False) -> list[Value]:
@@ -37,14 +37,14 @@ def gradients(output: Value, inputs: Sequence[Value], create_graph: bool = False
 
 
 @overload
-def value_and_grad(f: Callable[..., object], argnums: int = 0) -> Callable[..., tuple[Scalar, Scalar]]: ...
+def value_and_grad(f: Callable[..., object], argnums: int = 0) -> Callable[..., tuple[FloatOrValue, FloatOrValue]]: ...
 @overload
 def value_and_grad(
     f: Callable[..., object], argnums: Sequence[int]
-) -> Callable[..., tuple[Scalar, tuple[Scalar, ...]]]: ...
+) -> Callable[..., tuple[FloatOrValue, tuple[FloatOrValue, ...]]]: ...
 def value_and_grad(
     f: Callable[..., object], argnums: int | Sequence[int] = 0
-) -> Callable[..., tuple[Scalar, Gradient]]:
+) -> Callable[..., tuple[FloatOrValue, Gradient]]:
     """f's value and its gradient in the arguments `argnums`, as a function of f's arguments.
 
     It returns floats, unless f's result depends on a Value that needs a gradient — an argument passed as a Value
@@ -53,7 +53,7 @@ def value_and_grad(
     """
     single, positions = checked_argnums(argnums)
 
-    def wrapped(*args: Any) -> tuple[Scalar, Gradient]:  # Any: arguments not in argnums go to f untouched
+    def wrapped(*args: Any) -> tuple[FloatOrValue, Gradient]:  # Any: arguments not in argnums go to f untouched
         for i in positions:
             if not -len(args) <= i < len(args):
                 raise IndexError(f"argnums {i} is out of range for {len(args)} argument(s)")
@@ -72,14 +72,14 @@ def value_and_grad(
             nested = passed_values or _needs_graph(out, outer)
             grads = gradients(out, variables, create_graph=nested)
         results: list[Value] | list[float] = grads if nested else [g.data for g in grads]
-        value: Scalar = out if nested else out.data
+        value: FloatOrValue = out if nested else out.data
         return value, results[0] if single else tuple(results)
 
     wrapped.__name__ = f"value_and_grad({getattr(f, '__name__', 'f')})"
     return wrapped
 
 
-def checked_argnums(argnums: Any) -> tuple[bool, tuple[int, ...]]:
+def checked_argnums(argnums: object) -> tuple[bool, tuple[int, ...]]:
     """(whether argnums is a single int, the positions as a tuple); TypeError/ValueError for bad argnums."""
     if _is_int(argnums):
         return True, (int(argnums),)
@@ -93,11 +93,11 @@ def checked_argnums(argnums: Any) -> tuple[bool, tuple[int, ...]]:
     return False, positions
 
 
-def _is_int(x: Any) -> bool:
+def _is_int(x: object) -> TypeGuard[numbers.Integral]:
     return isinstance(x, numbers.Integral) and not isinstance(x, (bool, np.bool_))
 
 
-def call_differentiated(f: Callable[..., Any], xs: list[Any], variables: list[Value]) -> Any:
+def call_differentiated(f: Callable[..., object], xs: list[object], variables: list[Value]) -> object:
     """f(*xs) with `variables` known to inner calls; TypeError if f returns a plain number it took with float().
 
     `math.sin(x)` is `math.sin(float(x))`: its result would be a constant, and its gradient a silent 0.0.
@@ -122,9 +122,9 @@ def _needs_graph(out: Value, outer_variables: frozenset[Value]) -> bool:
 
 
 @overload
-def grad(f: Callable[..., object], argnums: int = 0) -> Callable[..., Scalar]: ...
+def grad(f: Callable[..., object], argnums: int = 0) -> Callable[..., FloatOrValue]: ...
 @overload
-def grad(f: Callable[..., object], argnums: Sequence[int]) -> Callable[..., tuple[Scalar, ...]]: ...
+def grad(f: Callable[..., object], argnums: Sequence[int]) -> Callable[..., tuple[FloatOrValue, ...]]: ...
 def grad(f: Callable[..., object], argnums: int | Sequence[int] = 0) -> Callable[..., Gradient]:
     """The gradient of f in the arguments `argnums`, as a function; nest it for higher derivatives."""
     vg = value_and_grad(f, argnums)

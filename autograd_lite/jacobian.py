@@ -23,7 +23,7 @@ from autograd_lite.value import Value, apply, as_float, constant
 if TYPE_CHECKING:
     from typing import TypeGuard
 
-    from autograd_lite.types import Scalar
+    from autograd_lite.types import FloatOrValue
 
 Argnums = int | Sequence[int]
 # One (outputs, inputs) array per argument: floats, or Values (dtype object) when nested.
@@ -114,7 +114,7 @@ def _variables(args: tuple[object, ...], positions: tuple[int, ...], who: str) -
     return xs, nested
 
 
-def _checked_argument(arg: object, i: int, who: str) -> list[Scalar]:
+def _checked_argument(arg: object, i: int, who: str) -> list[FloatOrValue]:
     """The argument's entries (floats or Values); ValueError/TypeError for anything but a number or a flat sequence."""
     if _is_number(arg):
         return [arg if isinstance(arg, Value) else as_float(arg, f"{who}: argument {i}")]
@@ -136,7 +136,7 @@ def _outputs(out: object, who: str) -> list[Value]:
     return [constant(_entry(v, f"{who}: f's result", k)) for k, v in enumerate(out)]
 
 
-def _entry(v: object, what: str, k: int) -> Scalar:
+def _entry(v: object, what: str, k: int) -> FloatOrValue:
     """Entry k of a flat sequence as a Value or float; ValueError if it is itself a sequence, TypeError if no number."""
     if isinstance(v, Value):
         return v

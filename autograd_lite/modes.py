@@ -57,7 +57,7 @@ class _ModesView:
     def __getattr__(self, name: str) -> Any:  # Any: each switch has its own type
         return getattr(_CURRENT.get(), name)
 
-    def __setattr__(self, name: str, value: Any) -> None:
+    def __setattr__(self, name: str, value: Any) -> None:  # Any: each switch has its own type
         _CURRENT.set(replace(_CURRENT.get(), **{name: value}))
 
 

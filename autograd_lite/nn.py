@@ -7,19 +7,17 @@ hold both libraries: `from autograd_lite import nn` beside `import torch` (torch
 
 Why a module that re-exports, and not `nn` moved inside the engine: the engine
 (`autograd_lite`) never imports `nn`, so `import autograd_lite` stays light and free of
-training code; only this module (loaded when a user asks for it, also as the
-attribute `autograd_lite.nn`) and the command line import it. Subpackages are
+training code; only this module (loaded by `from autograd_lite import nn` or
+`import autograd_lite.nn`, never by `import autograd_lite`) and the command line import it. Subpackages are
 attributes, as in PyTorch: `from autograd_lite.nn import datasets`, `nn.training`.
 
 If a file `nn.py` (or a folder `nn/`) in the working folder would be imported in place
 of the real package, this import fails with one line naming that file.
 """
 
-from __future__ import annotations
+from autograd_lite.cli import nn_origin as _nn_origin
 
-from autograd_lite.cli.nn_origin import shadowing_nn
-
-_problem = shadowing_nn()
+_problem = _nn_origin.shadowing_nn()
 if _problem is not None:
     raise ImportError(_problem)
 
@@ -41,4 +39,4 @@ def __getattr__(name: str) -> object:
 
 def __dir__() -> list[str]:
     """The names `nn` has, so tab completion shows what `nn.` would."""
-    return sorted(set(dir(_nn)) | set(globals()))
+    return dir(_nn)

@@ -22,7 +22,7 @@ import numpy.typing as npt
 
 from autograd_lite.modes import current
 from autograd_lite.registry import RULES, forward_allowing_infinity
-from autograd_lite.types import Numbers, Operand
+from autograd_lite.types import FloatOrArray, Operand
 from autograd_lite.value import Value, apply, apply_allowing_infinity
 
 
@@ -57,7 +57,7 @@ def __getattr__(name: str) -> Callable[..., Operand]:
     return op
 
 
-def data(x: Operand) -> Numbers:
+def data(x: Operand) -> FloatOrArray:
     """The plain number(s) behind x: `.data` of a Value, x itself otherwise."""
     # (an ndarray's own .data is its memory buffer); `type(x) is` is exact, so mypy cannot narrow the other branch
     return x.data if type(x) is Value else x  # type: ignore[return-value]
@@ -75,7 +75,7 @@ def masked(condition: bool | npt.NDArray[np.bool_], compute: Callable[[], Operan
     return compute() if condition else 0.0
 
 
-def step(x: Operand) -> Numbers | npt.NDArray[np.bool_]:
+def step(x: Operand) -> FloatOrArray | npt.NDArray[np.bool_]:
     """1 where x > 0 or x is NaN, else 0 (relu's slope: 0 at the kink and a NaN passes its gradient, as in PyTorch).
 
     On arrays it is a boolean mask, which relu's backward applies as a selection (`np.where`), not a product.
@@ -84,13 +84,13 @@ def step(x: Operand) -> Numbers | npt.NDArray[np.bool_]:
     return ~(x <= 0) if isinstance(x, np.ndarray) else float(not x <= 0)
 
 
-def sign(x: Operand) -> Numbers:
+def sign(x: Operand) -> FloatOrArray:
     """-1, 0 or 1 (abs's slope; 0 at the kink, like PyTorch)."""
     x = data(x)
     return np.sign(x) if isinstance(x, np.ndarray) else float((x > 0) - (x < 0))
 
 
-def wins(x: Operand, y: Operand) -> Numbers:
+def wins(x: Operand, y: Operand) -> FloatOrArray:
     """max's slope for x: 1 where x > y, 0.5 on a tie, 0 where x < y, and 1 if either is NaN (torch.maximum's)."""
     xd, yd = data(x), data(y)
     if isinstance(xd, np.ndarray) or isinstance(yd, np.ndarray):

@@ -18,10 +18,10 @@ import numpy as np
 # arrays alike (see `ops`) and give back the same kind they were given, which a Callable type cannot say; the numpy
 # form is often numpy's own function, which numpy's stubs type loosely: so the results are typed loosely too.
 Forward = Callable[..., float]
-Partials = Callable[..., tuple[Any, ...]]
-Vectorized = Callable[..., Any]
+Partials = Callable[..., tuple[Any, ...]]  # Any: floats, Values or arrays, as given
+Vectorized = Callable[..., Any]  # Any: numpy's loosely typed results
 # A high-precision reference: `reference(mpmath, *xs)` with the mpmath module passed in, so the engine never imports it.
-Reference = Callable[..., Any]
+Reference = Callable[..., Any]  # Any: mpmath's numbers (mpmath ships no types)
 
 
 @dataclass(frozen=True)
@@ -65,7 +65,7 @@ class Rule:
             return slopes[0]  # n-ary: every input alike
         return slopes[position] if len(slopes) == count else None
 
-    def torch_form(self) -> Callable[..., Any]:
+    def torch_form(self) -> Callable[..., Any]:  # Any: a torch function
         """The torch function this row names (imports torch); NotImplementedError if the row has none."""
         if not isinstance(self.torch, str):
             why = f": {self.torch.reason}" if isinstance(self.torch, Missing) else ""
@@ -80,7 +80,7 @@ def resolve(dotted: str) -> Any:  # Any: whatever the name names (a torch functi
     for cut in range(len(parts) - 1, 0, -1):
         module = ".".join(parts[:cut])
         try:
-            found: Any = importlib.import_module(module)
+            found: object = importlib.import_module(module)
         except ModuleNotFoundError as error:
             if error.name == module:  # that prefix is not a module (or not installed): try a shorter one
                 continue

@@ -27,27 +27,27 @@ from autograd_lite.value import add_op
 
 __all__ = ["RULES", "Rule", "add_rule", "remove_rule", "scoped_rules"]
 
-Number = float
-Num = TypeVar("Num", float, Array)  # a row's forward and numpy form: floats in, a float out; arrays in, an array out
+# A row's forward and numpy form in one function: floats in, a float out; arrays in, an array out.
+FloatOrArrayT = TypeVar("FloatOrArrayT", float, Array)
 
 
 # --- forwards on floats, each naming the op and the value it refuses ---------
 
 
-def _exp(x: Number) -> Number:
+def _exp(x: float) -> float:
     try:
         return math.exp(x)
     except OverflowError:
         raise OverflowError(f"exp overflows float64 at x={x!r} (the limit is about 709.78)") from None
 
 
-def _log(x: Number) -> Number:
+def _log(x: float) -> float:
     if x <= 0:
         raise ValueError(f"log is defined only for x > 0, got x={x!r}")
     return math.log(x)
 
 
-def _sqrt(x: Number) -> Number:
+def _sqrt(x: float) -> float:
     if x < 0:
         raise ValueError(f"sqrt is defined only for x >= 0, got x={x!r}")
     return math.sqrt(x) + 0.0  # + 0.0 turns -0.0 into 0.0, so the slope at -0.0 is +inf, as x ** 0.5's
@@ -57,8 +57,8 @@ def _sqrt_numpy(x: Array) -> Array:
     return np.sqrt(x) + 0.0
 
 
-def _periodic(name: str, f: Callable[[float], float]) -> Callable[[Number], Number]:
-    def forward(x: Number) -> Number:
+def _periodic(name: str, f: Callable[[float], float]) -> Callable[[float], float]:
+    def forward(x: float) -> float:
         if math.isinf(x):
             raise ValueError(f"{name} is not defined at x={x!r}")
         return f(x)
@@ -67,7 +67,7 @@ def _periodic(name: str, f: Callable[[float], float]) -> Callable[[Number], Numb
     return forward
 
 
-def _pow(x: Number, p: Number) -> Number:
+def _pow(x: float, p: float) -> float:
     if x == 0 and p < 0:
         raise ZeroDivisionError(f"pow: 0.0 ** {p!r} divides by zero")
     if x < 0 and not float(p).is_integer():
@@ -99,7 +99,7 @@ def _pow_partials(out: Any, x: Any, p: Any) -> tuple[Operand, Operand]:  # Any: 
     in p is 0, as is the x-derivative of the masked ∂/∂p there: the Hessian stays symmetric.
     """
     xd, pd = ops.data(x), ops.data(p)
-    factor: Any = pd if type(x) is not type(xd) and xd == 0 else p  # the number p: on Values at base 0 only
+    factor: Any = pd if type(x) is not type(xd) and xd == 0 else p  # Any: as x; the number p on Values at base 0
     return (
         ops.masked(
             (pd != 0) | (abs(xd) > _RECIPROCAL_OVERFLOWS),  # type: ignore[operator]  # numpy stubs: `!=` on arrays
@@ -109,7 +109,7 @@ def _pow_partials(out: Any, x: Any, p: Any) -> tuple[Operand, Operand]:  # Any: 
     )
 
 
-def _sigmoid(x: Number) -> Number:
+def _sigmoid(x: float) -> float:
     e = math.exp(-abs(x))  # exp of a non-positive number never overflows
     return 1.0 / (1.0 + e) if x >= 0 else e / (1.0 + e)
 
@@ -119,14 +119,14 @@ def _sigmoid_numpy(x: Array) -> Array:
     return np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
 
 
-def _dot(*xs: Num) -> Num:
+def _dot(*xs: FloatOrArrayT) -> FloatOrArrayT:
     """a·b (+ bias): inputs are a1..an, b1..bn and, when their count is odd, a bias last."""
     n = len(xs) // 2
     total = sum(map(mul, xs[:n], xs[n : 2 * n]))
     return total + xs[-1] if len(xs) % 2 else total
 
 
-def _overflowed(name: str, out: Number, xs: tuple[Number, ...]) -> Number:
+def _overflowed(name: str, out: float, xs: tuple[float, ...]) -> float:
     """`out` (a NaN or an infinity): OverflowError naming the op if finite inputs made ±inf, as exp and pow do."""
     if math.isinf(out) and all(math.isfinite(x) for x in xs):
         shown = ", ".join(repr(x) for x in xs[:4]) + (", ..." if len(xs) > 4 else "")
@@ -135,19 +135,19 @@ def _overflowed(name: str, out: Number, xs: tuple[Number, ...]) -> Number:
 
 
 # `out - out == 0` is False only for NaN and ±inf: the one extra operation on the common path.
-def _add(x: Number, y: Number) -> Number:
+def _add(x: float, y: float) -> float:
     out = x + y
     return out if out - out == 0 else _overflowed("add", out, (x, y))
 
 
-def _mul(x: Number, y: Number) -> Number:
+def _mul(x: float, y: float) -> float:
     out = x * y
     return out if out - out == 0 else _overflowed("mul", out, (x, y))
 
 
 # math.fsum: the correctly rounded sum, so no error grows with the number of terms (and no slower than sum() on a
 # few). Where fsum refuses (an overflow on the way, inf - inf), the plain sum, which _overflowed then judges.
-def _sum(*xs: Number) -> Number:
+def _sum(*xs: float) -> float:
     try:
         out = math.fsum(xs)
     except (OverflowError, ValueError):
@@ -155,7 +155,7 @@ def _sum(*xs: Number) -> Number:
     return out if out - out == 0 else _overflowed("sum", out, xs)
 
 
-def _dot_float(*xs: Number) -> Number:
+def _dot_float(*xs: float) -> float:
     n = len(xs) // 2
     try:
         out = math.fsum(map(mul, xs[:n], xs[n : 2 * n]))
@@ -172,11 +172,11 @@ def _dot_partials(out: Operand, *xs: Operand) -> tuple[Operand, ...]:
     return (*xs[n : 2 * n], *xs[:n], *bias)
 
 
-def _distance_to_zero(x: Number) -> Number:
+def _distance_to_zero(x: float) -> float:
     return abs(x)
 
 
-def _distance_to_tie(x: Number, y: Number) -> Number:
+def _distance_to_tie(x: float, y: float) -> float:
     return abs(x - y)
 
 

@@ -58,15 +58,15 @@ class Opaque:
     def __repr__(self) -> str:
         self.refuse("repr() of traced data")
 
-    def __getattr__(self, name: str) -> Any:  # any attribute: .real, .is_integer(), .hex(), __array__ ...
+    def __getattr__(self, name: str) -> Any:  # Any: any attribute: .real, .is_integer(), .hex(), __array__ ...
         self.refuse(f"the attribute .{name} of traced data")
 
     @property  # type: ignore[misc]  # isinstance(x, float) reads __class__ once type(x) is not float
-    def __class__(self) -> type:  # type: ignore[override]  # a recorded type test, then a refusal
+    def __class__(self) -> type:  # a recorded type test, then a refusal
         self.refuse("a type test (isinstance) on traced data")
 
 
-def _refusing(name: str, what: str) -> Callable[..., Any]:
+def _refusing(name: str, what: str) -> Callable[..., NoReturn]:
     def refuse(self: Opaque, *args: object) -> NoReturn:
         self.refuse(what)
 

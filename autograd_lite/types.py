@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Protocol, Union
+from typing import TYPE_CHECKING, Any, Protocol, Union
 
 import numpy as np
 import numpy.typing as npt
@@ -15,12 +15,14 @@ if TYPE_CHECKING:
 # A batch of numbers on the compiled numpy path.
 Array = npt.NDArray[np.float64]
 # The plain number(s) behind an operand: a float, or an array of them.
-Numbers = float | Array
+FloatOrArray = float | Array
 # A number or a node: what Value's operators and `apply` take, and what a gradient is (a Value when it must be
 # differentiable again: create_graph, nested grad).
-Scalar = Union[float, "Value"]
+FloatOrValue = Union[float, "Value"]
 # grad's result: one float or Value for one argnum, a tuple of them for several.
-Gradient = Scalar | tuple[Scalar, ...]
+Gradient = FloatOrValue | tuple[FloatOrValue, ...]
+# A JSON object as json.loads gives it and json.dumps takes it; whoever reads a value checks it with isinstance.
+JSONObject = dict[str, Any]  # Any: JSON values (numbers, text, lists, objects)
 # What rules and `ops` compute on: a float, a Value (differentiable) or a numpy array (a batch).
 Operand = Union[float, "Value", Array]
 

@@ -20,7 +20,7 @@ _C = TypeVar("_C")
 if TYPE_CHECKING:
     from typing import TypeGuard
 
-    from autograd_lite.types import Scalar
+    from autograd_lite.types import FloatOrValue
 
 
 def as_float(x: object, what: str = "Value data") -> float:
@@ -59,42 +59,42 @@ class Value:
 
     # --- arithmetic: primitives from the rule table, the rest composed from them
 
-    def __add__(self, other: Scalar) -> Value:
+    def __add__(self, other: FloatOrValue) -> Value:
         return _binary("add", self, other)
 
-    def __radd__(self, other: Scalar) -> Value:  # other + self
+    def __radd__(self, other: FloatOrValue) -> Value:  # other + self
         return _binary("add", other, self)
 
-    def __mul__(self, other: Scalar) -> Value:
+    def __mul__(self, other: FloatOrValue) -> Value:
         return _binary("mul", self, other)
 
-    def __rmul__(self, other: Scalar) -> Value:  # other * self
+    def __rmul__(self, other: FloatOrValue) -> Value:  # other * self
         return _binary("mul", other, self)
 
-    def __pow__(self, other: Scalar) -> Value:
+    def __pow__(self, other: FloatOrValue) -> Value:
         return _binary("pow", self, other)
 
-    def __rpow__(self, other: Scalar) -> Value:  # other ** self
+    def __rpow__(self, other: FloatOrValue) -> Value:  # other ** self
         return _binary("pow", other, self)
 
     def __neg__(self) -> Value:  # drawn as the slides' "*-1" gate
         return self * -1.0
 
-    def __sub__(self, other: Scalar) -> Value:  # self + (-other)
+    def __sub__(self, other: FloatOrValue) -> Value:  # self + (-other)
         if not _is_operand(other):
             return NotImplemented
         return self + (-other if isinstance(other, Value) else -as_float(other))
 
-    def __rsub__(self, other: Scalar) -> Value:  # other - self
+    def __rsub__(self, other: FloatOrValue) -> Value:  # other - self
         return other + (-self) if _is_operand(other) else NotImplemented
 
-    def __truediv__(self, other: Scalar) -> Value:  # self * other**-1
+    def __truediv__(self, other: FloatOrValue) -> Value:  # self * other**-1
         if not _is_operand(other):
             return NotImplemented
         _check_divisor(self.data, _data(other))
         return self * (other**-1 if isinstance(other, Value) else 1.0 / as_float(other))
 
-    def __rtruediv__(self, other: Scalar) -> Value:  # other * self**-1
+    def __rtruediv__(self, other: FloatOrValue) -> Value:  # other * self**-1
         if not _is_operand(other):
             return NotImplemented
         _check_divisor(_data(other), self.data)
@@ -147,13 +147,13 @@ class Value:
         return f"Value(data={data}, grad={self.grad!r}{label})"
 
 
-def _is_operand(x: object) -> TypeGuard[Scalar]:  # traced data is not: Python then asks its refusing dunder
+def _is_operand(x: object) -> TypeGuard[FloatOrValue]:  # traced data is not: Python then asks its refusing dunder
     if type(x) is Value:
         return True
     return type(x) is not Opaque and isinstance(x, numbers.Real) and not isinstance(x, (bool, np.bool_))
 
 
-def _data(x: Scalar) -> float:
+def _data(x: FloatOrValue) -> float:
     return x.data if isinstance(x, Value) else float(x)
 
 
@@ -170,7 +170,7 @@ def _check_divisor(numerator: float, divisor: float) -> None:
         raise OverflowError(f"division: {numerator!r} / {divisor!r} overflows float64 (1 / {divisor!r} is too large)")
 
 
-def constant(x: Scalar) -> Value:
+def constant(x: FloatOrValue) -> Value:
     """A number as a leaf that needs no gradient (how operators wrap plain numbers)."""
     if isinstance(x, Value):
         return x
@@ -219,13 +219,13 @@ def _apply(rule: Rule, parents: tuple[Value, ...], forward: Forward | None = Non
     return result
 
 
-def apply(op: str, *args: Scalar) -> Value:
+def apply(op: str, *args: FloatOrValue) -> Value:
     """Apply the rule-table op `op` to Values or numbers, making one node (or none, if it raises)."""
     rule = _checked_rule(op, len(args))
     return _apply(rule, tuple([a if type(a) is Value else constant(a) for a in args]))
 
 
-def apply_allowing_infinity(op: str, *args: Scalar) -> Value:
+def apply_allowing_infinity(op: str, *args: FloatOrValue) -> Value:
     """`apply`, but a result too large for a float (overflow, 0 ** negative) is ±inf, as in numpy and PyTorch.
 
     For derivatives, which are infinite where a curve is vertical (the slope of x**0.5 at 0): a user's own
@@ -247,13 +247,13 @@ def _checked_rule(op: str, n_inputs: int) -> Rule:
     return rule
 
 
-def sum_values(values: Iterable[Scalar]) -> Value:
+def sum_values(values: Iterable[FloatOrValue]) -> Value:
     """Σ values as one n-ary node (one gate instead of a chain of adds); 0 for no values."""
     values = tuple(values)
     return apply("sum", *values) if values else constant(0.0)
 
 
-def dot(a: Sequence[Scalar], b: Sequence[Scalar], bias: Scalar | None = None) -> Value:
+def dot(a: Sequence[FloatOrValue], b: Sequence[FloatOrValue], bias: FloatOrValue | None = None) -> Value:
     """Σ a_i·b_i (+ bias) as one node: a neuron's weighted sum without a chain of binary gates."""
     a, b = tuple(a), tuple(b)
     if len(a) != len(b):
@@ -283,7 +283,7 @@ def _method(rule: Rule) -> Callable[..., Value]:
 
     else:
 
-        def method(self: Value, other: Scalar) -> Value:  # type: ignore[misc]  # one name, two signatures
+        def method(self: Value, other: FloatOrValue) -> Value:  # type: ignore[misc]  # one name, two signatures
             return apply(name, self, other)
 
     method.__name__, method.__qualname__ = name, f"Value.{name}"

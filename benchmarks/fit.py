@@ -20,11 +20,17 @@ import statistics
 import time
 import tracemalloc
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
+import nn
 from benchmarks.workload import fmt_time, initial_weights, make_moons
+from nn.training.compiled_step import ArrayTrainer
+from nn.training.metrics import CLASSIFICATION
+
+if TYPE_CHECKING:
+    import torch  # a benchmark-only dependency: imported where the torch system runs
 
 L2 = 1e-4
 Trainer = Callable[[list[int], list[float], np.ndarray, np.ndarray, int], float]  # -> final loss
@@ -38,29 +44,25 @@ def schedule(step: int) -> float:
 # --- the three systems -------------------------------------------------------------------------
 
 
-def ours_model(sizes: list[int], weights: list[float]) -> Any:
-    import nn
-
+def ours_model(sizes: list[int], weights: list[float]) -> nn.MLP:
     model = nn.MLP(sizes[0], sizes[1:], activation="relu", output_activation="linear", seed=0)
     model.load_state_dict(list(weights))
     return model
 
 
-def ours_fit(model: Any, X: np.ndarray, y: np.ndarray, epochs: int, dtype: Any = None) -> float:
+def ours_fit(model: nn.MLP, X: np.ndarray, y: np.ndarray, epochs: int) -> float:
     """nn.fit as a user calls it; the final epoch's loss (with the l2 term)."""
-    import nn
-
     optimizer = nn.SGD(model.parameters(), lr=schedule)
     history = nn.fit(model, X, y, nn.hinge, optimizer, epochs, progress=False, l2=L2, shuffle=False)
     assert history.compiled, "nn.fit fell back to the scalar engine"
     return history.loss[-1]
 
 
-def torch_model(sizes: list[int], weights: list[float]) -> Any:
+def torch_model(sizes: list[int], weights: list[float]) -> torch.nn.Sequential:
     """torch.nn.Sequential of Linear/ReLU in float64 holding `weights` (micrograd's order)."""
     import torch
 
-    layers: list[Any] = []
+    layers: list[torch.nn.Module] = []
     for i in range(len(sizes) - 1):
         layers.append(torch.nn.Linear(sizes[i], sizes[i + 1], dtype=torch.float64))
         if i < len(sizes) - 2:
@@ -79,7 +81,7 @@ def torch_model(sizes: list[int], weights: list[float]) -> Any:
     return model
 
 
-def torch_fit(model: Any, X: np.ndarray, y: np.ndarray, epochs: int) -> float:
+def torch_fit(model: torch.nn.Module, X: np.ndarray, y: np.ndarray, epochs: int) -> float:
     """The idiomatic loop: SGD(weight_decay=2·l2, foreach=True), LambdaLR schedule, loss.item() per epoch."""
     import torch
 
@@ -137,18 +139,14 @@ def numpy_fit(
     return last
 
 
-def ours_epochs(model: Any, X: np.ndarray, y: np.ndarray) -> Callable[[int], Any]:
+def ours_epochs(model: nn.MLP, X: np.ndarray, y: np.ndarray) -> Callable[[int], object]:
     """What nn.fit runs per full-batch epoch, after its set-up: the compiled trainer's step."""
-    import nn
-    from nn.training.compiled_step import ArrayTrainer
-    from nn.training.metrics import CLASSIFICATION
-
     trainer = ArrayTrainer(model, nn.hinge, L2, nn.SGD(model.parameters(), lr=schedule), X, y, CLASSIFICATION[nn.hinge])
     everything = slice(0, len(y))
     return lambda k: trainer.step(everything)
 
 
-def torch_epochs(model: Any, X: np.ndarray, y: np.ndarray) -> Callable[[int], Any]:
+def torch_epochs(model: torch.nn.Module, X: np.ndarray, y: np.ndarray) -> Callable[[int], float]:
     import torch
 
     Xt, yt = torch.from_numpy(X), torch.from_numpy(y)
@@ -166,13 +164,16 @@ def torch_epochs(model: Any, X: np.ndarray, y: np.ndarray) -> Callable[[int], An
     return epoch
 
 
-def numpy_epochs(layers: Any, X: np.ndarray, y: np.ndarray) -> Callable[[int], Any]:
+def numpy_epochs(layers: list[tuple[np.ndarray, np.ndarray]], X: np.ndarray, y: np.ndarray) -> Callable[[int], float]:
     count = itertools.count(1)  # the schedule goes on from step to step, as nn.fit's optimizer's does
 
     return lambda k: numpy_fit(layers, X, y, 1, next(count))
 
 
-EPOCHS = {"nn.fit": ours_epochs, "torch": torch_epochs, "numpy": numpy_epochs}
+# system -> (model, X, y) -> one epoch
+EPOCHS: dict[str, Callable[..., Callable[[int], object]]] = {
+    "nn.fit": ours_epochs, "torch": torch_epochs, "numpy": numpy_epochs,
+}
 
 
 def per_epoch(system: str, sizes: list[int], weights: list[float], X: np.ndarray, y: np.ndarray, count: int) -> float:
@@ -192,7 +193,7 @@ def per_epoch(system: str, sizes: list[int], weights: list[float], X: np.ndarray
     return best
 
 
-SYSTEMS: dict[str, tuple[Callable[..., Any], Callable[..., float]]] = {
+SYSTEMS: dict[str, tuple[Callable[[list[int], list[float]], object], Callable[..., float]]] = {  # (make, fit)
     "nn.fit": (ours_model, ours_fit),
     "torch": (torch_model, torch_fit),
     "numpy": (numpy_model, numpy_fit),
@@ -263,7 +264,7 @@ def _with_threads(system: str) -> tuple[str, int | None]:
     return ("torch", 0) if system == "torch*" else (system, 1)
 
 
-def _measuring(how: Callable[..., float], *args: Any) -> Callable[[str], float]:
+def _measuring(how: Callable[..., float], *args: object) -> Callable[[str], float]:
     """measure(system): how(system, *args), with torch's threads set for 'torch' (1) or 'torch*' (default)."""
 
     def measure(system: str) -> float:
@@ -292,26 +293,48 @@ def _per_round(times: dict[str, list[float]], num: str, den: str) -> tuple[float
 
 
 DEFAULT_TORCH_THREADS = 0  # torch*'s thread count, set by training()
+Check = tuple[str, float | None, float, bool]  # (what, measured, target, whether higher is better)
 
 
-def training(report: Any, quick: bool, with_torch: bool) -> list[tuple[str, float | None, float, bool]]:
-    """Issue 10's table: nn.fit end to end, per epoch, set-up and memory; returns target rows."""
-    global DEFAULT_TORCH_THREADS
-    systems = ["nn.fit", "numpy"]
-    if with_torch:
-        import torch
+class Report(Protocol):
+    """What the tables are written into (run.py's Report)."""
 
-        # torch's default is one thread per core; OMP_NUM_THREADS=1 (set for numpy's BLAS) would lower it
-        DEFAULT_TORCH_THREADS = DEFAULT_TORCH_THREADS or os.cpu_count() or torch.get_num_threads()
-        systems += ["torch", "torch*"]
+    def add(self, *lines: str) -> None: ...
+
+    def table(self, header: list[str], rows: list[list[str]]) -> None: ...
+
+
+def training(report: Report, quick: bool, with_torch: bool) -> list[Check]:
+    """The training table: nn.fit end to end, per epoch, set-up and memory; returns target rows."""
+    systems = _systems(with_torch)
     count = 3 if quick else 7
-    checks: list[tuple[str, float | None, float, bool]] = []
+    return [
+        *_end_to_end(report, systems, count),
+        *_steady_epochs(report, systems, count, quick),
+        *_set_up(report, count, quick, with_torch),
+        *_peak_memory(report, quick),
+    ]
+
+
+def _systems(with_torch: bool) -> list[str]:
+    """The systems compared: torch's two thread settings only when torch is there."""
+    global DEFAULT_TORCH_THREADS
+    if not with_torch:
+        return ["nn.fit", "numpy"]
+    import torch
+
+    # torch's default is one thread per core; OMP_NUM_THREADS=1 (set for numpy's BLAS) would lower it
+    DEFAULT_TORCH_THREADS = DEFAULT_TORCH_THREADS or os.cpu_count() or torch.get_num_threads()
+    return ["nn.fit", "numpy", "torch", "torch*"]
+
+
+def _end_to_end(report: Report, systems: list[str], count: int) -> list[Check]:
+    """nn.fit on the moons demo, set-up included, against each system; the final losses must agree."""
     demo = [2, 16, 16, 1]
     X, y = moons(100)
     losses = final_losses(demo, X, y, 100, [s for s in systems if s != "torch*"])
     worst = max(abs(v - losses["nn.fit"]) for v in losses.values())
-    weights = initial_weights(demo)
-    raw = rounds(systems, _measuring(timed, demo, weights, X, y, 100), count)
+    raw = rounds(systems, _measuring(timed, demo, initial_weights(demo), X, y, 100), count)
     ends = summary(raw)
     report.add(
         "## Training where users train (issue 10)",
@@ -327,19 +350,22 @@ def training(report: Any, quick: bool, with_torch: bool) -> list[tuple[str, floa
         "models built beforehand):",
         "",
     )
-    rows = []
-    for s in systems:
-        speed = "" if s == "nn.fit" else _per_round(raw, s, "nn.fit")[1]
-        rows.append([s, _cell(ends, s), speed])
+    rows = [[s, _cell(ends, s), "" if s == "nn.fit" else _per_round(raw, s, "nn.fit")[1]] for s in systems]
     report.table(["system", "time (min / median)", "nn.fit speed vs it, per round: median (range)"], rows)
-    if with_torch:
-        checks.append(("nn.fit end to end: speed vs torch", _per_round(raw, "torch", "nn.fit")[0], 2.0, True))
+    if "torch" not in systems:
+        return []
+    return [("nn.fit end to end: speed vs torch", _per_round(raw, "torch", "nn.fit")[0], 2.0, True)]
 
+
+def _steady_epochs(report: Report, systems: list[str], count: int, quick: bool) -> list[Check]:
+    """One full-batch step after set-up, for each MLP shape and batch size."""
     report.add(
         "Steady time per epoch (one full-batch step; set-up excluded; each round times 5 runs of epochs and keeps "
         "the quickest), min / median over the rounds:",
         "",
     )
+    with_torch = "torch" in systems
+    checks: list[Check] = []
     rows = []
     shapes = [[2, 16, 16, 1], [2, 64, 64, 1]] if quick else [[2, 16, 16, 1], [2, 64, 64, 1], [2, 256, 256, 1]]
     for sizes in shapes:
@@ -351,9 +377,8 @@ def training(report: Any, quick: bool, with_torch: bool) -> list[tuple[str, floa
             raw = rounds(systems, _measuring(per_epoch, sizes, weights, Xb, yb, epochs), count)
             t = summary(raw)
             name = "-".join(map(str, sizes))
-            row = [name, f"{B:,}", *(_cell(t, s) for s in systems)]
             vs_numpy, text = _per_round(raw, "nn.fit", "numpy")
-            row.append(text)
+            row = [name, f"{B:,}", *(_cell(t, s) for s in systems), text]
             checks.append((f"per epoch {name}, B={B:,}: nn.fit / numpy time", vs_numpy, 1.3, False))
             if with_torch:
                 speed, text = _per_round(raw, "torch", "nn.fit")
@@ -366,12 +391,18 @@ def training(report: Any, quick: bool, with_torch: bool) -> list[tuple[str, floa
         + (["nn.fit speed vs torch, per round", "vs torch*, per round"] if with_torch else []),
         rows,
     )
+    return checks
 
+
+def _set_up(report: Report, count: int, quick: bool, with_torch: bool) -> list[Check]:
+    """nn.fit(..., epochs=1) on 100 samples: tracing, planning, code generation and the check, and one step."""
     report.add(
         "Set-up plus first step: `nn.fit(..., epochs=1)` on 100 samples (trace, plan, codegen, check), min / median "
         f"of {2 * count} rounds:",
         "",
     )
+    X, y = moons(100)
+    checks: list[Check] = []
     rows = []
     for sizes in [[2, 64, 64, 1]] if quick else [[2, 64, 64, 1], [2, 256, 256, 1]]:
         weights = initial_weights(sizes)
@@ -383,7 +414,11 @@ def training(report: Any, quick: bool, with_torch: bool) -> list[tuple[str, floa
         if sizes[1] == 64:
             checks.append((f"set-up + first step {name} (ms)", t["nn.fit"][0] * 1e3, 25.0, False))
     report.table(["MLP", "nn.fit", "torch (1 thread, one epoch)"], rows)
+    return checks
 
+
+def _peak_memory(report: Report, quick: bool) -> list[Check]:
+    """Peak memory of one epoch of a wide MLP on a large batch, nn.fit against hand-written numpy."""
     B = 10_000 if quick else 100_000
     sizes = [2, 256, 256, 1]
     Xm, ym = moons(B)
@@ -395,5 +430,4 @@ def training(report: Any, quick: bool, with_torch: bool) -> list[tuple[str, floa
         f"{peaks['numpy'] / 1e6:.0f} MB ({ratio:.2f}×).",
         "",
     )
-    checks.append((f"peak memory at B={B:,}: nn.fit / numpy", ratio, 1.5, False))
-    return checks
+    return [(f"peak memory at B={B:,}: nn.fit / numpy", ratio, 1.5, False)]

@@ -18,9 +18,9 @@ import statistics
 import sys
 import time
 import tracemalloc
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 # One BLAS thread for numpy, as torch gets set_num_threads(1): the comparison is one thread each.
 # It must be in the environment before numpy loads. Nothing else of the machine's BLAS set-up is changed.
@@ -38,11 +38,13 @@ import autograd_lite as al  # noqa: E402
 from benchmarks import fit as training  # noqa: E402
 from benchmarks import workload as w  # noqa: E402
 
+N = TypeVar("N")  # a graph node, of whichever engine built the graph
+
 DEMO = [2, 16, 16, 1]
 TOLERANCE = 1e-9
 
 
-def median_time(f: Callable[[int], Any], repeats: int, number: int = 1, collector: bool = True) -> float:
+def median_time(f: Callable[[int], object], repeats: int, number: int = 1, collector: bool = True) -> float:
     """Median over `repeats` of the mean time of `number` back-to-back calls f(k), after one untimed call.
 
     With `collector` the garbage collector runs as it would in a training loop;
@@ -128,7 +130,7 @@ def demo_step_times(
     return times, no_gc
 
 
-def count_nodes(root: Any, parents: Callable[[Any], Any]) -> int:
+def count_nodes(root: N, parents: Callable[[N], Iterable[N]]) -> int:
     """Nodes reachable from root (iterative)."""
     seen = {id(root)}
     stack = [root]
@@ -140,7 +142,7 @@ def count_nodes(root: Any, parents: Callable[[Any], Any]) -> int:
     return len(seen)
 
 
-def graph_bytes(build: Callable[[], Any], parents: Callable[[Any], Any]) -> tuple[int, int]:
+def graph_bytes(build: Callable[[], N], parents: Callable[[N], Iterable[N]]) -> tuple[int, int]:
     """(bytes allocated while building a graph, its node count) via tracemalloc."""
     gc.collect()
     tracemalloc.start()
@@ -166,7 +168,7 @@ def memory(report: Report, with_micrograd: bool) -> float | None:
 
         model = w.micrograd_setup(DEMO, weights)
 
-        def build() -> Any:
+        def build() -> Any:  # Any: micrograd ships no types
             inputs = [list(map(Value, row)) for row in X.tolist()]
             losses = [(1 + -yi * model(x)).relu() for yi, x in zip(y.tolist(), inputs)]
             return sum(losses) * (1.0 / len(losses)) + w.ALPHA * sum(p * p for p in model.parameters())
@@ -235,7 +237,7 @@ def targets(report: Report, checks: list[tuple[str, float | None, float, bool]])
     report.table(["figure", "measured", "target", ""], rows)
 
 
-def _one(f: Callable[[int], Any]) -> float:
+def _one(f: Callable[[int], object]) -> float:
     """Rough time of one call, to size the repeats."""
     start = time.perf_counter()
     f(0)

@@ -12,11 +12,15 @@ from __future__ import annotations
 import itertools
 import random
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 import autograd_lite as al
+import nn
+
+if TYPE_CHECKING:
+    import torch  # a benchmark-only dependency: imported where a torch engine runs
 
 ALPHA = 1e-4  # L2 strength of micrograd's demo
 
@@ -65,7 +69,7 @@ def initial_weights(sizes: list[int], seed: int = 1337) -> list[float]:
 # --- micrograd 0.1.0 -----------------------------------------------------------
 
 
-def micrograd_setup(sizes: list[int], weights: list[float]) -> Any:
+def micrograd_setup(sizes: list[int], weights: list[float]) -> Any:  # Any: micrograd ships no types
     """micrograd's MLP with the given weights."""
     from micrograd.nn import MLP
 
@@ -75,7 +79,8 @@ def micrograd_setup(sizes: list[int], weights: list[float]) -> Any:
     return model
 
 
-def micrograd_step(model: Any, X: np.ndarray, y: np.ndarray, step: int) -> float:
+def micrograd_step(model: Any, X: np.ndarray,  # Any: micrograd ships no types
+                    y: np.ndarray, step: int) -> float:
     """One full-batch SGD step, written as in micrograd's demo notebook; returns the loss before the step."""
     from micrograd.engine import Value
 
@@ -96,16 +101,14 @@ def micrograd_step(model: Any, X: np.ndarray, y: np.ndarray, step: int) -> float
 # --- autograd_lite, scalar engine -------------------------------------------------
 
 
-def ours_setup(sizes: list[int], weights: list[float]) -> Any:
+def ours_setup(sizes: list[int], weights: list[float]) -> nn.MLP:
     """autograd_lite's `nn.MLP` (ReLU hidden, linear out) with the given weights, in micrograd's order."""
-    import nn
-
     model = nn.MLP(sizes[0], sizes[1:], activation="relu", output_activation="linear", seed=0)
     model.load_state_dict(list(weights))
     return model
 
 
-def ours_loss(model: Any, X: np.ndarray, y: np.ndarray) -> al.Value:
+def ours_loss(model: nn.MLP, X: np.ndarray, y: np.ndarray) -> al.Value:
     """The demo's total loss as one scalar graph."""
     scores = [model(row) for row in X.tolist()]
     losses = [(1 + -yi * si).relu() for yi, si in zip(y.tolist(), scores)]
@@ -121,7 +124,7 @@ def sgd(params: list[al.Value], lr: float) -> None:
         p.grad = 0.0
 
 
-def ours_step(model: Any, X: np.ndarray, y: np.ndarray, step: int) -> float:
+def ours_step(model: nn.MLP, X: np.ndarray, y: np.ndarray, step: int) -> float:
     """One full-batch SGD step on the scalar engine; returns the loss before the step."""
     total = ours_loss(model, X, y)
     total.backward()
@@ -132,7 +135,7 @@ def ours_step(model: Any, X: np.ndarray, y: np.ndarray, step: int) -> float:
 # --- autograd_lite, compiled -------------------------------------------------------
 
 
-def compiled_setup(sizes: list[int], weights: list[float]) -> tuple[Any, Any]:
+def compiled_setup(sizes: list[int], weights: list[float]) -> tuple[list[al.Value], al.CompiledGraph]:
     """The parameters plus the per-sample loss compiled once: hinge_b + 1e-4·Σp² (its batch mean is the demo loss)."""
     model = ours_setup(sizes, weights)
     params = model.parameters()  # once, as an optimizer holds them
@@ -146,7 +149,7 @@ def compiled_setup(sizes: list[int], weights: list[float]) -> tuple[Any, Any]:
     return params, al.compile_graph(sample_loss, placeholders, leaves=params)
 
 
-def compiled_step(setup: tuple[Any, Any], X: np.ndarray, y: np.ndarray, step: int) -> float:
+def compiled_step(setup: tuple[list[al.Value], al.CompiledGraph], X: np.ndarray, y: np.ndarray, step: int) -> float:
     """One full-batch SGD step on the compiled path; returns the loss before the step."""
     params, graph = setup
     losses = graph.forward(*X.T, y)
@@ -158,12 +161,12 @@ def compiled_step(setup: tuple[Any, Any], X: np.ndarray, y: np.ndarray, step: in
 # --- PyTorch -----------------------------------------------------------------------
 
 
-def torch_setup(sizes: list[int], weights: list[float]) -> Any:
+def torch_setup(sizes: list[int], weights: list[float]) -> torch.nn.Sequential:
     """torch.nn.Sequential of Linear/ReLU in float64 with the given weights (one thread)."""
     import torch
 
     torch.set_num_threads(1)
-    layers: list[Any] = []
+    layers: list[torch.nn.Module] = []
     for i, (nin, nout) in enumerate(itertools.pairwise(sizes)):
         layers.append(torch.nn.Linear(nin, nout, dtype=torch.float64))
         if i != len(sizes) - 2:
@@ -180,7 +183,7 @@ def torch_setup(sizes: list[int], weights: list[float]) -> Any:
     return model
 
 
-def torch_step(model: Any, X: Any, y: Any, step: int) -> float:
+def torch_step(model: torch.nn.Module, X: torch.Tensor, y: torch.Tensor, step: int) -> float:
     """One full-batch SGD step in PyTorch (X, y float64 tensors); returns the loss before the step."""
     import torch
 
@@ -193,11 +196,12 @@ def torch_step(model: Any, X: Any, y: Any, step: int) -> float:
     lr = learning_rate(step)
     with torch.no_grad():
         for p in model.parameters():
-            p -= lr * p.grad
+            if p.grad is not None:
+                p.sub_(lr * p.grad)  # p -= lr·grad, in place
     return total.item()
 
 
-def torch_data(X: np.ndarray, y: np.ndarray) -> tuple[Any, Any]:
+def torch_data(X: np.ndarray, y: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
     """The batch as float64 tensors."""
     import torch
 
@@ -206,7 +210,7 @@ def torch_data(X: np.ndarray, y: np.ndarray) -> tuple[Any, Any]:
 
 # --- the engines side by side ----------------------------------------------------------
 
-Engine = tuple[Callable[..., Any], Callable[..., float]]
+Engine = tuple[Callable[[list[int], list[float]], object], Callable[..., float]]  # (set-up, step)
 
 ENGINES: dict[str, Engine] = {
     "micrograd": (micrograd_setup, micrograd_step),

@@ -22,6 +22,7 @@ from nn.training.metrics import accuracy, predict
 
 for _kind in (Neuron, Layer, MLP):
     module_kinds.add(_kind)  # the classes a saved file may name; add your own the same way
+del _kind
 
 __all__ = [
     "ACTIVATIONS",

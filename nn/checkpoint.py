@@ -34,14 +34,15 @@ import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from nn import saving
 from nn.checks import first_few, integer, keys_of, number, short
 from nn.module import architecture_differences, model_record
-from nn.training.history import History
+from nn.saving import Record
+from nn.training.history import History, RngState
 
 if TYPE_CHECKING:
     from nn.module import Module
@@ -137,7 +138,7 @@ def resumed(
     return replace(options, start=checkpoint.epoch, rng_state=rng_state)
 
 
-def _history_record(history: History) -> dict[str, Any]:  # Any: JSON values
+def _history_record(history: History) -> Record:
     """The history as the file holds it; ValueError for what JSON cannot hold (a loss that is not finite)."""
     bad = [i for i, loss in enumerate(history.loss) if not np.isfinite(loss)]
     if bad:
@@ -153,7 +154,7 @@ def _history_record(history: History) -> dict[str, Any]:  # Any: JSON values
     }
 
 
-def _rng_record(state: dict[str, Any]) -> dict[str, Any]:
+def _rng_record(state: RngState) -> Record:
     """numpy's PCG64 state with its two 128-bit numbers as hex text (the reader takes integers of 20 digits)."""
     if state.get("bit_generator") != "PCG64":
         raise ValueError(f"cannot save the shuffling state of a {short(state.get('bit_generator'))} generator")
@@ -187,7 +188,7 @@ def _history(record: object) -> History:
     )
 
 
-def _rng_state(record: object) -> dict[str, Any]:
+def _rng_state(record: object) -> RngState:
     """numpy's PCG64 state from the file's record, checked by numpy itself too."""
     if not isinstance(record, Mapping) or sorted(record) != sorted(RNG_KEYS) or record["bit_generator"] != "PCG64":
         raise ValueError(f"the shuffling state must be PCG64 with {', '.join(RNG_KEYS)}, got {keys_of(record)}")
@@ -197,7 +198,7 @@ def _rng_state(record: object) -> dict[str, Any]:
     uinteger = integer(record["uinteger"], "the shuffling state's uinteger", 0)
     if has_uint32 > 1 or uinteger >= 2**32:
         raise ValueError("the shuffling state's has_uint32 must be 0 or 1 and uinteger below 2**32")
-    state: dict[str, Any] = {
+    state: RngState = {
         "bit_generator": "PCG64",
         "state": {"state": int(record["state"], 16), "inc": int(record["inc"], 16)},
         "has_uint32": has_uint32,

@@ -6,7 +6,6 @@ import math
 import numbers
 import reprlib
 from collections.abc import Mapping, Sequence
-from typing import Any
 
 import numpy as np
 
@@ -19,7 +18,7 @@ def integer(value: object, what: str, least: int = 1) -> int:
 
 
 def number(
-    value: Any,  # Any: anything a user passed; checked here (mypy cannot narrow through `real`)
+    value: object,
     what: str,
     low: float = -math.inf,
     high: float = math.inf,
@@ -27,12 +26,12 @@ def number(
     high_open: bool = True,
 ) -> float:
     """value as a float if it is a finite real number in the interval; ValueError naming `what` otherwise."""
-    real = not isinstance(value, (bool, np.bool_)) and isinstance(value, numbers.Real)
-    if real and _finite(value):
-        above = value > low if low_open else value >= low
-        below = value < high if high_open else value <= high
+    if isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_)) and _finite(value):
+        x = float(value)  # finite, so no overflow
+        above = x > low if low_open else x >= low
+        below = x < high if high_open else x <= high
         if above and below:
-            return float(value)
+            return x
     raise ValueError(f"{what} must be a finite number{_interval(low, high, low_open, high_open)}, got {short(value)}")
 
 

@@ -15,7 +15,7 @@ import itertools
 import math
 import random
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -23,7 +23,11 @@ from autograd_lite import RULES, Value, dot
 from nn import torch_bridge
 from nn.checks import integer
 from nn.module import Module
+from nn.saving import Config
 from nn.torch_bridge import LayerArrays
+
+if TYPE_CHECKING:
+    import torch  # an optional extra: only its types are named here
 
 # The rule table's rows that can be an activation (`Rule.activation`), as their Value methods; "linear" is none.
 ACTIVATIONS: dict[str, Callable[[Value], Value] | None] = {
@@ -33,9 +37,11 @@ ACTIVATIONS: dict[str, Callable[[Value], Value] | None] = {
 INITS = ("auto", "uniform")
 
 Seed = int | random.Random | None
+# What a model takes: one sample's inputs, numbers (data) or Values (part of a larger graph).
+Inputs = Sequence[float | Value] | np.ndarray
 
 
-def check_activation(name: Any, what: str = "activation") -> str:
+def check_activation(name: object, what: str = "activation") -> str:
     """`name` if it is a known activation; ValueError listing the valid ones otherwise."""
     if not isinstance(name, str) or name not in ACTIVATIONS:
         raise ValueError(f"unknown {what} {name!r}; valid: {', '.join(map(repr, ACTIVATIONS))}")
@@ -46,7 +52,7 @@ def _rng(seed: Seed) -> random.Random:
     return seed if isinstance(seed, random.Random) else random.Random(seed)
 
 
-def _inputs(x: Any, nin: int, who: str) -> list[Value]:
+def _inputs(x: object, nin: int, who: str) -> list[Value]:
     """x as a list of nin Values (numbers become data inputs x0, x1, ...); ValueError on a wrong length."""
     if isinstance(x, (Value, str)) or not isinstance(x, (Sequence, np.ndarray)):
         raise ValueError(f"{who} expects a sequence of {nin} inputs, got {type(x).__name__}")
@@ -77,7 +83,7 @@ class Neuron(Module):
         self.b = Value(0.0) if bias else None
         self._act = ACTIVATIONS[self.activation]
 
-    def forward(self, x: Sequence[Any]) -> Value:
+    def forward(self, x: Inputs) -> Value:
         """The neuron's output; the node is labelled with the neuron's dotted name."""
         return self._fire(_inputs(x, self.nin, f"Neuron {self._path}".rstrip()))
 
@@ -89,12 +95,12 @@ class Neuron(Module):
         out.label = self._path
         return out
 
-    def config(self) -> dict[str, Any]:
+    def config(self) -> Config:
         """Constructor arguments that rebuild this neuron."""
         return {"nin": self.nin, "activation": self.activation, "bias": self.bias}
 
     @classmethod
-    def parameter_count(cls, config: dict[str, Any]) -> int:
+    def parameter_count(cls, config: Config) -> int:
         """How many parameters Neuron(**config) has, without building it."""
         return integer(config["nin"], "nin") + bool(config.get("bias", True))
 
@@ -115,7 +121,7 @@ class Layer(Module):
         rng = _rng(seed)
         self.neurons = [Neuron(self.nin, activation, bias, init, rng) for _ in range(self.nout)]
 
-    def forward(self, x: Sequence[Any]) -> list[Value]:
+    def forward(self, x: Inputs) -> list[Value]:
         """Each neuron's output, in order."""
         return self._fire(_inputs(x, self.nin, f"Layer {self._path}".rstrip()))  # numbers wrapped once
 
@@ -123,12 +129,12 @@ class Layer(Module):
         """forward without the input checks (the caller has done them)."""
         return [n._fire(x) for n in self.neurons]
 
-    def config(self) -> dict[str, Any]:
+    def config(self) -> Config:
         """Constructor arguments that rebuild this layer."""
         return {"nin": self.nin, "nout": self.nout, "activation": self.activation, "bias": self.bias}
 
     @classmethod
-    def parameter_count(cls, config: dict[str, Any]) -> int:
+    def parameter_count(cls, config: Config) -> int:
         """How many parameters Layer(**config) has, without building it."""
         return integer(config["nout"], "nout") * Neuron.parameter_count(config)
 
@@ -167,14 +173,14 @@ class MLP(Module):
             for i in range(len(self.nouts))
         ]
 
-    def forward(self, x: Sequence[Any]) -> Value | list[Value]:
+    def forward(self, x: Inputs) -> Value | list[Value]:
         """The network's output: a Value if the last layer has one neuron, else a list of Values."""
         x = _inputs(x, self.nin, "MLP")
         for layer in self.layers:
             x = layer._fire(x)
         return x[0] if len(x) == 1 else x
 
-    def config(self) -> dict[str, Any]:
+    def config(self) -> Config:
         """Constructor arguments that rebuild this network."""
         return {
             "nin": self.nin,
@@ -185,7 +191,7 @@ class MLP(Module):
         }
 
     @classmethod
-    def parameter_count(cls, config: dict[str, Any]) -> int:
+    def parameter_count(cls, config: Config) -> int:
         """How many parameters MLP(**config) has, without building it."""
         sizes, bias = [config["nin"], *config["nouts"]], config.get("bias", True)
         return sum(Layer.parameter_count({"nin": a, "nout": b, "bias": bias}) for a, b in itertools.pairwise(sizes))
@@ -202,7 +208,7 @@ class MLP(Module):
         return pairs
 
     @staticmethod
-    def from_numpy(arrays: Sequence[Any], activation: str = "tanh", output_activation: str = "linear") -> MLP:
+    def from_numpy(arrays: Sequence[object], activation: str = "tanh", output_activation: str = "linear") -> MLP:
         """An MLP with these (W, b) layers (b None for none) and activations; ValueError if shapes do not chain."""
         layers = _checked_arrays(arrays)
         has_bias = {b is not None for _, b in layers}
@@ -213,12 +219,12 @@ class MLP(Module):
         mlp.load_state_dict(_flat(layers))
         return mlp
 
-    def to_torch(self, dtype: Any = None) -> Any:  # Any: torch's types (torch is an optional extra)
+    def to_torch(self, dtype: torch.dtype | None = None) -> torch.nn.Sequential:
         """A `torch.nn.Sequential` of Linear and activation layers with this MLP's weights (float64 by default)."""
         return torch_bridge.to_torch(self.to_numpy(), [layer.activation for layer in self.layers], dtype)
 
     @staticmethod
-    def from_torch(module: Any) -> MLP:  # Any: a torch module (torch is an optional extra)
+    def from_torch(module: object) -> MLP:
         """The MLP a Sequential of Linear layers, each followed by at most one Tanh/ReLU/Sigmoid, stands for."""
         return MLP.from_numpy(*torch_bridge.from_torch(module))
 
@@ -227,7 +233,7 @@ class MLP(Module):
         return f"{sizes}, {self.activation}/{self.output_activation}, {self.num_parameters()} parameters"
 
 
-def _checked_arrays(arrays: Sequence[Any]) -> list[LayerArrays]:
+def _checked_arrays(arrays: Sequence[object]) -> list[LayerArrays]:
     """(W, b) pairs as float arrays whose shapes chain; ValueError naming the first problem."""
     if isinstance(arrays, (str, bytes)) or not isinstance(arrays, Sequence) or len(arrays) == 0:
         raise ValueError(f"expected a non-empty list of (W, b) pairs, got {type(arrays).__name__}")
@@ -249,7 +255,7 @@ def _checked_arrays(arrays: Sequence[Any]) -> list[LayerArrays]:
     return layers
 
 
-def _real_array(x: Any, what: str) -> np.ndarray:
+def _real_array(x: object, what: str) -> np.ndarray:
     array = np.asarray(x)
     if array.dtype.kind not in "iuf":
         raise ValueError(f"{what} must hold real numbers, got dtype {array.dtype}")

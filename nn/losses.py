@@ -26,7 +26,7 @@ from nn.checks import number
 if TYPE_CHECKING:
     from typing_extensions import TypeIs
 
-    from autograd_lite.types import Scalar
+    from autograd_lite.types import FloatOrValue
 
 LOG_FLOOR = -100.0  # binary_cross_entropy's logs, as PyTorch's BCELoss: log 0 is -100, not -inf
 # A loss's input: one number or Value, or equally shaped (nested) sequences or arrays of them.
@@ -43,7 +43,7 @@ def reduces(how: str) -> Callable[[Callable[..., Value]], Callable[..., Value]]:
     return mark
 
 
-def _is_sequence(x: object) -> TypeIs[Sequence[Any] | np.ndarray]:  # entries: checked by the caller
+def _is_sequence(x: object) -> TypeIs[Sequence[Any] | np.ndarray]:  # Any: entries, checked by the caller
     return isinstance(x, (Sequence, np.ndarray)) and not isinstance(x, (str, bytes))
 
 
@@ -69,7 +69,7 @@ def pairs(pred: Any, target: Any, where: str = "") -> list[tuple[Any, Any]]:  # 
     return out
 
 
-def _mean(terms: Sequence[Scalar]) -> Value:
+def _mean(terms: Sequence[FloatOrValue]) -> Value:
     return sum_values(terms) * (1.0 / len(terms))
 
 
@@ -157,7 +157,7 @@ def _cross_entropy_one(logits: object, class_index: object, where: str) -> Value
 
 def _checked(
     pred: object, target: object, what: str, lo: float = -math.inf, hi: float = math.inf
-) -> list[tuple[Scalar, Scalar]]:
+) -> list[tuple[FloatOrValue, FloatOrValue]]:
     """pairs(pred, target) with every target a finite number in [lo, hi] and every pred a number or Value."""
     checked = pairs(pred, target)
     for i, (p, t) in enumerate(checked):

@@ -44,7 +44,7 @@ class Module:
     def __call__(self, *args: Any, **kwargs: Any) -> Any:  # Any: each subclass's forward has its own signature
         return self.forward(*args, **kwargs)
 
-    def forward(self, *args: Any, **kwargs: Any) -> Any:
+    def forward(self, *args: Any, **kwargs: Any) -> Any:  # Any: as __call__
         """The computation; subclasses define it."""
         raise NotImplementedError(f"{type(self).__name__} does not define forward()")
 
@@ -132,12 +132,12 @@ class Module:
             p.data = value
         return keys
 
-    def config(self) -> dict[str, Any] | None:  # Any: constructor arguments, saved as JSON
+    def config(self) -> saving.Config | None:
         """Constructor arguments that rebuild this module's architecture, or None if unknown."""
         return None
 
     @classmethod
-    def parameter_count(cls, config: dict[str, Any]) -> int | None:
+    def parameter_count(cls, config: saving.Config) -> int | None:
         """How many parameters `cls(**config)` would have, without building it (None: not known).
 
         `load` checks this against its limit and against the file before it builds a
@@ -226,7 +226,7 @@ def kind_name(cls: type) -> str:
     return f"{cls.__module__}.{cls.__qualname__}"
 
 
-def model_record(model: Module) -> dict[str, Any]:  # Any: the JSON record saving writes
+def model_record(model: Module) -> saving.Record:
     """What `save` writes for `model` (a checkpoint adds a training record); ValueError if it could not be loaded."""
     state = model.state_dict()
     bad = [f"{name} is {value!r}" for name, value in state.items() if not np.isfinite(value)]

@@ -25,14 +25,17 @@ import math
 import os
 import stat
 from collections import Counter
-from typing import Any, BinaryIO
+from typing import BinaryIO
 
 from autograd_lite import write_atomic
+from autograd_lite.types import JSONObject
 from nn.checks import clip, first_few, short
 
 Path = str | os.PathLike[str]
-# {"class": the module kind's name, "config": its constructor's keyword arguments}: JSON, so its values are Any.
-Architecture = dict[str, Any]
+# JSON records: built by nn when written; when read, each reader checks with isinstance the part it takes.
+Record = JSONObject
+Config = Record  # a module's constructor keyword arguments, `cls(**config)`
+Architecture = Record  # {"class": the module kind's name, "config": a Config}
 FORMAT = "autograd_lite.nn"
 VERSION = 1
 MAX_FILE_BYTES = 64 * 2**20  # 64 MiB: about a million parameters at the ~60 bytes each that `save` writes
@@ -49,12 +52,12 @@ class _Refused(Exception):
     """Raised by the parse hooks; turned into a ValueError that names the file."""
 
 
-def model_record(architecture: Architecture | None, state: dict[str, float]) -> dict[str, Any]:
+def model_record(architecture: Architecture | None, state: dict[str, float]) -> Record:
     """The top-level record of a model file (a checkpoint adds "training" to it)."""
     return {"format": FORMAT, "version": VERSION, "architecture": architecture, "state": state}
 
 
-def write_record(path: Path, record: dict[str, Any]) -> None:
+def write_record(path: Path, record: Record) -> None:
     """Write `record` as JSON to a temp file beside `path`, then rename it over `path` (all or nothing)."""
     text = json.dumps(record, indent=1, allow_nan=False)
     if len(text) > MAX_FILE_BYTES:  # a character is at least a byte: the file would be too large to load
@@ -67,12 +70,12 @@ def read_model(path: Path) -> tuple[Architecture | None, dict[str, float]]:
     return model_parts(read_record(path), path)
 
 
-def model_parts(data: dict[str, Any], path: Path) -> tuple[Architecture | None, dict[str, float]]:
+def model_parts(data: Record, path: Path) -> tuple[Architecture | None, dict[str, float]]:
     """(architecture, state) of a record `read_record` gave, checked."""
     return _architecture(data.get("architecture"), path), _state(data.get("state"), path)
 
 
-def read_record(path: Path) -> dict[str, Any]:  # Any: parsed JSON, checked by whoever reads a part of it
+def read_record(path: Path) -> Record:
     """The top-level record of a model or checkpoint file, read and parsed within the limits above."""
     text = _read_text(path)
     _check_shape(text, path)
@@ -134,7 +137,7 @@ def _check_shape(text: str, path: Path) -> None:
         raise ValueError(f"{path}: more than {MAX_VALUES:,} values (the limit of numbers in a file)")
 
 
-def _nesting(data: Any) -> int:  # Any: parsed JSON, containers told apart by isinstance
+def _nesting(data: object) -> int:  # containers told apart by isinstance
     """How deep lists and dicts nest in parsed JSON (1 for a flat dict); only containers are visited."""
     deepest, todo = 0, [(data, 1)] if isinstance(data, (dict, list)) else []
     while todo:

@@ -11,11 +11,15 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import Any
+from types import ModuleType
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from autograd_lite import RULES
+
+if TYPE_CHECKING:
+    import torch
 
 # One layer as numpy arrays: W (outputs × inputs) and b (None without biases).
 LayerArrays = tuple[np.ndarray, np.ndarray | None]
@@ -25,7 +29,7 @@ EXTRA_HINT = 'install the optional extra: pip install "autograd-lite[torch]"'
 TORCH_ACTIVATIONS = {name: rule.activation for name, rule in RULES.items() if rule.activation}
 
 
-def require_torch() -> Any:
+def require_torch() -> ModuleType:
     """The torch module; ImportError naming the extra when it is not installed."""
     try:
         import torch
@@ -37,7 +41,9 @@ def require_torch() -> Any:
 # --- torch ---------------------------------------------------------------------------
 
 
-def to_torch(layers: Sequence[LayerArrays], activations: Sequence[str], dtype: Any = None) -> Any:
+def to_torch(
+    layers: Sequence[LayerArrays], activations: Sequence[str], dtype: torch.dtype | None = None
+) -> torch.nn.Sequential:
     """A `torch.nn.Sequential` of Linear and activation layers: each (W, b) pair then its activation."""
     torch = require_torch()
     dtype = torch.float64 if dtype is None else dtype
@@ -56,14 +62,14 @@ def to_torch(layers: Sequence[LayerArrays], activations: Sequence[str], dtype: A
     return torch.nn.Sequential(*modules)
 
 
-def from_torch(module: Any) -> tuple[list[LayerArrays], str, str]:
+def from_torch(module: object) -> tuple[list[LayerArrays], str, str]:
     """(the (W, b) pairs, hidden activation, output activation) of a Sequential of Linear layers, each followed
     by at most one Tanh/ReLU/Sigmoid: what `MLP.from_numpy` builds the same network from.
 
     Hidden layers must share one activation (an MLP has one); anything else is refused with ValueError.
     """
     torch = require_torch()
-    if type(module) is not torch.nn.Sequential:
+    if not isinstance(module, torch.nn.Sequential) or type(module) is not torch.nn.Sequential:  # no subclass
         raise ValueError(f"expected a torch.nn.Sequential of Linear and activation layers, got {type(module).__name__}")
     arrays, activations = [], []
     names = {getattr(torch.nn, cls): ours for ours, cls in TORCH_ACTIVATIONS.items()}
@@ -84,7 +90,7 @@ def from_torch(module: Any) -> tuple[list[LayerArrays], str, str]:
     return arrays, hidden.pop() if hidden else "tanh", activations[-1]
 
 
-def _refusal(child: Any, position: int, names: dict[Any, str]) -> str:
+def _refusal(child: object, position: int, names: dict[type, str]) -> str:
     what = f"{position} ({type(child).__name__})"
     if type(child) in names:
         return f"layer {what}: an activation must follow a Linear layer, and only one per Linear"
@@ -92,7 +98,7 @@ def _refusal(child: Any, position: int, names: dict[Any, str]) -> str:
     return f"layer {what} cannot be represented by an MLP (it takes {known} exactly, not subclasses)"
 
 
-def _linear_arrays(linear: Any, position: int) -> tuple[np.ndarray, np.ndarray | None]:
+def _linear_arrays(linear: torch.nn.Linear, position: int) -> tuple[np.ndarray, np.ndarray | None]:
     """(W, b) of a Linear as float64 numpy arrays; ValueError for complex or non-finite ones."""
     weights = linear.weight.detach()
     if weights.is_complex() or not weights.is_floating_point():

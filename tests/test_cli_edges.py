@@ -1,4 +1,4 @@
-"""The CLI's last edges (issue 23 part 5): each ends with exit code 2 and one line that names the problem, with no
+"""The CLI at its edges: each ends with exit code 2 and one line that names the problem, with no
 traceback and nothing half-written. Subprocess runs are bounded by a timeout; none measures time."""
 
 from __future__ import annotations

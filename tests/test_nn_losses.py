@@ -89,6 +89,25 @@ def test_bce_with_logits_is_stable_for_extreme_logits(z, t):
     assert logit.grad == pytest.approx(sigmoid(z) - t, abs=1e-12)
 
 
+@pytest.mark.parametrize("scale", [1e8, 1e16, 1e308])
+def test_cross_entropy_of_equal_large_logits_is_log_2(scale):
+    # softmax of two equal logits is (½, ½) whatever their size; logsumexp + shift − logit cancelled to 0.0
+    logits = [Value(scale), Value(scale)]
+    loss = nn.cross_entropy(logits, 0)
+    loss.backward()
+    assert loss.data == pytest.approx(math.log(2.0), rel=1e-12)
+    assert [z.grad for z in logits] == [-0.5, 0.5]
+
+
+@pytest.mark.parametrize("target, expected_grad", [(0.0, 1.0), (0.5, 0.5), (1.0, 0.0)])
+def test_bce_with_logits_does_not_overflow_below_the_float_limit(target, expected_grad):
+    # torch: loss = z·(1 − t) for a huge logit z = 1e308; (z + |z|)/2 overflowed to inf
+    z = Value(1e308)
+    loss = nn.bce_with_logits(z, target)
+    loss.backward()
+    assert loss.data == pytest.approx(1e308 * (1.0 - target)) and z.grad == expected_grad
+
+
 @pytest.mark.parametrize("p", [0.0, 1.0])
 def test_binary_cross_entropy_clamps_certain_probabilities(p):
     loss = nn.binary_cross_entropy(Value(p), 1.0 - p)

@@ -235,6 +235,7 @@ def bad_states():
         ([0.1] * 12, "expected 13 values"),
         ([0.1] * 12 + [None], "must be a finite number"),
         ("weights", "mapping or a flat sequence"),
+        (b"a" * 13, "mapping or a flat sequence"),  # not 13 ints (97, the code of "a") taken as weights
     ]
 
 

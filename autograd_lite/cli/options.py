@@ -35,7 +35,7 @@ class UsageError(ValueError):
     """A bad option, or a combination that cannot work: reported as one line with exit code 2."""
 
 
-DEFAULTS: dict[str, Any] = {
+DEFAULTS: dict[str, Any] = {  # Any: each option's own type (argparse reads them)
     "out": "out",
     "epochs": 100,
     "quiet": False,

@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 try:
     from ipywidgets import VBox
 except ImportError:  # explore() says which extra to install before this stand-in could be used
-    VBox = object  # type: ignore[misc,assignment]
+    VBox = object
 
 # draw_dot's options but show_grad (the forward-only toggle) and highlight (a node of a graph rebuilt at each change)
 DRAW_OPTIONS = ("style", "rankdir", "precision", "collapse", "max_nodes", "cluster", "legend")

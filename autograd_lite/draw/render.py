@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, overload
 
-import graphviz  # type: ignore[import-untyped]  # graphviz ships no type hints
+import graphviz  # graphviz ships no type hints
 
 from autograd_lite.draw.graphviz_program import locate_dot, run_dot
 from autograd_lite.draw.scene import (
@@ -80,7 +80,7 @@ class Drawing(graphviz.Digraph):
         nodes = sum(bool(_NODE_LINE.match(line)) and "->" not in line for line in self.body)
         return f"<Drawing: {nodes} nodes, {wires} wires; .pipe(format='svg') or .render() to save>"
 
-    @overload  # type: ignore[override]
+    @overload
     def pipe(
         self, format: str | None = None, renderer: str | None = None, formatter: str | None = None,
         neato_no_op: bool | int | None = None, quiet: bool = True, *, engine: str | None = None, encoding: None = None,
@@ -107,7 +107,7 @@ class Drawing(graphviz.Digraph):
         data = run_dot(binary, self.source, fmt, engine or self.engine, quiet)
         return data.decode(encoding) if encoding else data
 
-    def render(  # type: ignore[override]
+    def render(
         self,
         filename: str | None = None,
         directory: str | None = None,

@@ -131,7 +131,7 @@ def number_text(x: float) -> str:
     return "0" if x == 0 else f"{x:.9g}"
 
 
-def checked_mapping(answer: Answer, keys: list[str], what: str) -> Mapping[str, Any] | str:
+def checked_mapping(answer: Answer, keys: list[str], what: str) -> Mapping[str, Any] | str:  # Any: as Answer
     """answer if it is a dict with exactly these keys; otherwise a sentence saying what to give."""
     wanted = "{" + ", ".join(f'"{k}": ...' for k in keys) + "}"
     if is_blank(answer):
@@ -147,7 +147,7 @@ def checked_mapping(answer: Answer, keys: list[str], what: str) -> Mapping[str, 
     return answer
 
 
-def call_learner(f: Callable[..., Any], *args: Any) -> tuple[Any, str | None]:
+def call_learner(f: Callable[..., object], *args: object) -> tuple[object, str | None]:
     """f(*args), or the error it raised as a sentence (the learner's code may raise anything)."""
     try:
         return f(*args), None

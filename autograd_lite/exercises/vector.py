@@ -4,7 +4,6 @@ it with the engine on random shapes and names the first layer (from the output b
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 import numpy as np
 
@@ -112,7 +111,7 @@ def same(a: np.ndarray, b: np.ndarray) -> bool:
     return a.shape == b.shape and bool(np.allclose(a, b, rtol=1e-6, atol=1e-10))
 
 
-def judge_array(key: str, given: Any, expected: np.ndarray, case: Arrays, layer: int) -> str | None:
+def judge_array(key: str, given: object, expected: np.ndarray, case: Arrays, layer: int) -> str | None:
     """What is wrong with one returned array, or None if it agrees with the engine."""
     if is_blank(given):
         return f"∂E/∂{key} is still blank (None or ...)"
@@ -142,7 +141,7 @@ def judge_array(key: str, given: Any, expected: np.ndarray, case: Arrays, layer:
     return line
 
 
-def judge_case(name: str, case: Arrays, backward: Callable[..., Any]) -> str | None:
+def judge_case(name: str, case: Arrays, backward: Callable[..., object]) -> str | None:
     """The first disagreement on one network, layer 2 (the output layer) first; None if all agree."""
     copies = [case[k].copy() for k in ARGUMENTS]  # the learner's code may change its arguments
     returned, error = call_learner(backward, *copies)

@@ -22,15 +22,17 @@ import secrets
 import sys
 import threading
 import time
+from collections.abc import Callable
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib import resources
 from types import ModuleType
-from typing import Any, TextIO
+from typing import TextIO
 
 from autograd_lite.playground.session import CommandError, Session
 from autograd_lite.playground.settings import SettingsError, parse
 from autograd_lite.playground.view import Views
+from autograd_lite.types import JSONObject
 
 HOST = "127.0.0.1"
 MAX_BODY = 16 * 1024
@@ -66,7 +68,7 @@ class Playground:
         self.port = 0
         self.reaper = threading.Thread(target=self._reap, name="playground-reaper", daemon=True)
 
-    def create(self, body: dict[str, Any]) -> dict[str, Any]:
+    def create(self, body: JSONObject) -> JSONObject:
         """A new session with the body's settings (checked before anything is made)."""
         settings = parse(body.get("settings", {}))
         with self.lock:
@@ -118,7 +120,7 @@ class Handler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         self._answer(self._post)
 
-    def _answer(self, route: Any) -> None:  # Any: a bound method of this class
+    def _answer(self, route: Callable[[], None]) -> None:
         try:
             self._check_host()
             route()
@@ -168,7 +170,7 @@ class Handler(BaseHTTPRequestHandler):
         else:
             raise HTTPError(HTTPStatus.NOT_FOUND, f"no such API: {self.path[:80]}")
 
-    def _body(self) -> dict[str, Any]:
+    def _body(self) -> JSONObject:
         """The request's JSON object, from this page's origin, at most MAX_BODY bytes."""
         origin = self.headers.get("Origin")
         if origin is not None and origin not in (f"http://127.0.0.1:{self.app.port}", f"http://localhost:{self.app.port}"):
@@ -198,7 +200,7 @@ class Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(data)
 
-    def _json(self, status: HTTPStatus, payload: dict[str, Any]) -> None:
+    def _json(self, status: HTTPStatus, payload: JSONObject) -> None:
         data = dumps(payload).encode("utf-8")
         self.send_response(status)
         self.send_header("Content-Type", "application/json; charset=utf-8")
@@ -238,16 +240,16 @@ class Handler(BaseHTTPRequestHandler):
         finally:
             session.detach()
 
-    def log_message(self, format: str, *args: Any) -> None:  # Any: http.server's own signature
+    def log_message(self, format: str, *args: object) -> None:
         """Quiet: a request per line would bury the address the user needs."""
 
 
-def dumps(payload: Any) -> str:  # Any: any JSON-ready value
+def dumps(payload: object) -> str:
     """JSON with NaN and infinities as null (JavaScript's JSON.parse refuses them)."""
     return json.dumps(_finite(payload), separators=(",", ":"), allow_nan=False)
 
 
-def _finite(x: Any) -> Any:  # Any: any JSON-ready value
+def _finite(x: object) -> object:
     if isinstance(x, float):
         return x if math.isfinite(x) else None
     if isinstance(x, dict):
@@ -262,7 +264,7 @@ class Server(ThreadingHTTPServer):
 
     daemon_threads = True
 
-    def handle_error(self, request: Any, client_address: Any) -> None:  # Any: socketserver's own signature
+    def handle_error(self, request: object, client_address: object) -> None:
         """A connection that broke is not news; anything else is one line, not a traceback."""
         error = sys.exc_info()[1]
         if not isinstance(error, (ConnectionError, TimeoutError)):

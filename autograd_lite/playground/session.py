@@ -14,21 +14,31 @@ from __future__ import annotations
 import math
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from types import ModuleType
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
 from autograd_lite.playground.code import python_code
 from autograd_lite.playground.data import Dataset, make_data
 from autograd_lite.playground.settings import LIVE, Settings, SettingsError, parse
+from autograd_lite.types import JSONObject
+from autograd_lite.value import Value
 
 EPOCHS = 10**12  # fit's epoch count: the page, not a number, ends a run
 SNAPSHOT_INTERVAL = 0.02  # seconds between snapshots while running (the view shows at most 30 a second)
 DIVERGED = 20.0  # a loss this many times the first epoch's (plus 1) has run away (lr 100 gets there in 2 or 3 epochs)
 CHART_POINTS = 2000  # kept per run; every other one is dropped when full
 LOSSES = {"hinge": "hinge", "bce": "bce_with_logits", "mse": "mse"}
+
+
+class Optimizer(Protocol):
+    """What the playground changes and reads of an nn.SGD or nn.Adam (nn is handed in, not imported)."""
+
+    lr: float
+    params: list[Value]
 
 
 class CommandError(ValueError):
@@ -54,8 +64,8 @@ class Run:
     settings: Settings
     data: Dataset
     model: Any  # Any: an nn.MLP (nn is handed in, not imported)
-    optimizer: Any  # Any: an nn.SGD or nn.Adam
-    loss: Any  # Any: an nn loss function
+    optimizer: Optimizer
+    loss: Callable[..., Value]
     snapshot: Snapshot
     epoch: int = 0
     active: bool = True
@@ -124,7 +134,7 @@ class Session:
 
     # --- commands from the page
 
-    def command(self, action: object, body: dict[str, Any]) -> dict[str, Any]:
+    def command(self, action: object, body: JSONObject) -> JSONObject:
         """Do one of the page's commands and return the state; CommandError or SettingsError when it cannot."""
         handlers = {
             "play": lambda: self._play(),
@@ -206,7 +216,7 @@ class Session:
         """The model's parameter names, in `parameters()` order."""
         return [name for name, _ in self.run.model.named_parameters()]
 
-    def state(self) -> dict[str, Any]:
+    def state(self) -> JSONObject:
         """Everything the page needs besides the view: settings, status, data, parameter names, code."""
         with self.cond:
             run = self.run

@@ -9,8 +9,13 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
-from typing import Any
+
+from autograd_lite.types import JSONObject
+
+# A setting's check: (the value the page sent, the setting's name) -> the value, or SettingsError.
+Check = Callable[[object, str], object]
 
 DATASETS = ("moons", "circles", "spirals", "xor", "regression")
 ACTIVATIONS = ("tanh", "relu", "sigmoid")
@@ -63,7 +68,7 @@ class Settings:
         """What `nn.fit` takes: None for full batch."""
         return {"full": None, "online": 1, "mini": MINI_BATCH}[self.batch]
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self) -> JSONObject:
         """The settings as JSON-ready values (layers as a list)."""
         out = asdict(self)
         out["layers"] = list(self.layers)
@@ -76,7 +81,7 @@ def parse(changes: object, base: Settings | None = None) -> Settings:
         raise SettingsError(f"settings must be an object of name: value, got {type(changes).__name__}")
     base = base or Settings()
     fields = base.as_dict()
-    updates: dict[str, Any] = {}
+    updates: JSONObject = {}  # each value checked by its setting's check
     for name, value in changes.items():
         if name not in fields:
             known = ", ".join(fields)
@@ -88,7 +93,7 @@ def parse(changes: object, base: Settings | None = None) -> Settings:
     return settings
 
 
-def _choice(options: tuple[str, ...]) -> Any:  # Any: one of the _CHECKS functions, each of its own type
+def _choice(options: tuple[str, ...]) -> Callable[[object, str], str]:
     def check(value: object, name: str) -> str:
         if not isinstance(value, str) or value not in options:
             raise SettingsError(f"{name} must be one of {', '.join(options)}, got {_shown(value)}")
@@ -106,7 +111,7 @@ def _number(value: object, name: str) -> float:
     return float(value)
 
 
-def _in_range(low: float, high: float, low_open: bool = False) -> Any:  # Any: see _choice
+def _in_range(low: float, high: float, low_open: bool = False) -> Callable[[object, str], float]:
     def check(value: object, name: str) -> float:
         x = _number(value, name)
         if x > high or x < low or (low_open and x == low):
@@ -116,7 +121,7 @@ def _in_range(low: float, high: float, low_open: bool = False) -> Any:  # Any: s
     return check
 
 
-def _integer(low: int, high: int) -> Any:  # Any: see _choice
+def _integer(low: int, high: int) -> Callable[[object, str], int]:
     def check(value: object, name: str) -> int:
         x = _number(value, name)
         if x != int(x) or not low <= x <= high:
@@ -145,7 +150,7 @@ def _shown(value: object) -> str:
     return text if len(text) <= 40 else text[:39] + "…"
 
 
-_CHECKS: dict[str, Any] = {  # Any: each check returns its own setting's type
+_CHECKS: dict[str, Check] = {
     "data": _choice(DATASETS),
     "samples": _integer(*SAMPLES_RANGE),
     "noise": _in_range(*NOISE_RANGE),

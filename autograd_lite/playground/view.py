@@ -14,13 +14,17 @@ import html
 import re
 import threading
 import time
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from autograd_lite import Value, compile_graph, draw_dot, explain
 from autograd_lite.draw.render import GRAD_COLOUR, VALUE_COLOUR
 from autograd_lite.playground.session import Frame, Run
+from autograd_lite.types import JSONObject
+
+if TYPE_CHECKING:
+    from autograd_lite.draw.render import Drawing
 
 GRID = 40  # cells a side of the decision surface
 NEURON_STEP = 2  # a neuron's heat map takes every other cell of the grid
@@ -108,7 +112,7 @@ class ViewModel:
             neurons.append(encode(cells))
         return encode(surface), neurons
 
-    def point_graph(self, data: list[float], point: int, highlight: str | None) -> tuple[Any, Value, Value | None]:
+    def point_graph(self, data: list[float], point: int, highlight: str | None) -> tuple[Drawing, Value, Value | None]:
         """(draw_dot of the point's loss after its backward pass, the loss, the parameter named `highlight`)."""
         self.load(data)
         x = [float(v) for v in self.run.data.X[point]]
@@ -127,7 +131,7 @@ class Views:
     def __init__(self) -> None:
         self.lock = threading.Lock()
         self.model: ViewModel | None = None
-        self.graph: dict[str, Any] | None = None
+        self.graph: JSONObject | None = None
         self.graph_at = 0.0
 
     def _model(self, run: Run) -> ViewModel:
@@ -135,7 +139,7 @@ class Views:
             self.model, self.graph = ViewModel(run), None
         return self.model
 
-    def build(self, frame: Frame) -> dict[str, Any]:
+    def build(self, frame: Frame) -> JSONObject:
         """The view of a frame as JSON-ready data."""
         with self.lock:
             vm = self._model(frame.run)
@@ -150,7 +154,7 @@ class Views:
             view["graph"] = self._graph_texts(vm, frame)
             return view
 
-    def _graph_texts(self, vm: ViewModel, frame: Frame) -> dict[str, Any] | None:
+    def _graph_texts(self, vm: ViewModel, frame: Frame) -> JSONObject | None:
         """The point graph's texts and the explanation, recomputed at most every GRAPH_INTERVAL while running."""
         if frame.point is None:
             return None
@@ -169,7 +173,7 @@ class Views:
         self.graph_at = now
         return self.graph
 
-    def svg(self, frame: Frame) -> dict[str, Any]:
+    def svg(self, frame: Frame) -> JSONObject:
         """The laid-out SVG of the frame's point graph (dot runs outside the lock), or an error message."""
         if frame.point is None:
             return {"key": None, "error": "no point chosen: click a point on the decision surface"}
@@ -192,7 +196,7 @@ def graph_key(frame: Frame) -> str:
     return f"{frame.run.number}:{frame.point}:{frame.explain or ''}"
 
 
-def chart(points: list[tuple[int, float, float | None]]) -> dict[str, list[Any]]:
+def chart(points: list[tuple[int, float, float | None]]) -> dict[str, list[float | None]]:
     """At most CHART_SHOWN of the chart's points, evenly spaced, the last one always included."""
     if len(points) > CHART_SHOWN:
         idx = np.unique(np.linspace(0, len(points) - 1, CHART_SHOWN).round().astype(int))

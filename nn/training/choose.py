@@ -5,14 +5,14 @@ from __future__ import annotations
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from autograd_lite import Value
 from nn.training.compiled_step import BATCH_LOSSES, ArrayTrainer, CannotCompile, loss_graph_step
 from nn.training.loop import Trainer
-from nn.training.metrics import CLASSIFICATION
+from nn.training.metrics import CLASSIFICATION, Target
 from nn.training.scalar_step import ValueTrainer, scalar_step
 
 if TYPE_CHECKING:
@@ -36,7 +36,7 @@ class TrainSetup:
     l2: float
     optimizer: Optimizer
     xs: list[list[float]]
-    ys: list[Any]  # Any: a target is a number or a list of numbers
+    ys: list[Target]
     compiled: bool | None = None  # None: compiled when possible
     dtype: np.dtype = _FLOAT64
 

@@ -18,7 +18,8 @@ import sys
 import tempfile
 import uuid
 from collections.abc import Callable, Sequence
-from typing import Any
+from types import ModuleType
+from typing import TypeVar
 
 import numpy as np
 
@@ -28,7 +29,10 @@ from nn.torch_bridge import require_torch
 from nn.training.choose import TrainSetup
 from nn.training.compiled_step import ArrayTrainer
 from nn.training.loop import Trainer
+from nn.training.metrics import Prediction, Target
 from nn.training.scalar_step import StepFunction, ValueTrainer
+
+T = TypeVar("T")
 
 LAUNCHER_VARIABLES = ("RANK", "WORLD_SIZE", "MASTER_ADDR", "MASTER_PORT")  # what torchrun sets for each worker
 _MAX_DIGITS = 9  # of RANK and WORLD_SIZE: far past any real group, and int() of it is cheap
@@ -80,7 +84,7 @@ def is_main_process() -> bool:
     return variables is None or variables[0] == 0
 
 
-def process_group() -> Any:
+def process_group() -> ModuleType:
     """torch.distributed with a gloo-capable default group, started from torchrun's variables if need be."""
     variables = None if _group_started() else launcher_variables()  # checked before any torch call
     dist = require_torch().distributed
@@ -175,7 +179,7 @@ def sharded_step(step: StepFunction, l2: float, params: list[Value], reduction: 
     rank, workers = dist.get_rank(), dist.get_world_size()
     width: list[int] = []  # numbers per prediction, learned on the first step (0: one float per sample)
 
-    def sharded_step(bx: list[list[float]], by: list[Any]) -> tuple[float, list[Any]]:
+    def sharded_step(bx: list[list[float]], by: list[Target]) -> tuple[float, list[Prediction]]:
         mine = list(range(rank, len(bx), workers))
         value, preds = step([bx[i] for i in mine], [by[i] for i in mine]) if mine else (0.0, [])
         if not width:
@@ -203,14 +207,14 @@ def sharded_step(step: StepFunction, l2: float, params: list[Value], reduction: 
     return sharded_step
 
 
-def _fingerprint(xs: list[list[float]], ys: list[Any]) -> list[float]:
+def _fingerprint(xs: list[list[float]], ys: list[Target]) -> list[float]:
     """Shapes and a hash of the bytes of X and y: equal on two workers only if they hold the same data."""
     x, y = np.asarray(xs, dtype="<f8"), np.asarray(ys, dtype="<f8")
     digest = hashlib.blake2b(x.tobytes() + y.tobytes(), digest_size=6).digest()  # 48 bits: exact in a float64
     return [*map(float, x.shape), *map(float, y.shape), float(int.from_bytes(digest, "little"))]
 
 
-def _same_everywhere(dist: Any, torch: Any, numbers: Sequence[float], what: str) -> None:
+def _same_everywhere(dist: ModuleType, torch: ModuleType, numbers: Sequence[float], what: str) -> None:
     """ValueError on every worker if any worker's `numbers` differ from rank 0's."""
     mine = torch.tensor(list(numbers), dtype=torch.float64)
     theirs = mine.clone()
@@ -221,7 +225,7 @@ def _same_everywhere(dist: Any, torch: Any, numbers: Sequence[float], what: str)
         raise ValueError(f"fit(distributed=True): the workers hold different {what}; every worker must load the same")
 
 
-def _shared_seed(dist: Any, torch: Any, seed: int | None) -> int:
+def _shared_seed(dist: ModuleType, torch: ModuleType, seed: int | None) -> int:
     """The shuffling seed every worker uses: the given one (the same everywhere), or one drawn by rank 0."""
     _same_everywhere(dist, torch, [float(seed is None)], "seed= settings")
     if seed is not None:
@@ -232,13 +236,13 @@ def _shared_seed(dist: Any, torch: Any, seed: int | None) -> int:
     return int(drawn.item())
 
 
-def _reduce_max(dist: Any, torch: Any, number: int) -> int:
+def _reduce_max(dist: ModuleType, torch: ModuleType, number: int) -> int:
     value = torch.tensor([number], dtype=torch.int64)
     dist.all_reduce(value, op=dist.ReduceOp.MAX)
     return int(value.item())
 
 
-def run_workers(workers: int, function: Callable[..., Any], *args: Any) -> Any:
+def run_workers(workers: int, function: Callable[..., T], *args: object) -> T:
     """Run `function(*args)` in `workers` local processes started as `torchrun --standalone` does; rank 0's result.
 
     Each worker sees torchrun's variables, so `fit(..., distributed=True)` inside it joins the group. Only rank 0's

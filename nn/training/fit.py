@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
@@ -24,7 +24,7 @@ from nn.training import distributed
 from nn.training.choose import TrainSetup, choose_trainer
 from nn.training.history import History
 from nn.training.loop import Callback, Trainer, TrainOptions, train_loop
-from nn.training.metrics import checked_rows
+from nn.training.metrics import Target, checked_rows
 
 if TYPE_CHECKING:
     from nn.module import Module
@@ -147,7 +147,7 @@ def _float_dtype(dtype: npt.DTypeLike) -> np.dtype:
 
 def _checked_data(
     model: Module, X: npt.ArrayLike, y: npt.ArrayLike, loss: Callable[..., Value]
-) -> tuple[list[list[float]], list[Any]]:
+) -> tuple[list[list[float]], list[Target]]:
     """X as lists of floats and y as a list; ValueError for bad shapes or targets, found by a dry run."""
     if not callable(model) or not callable(getattr(model, "parameters", None)):
         raise ValueError(f"model must be an nn.Module (callable, with parameters()), got {model!r}")

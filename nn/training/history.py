@@ -5,6 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+# numpy's bit generator state, as numpy types it (a name, nested ints).
+RngState = dict[str, Any]  # Any: numpy's own type for `bit_generator.state`
+
 
 @dataclass
 class History:
@@ -23,7 +26,7 @@ class History:
     interrupted: bool = False  # stopped by Ctrl-C
     compiled: bool = False  # trained by the compiled (numpy batch) path
     first_epoch: int = 1
-    rng_state: dict[str, Any] | None = None  # Any: numpy's bit generator state (nested ints and a name)
+    rng_state: RngState | None = None
 
     @property
     def epochs(self) -> int:

@@ -9,11 +9,11 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Protocol
 
 import numpy as np
 
-from nn.training.history import History
+from nn.training.history import History, RngState
 from nn.training.progress import Progress, StopOnInterrupt
 
 # After each epoch: (epoch, history so far); returning True stops training.
@@ -31,7 +31,7 @@ class TrainOptions:
     progress: bool = True
     callback: Callback | None = None
     start: int = 0  # epochs done before this fit (a resumed one): callbacks and History count on from there
-    rng_state: dict[str, Any] | None = None  # Any: numpy's bit generator state; replaces `seed` when given
+    rng_state: RngState | None = None  # replaces `seed` when given
 
 
 class Trainer(Protocol):

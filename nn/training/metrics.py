@@ -2,19 +2,26 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import SupportsFloat
 
 import numpy as np
+import numpy.typing as npt
 
 from autograd_lite import CompileCheckError, Value, compile_graph, no_grad
 from nn import losses
 
+# A model as training calls it: one sample's inputs (numbers, or Values when compiled) in, Values out.
+Model = Callable[[Sequence[float | Value]], Value | Sequence[Value]]
+# One sample's target: a number (a value, a label, a class index) or a list of numbers.
+Target = float | list[float]
+# A model's output as plain numbers: a float, or a list of them (nested where the model nests its outputs).
+Prediction = float | list["Prediction"]
 # Counts the right predictions of a batch: (predictions, targets) -> how many.
 CountRight = Callable[[np.ndarray, np.ndarray], int]
 
 
-def predict(model: Callable[[Any], Any], X: Any) -> np.ndarray:
+def predict(model: Model, X: npt.ArrayLike) -> np.ndarray:
     """The model's outputs for each row of X, without building graphs: shape (n,) or (n, outputs).
 
     All rows go through the model's compiled graph in one numpy batch when the model compiles
@@ -29,7 +36,7 @@ def predict(model: Callable[[Any], Any], X: Any) -> np.ndarray:
         return np.array([as_floats(model(x)) for x in rows])
 
 
-def _batch_outputs(model: Callable[[Any], Any], rows: np.ndarray) -> np.ndarray | None:
+def _batch_outputs(model: Model, rows: np.ndarray) -> np.ndarray | None:
     """The outputs of every row from one compiled batch; None if the model does not compile or the batch fails."""
     inputs = [Value(0.0, f"x{i}", requires_grad=False) for i in range(rows.shape[1])]
     try:
@@ -39,7 +46,9 @@ def _batch_outputs(model: Callable[[Any], Any], rows: np.ndarray) -> np.ndarray 
         return None
 
 
-def accuracy(model: Callable[[Any], Any], X: Any, y: Any, loss: Callable[..., Value] | None = None) -> float:
+def accuracy(
+    model: Model, X: npt.ArrayLike, y: npt.ArrayLike, loss: Callable[..., Value] | None = None
+) -> float:
     """Fraction of rows classified right, judged as `loss` would (see CLASSIFICATION).
 
     Without `loss`: several outputs mean argmax; labels ±1 mean the sign (hinge); labels 0/1
@@ -57,13 +66,13 @@ def accuracy(model: Callable[[Any], Any], X: Any, y: Any, loss: Callable[..., Va
     return CLASSIFICATION[loss](preds, targets) / len(targets)
 
 
-def outputs_probabilities(model: Any) -> bool:
+def outputs_probabilities(model: object) -> bool:
     """Whether the model's last activation is a sigmoid (an MLP's output_activation, or a lone Neuron's)."""
     last = getattr(model, "output_activation", None) or getattr(model, "activation", None)
     return last == "sigmoid"
 
 
-def _guess_classifier(model: Any, preds: np.ndarray, targets: np.ndarray) -> Callable[..., Value]:
+def _guess_classifier(model: object, preds: np.ndarray, targets: np.ndarray) -> Callable[..., Value]:
     if preds.ndim == 2:
         return losses.cross_entropy
     labels = set(np.ravel(targets).tolist())
@@ -95,14 +104,18 @@ CLASSIFICATION: dict[Callable[..., Value], CountRight] = {
 }
 
 
-def as_floats(out: Any) -> Any:
+def as_floats(out: object) -> Prediction:
     """A model output as a float or a list of floats."""
     if isinstance(out, (list, tuple)):
         return [as_floats(o) for o in out]
-    return out.data if isinstance(out, Value) else float(out)
+    if isinstance(out, Value):
+        return out.data
+    if isinstance(out, SupportsFloat):  # a plain number (a model may return one)
+        return float(out)
+    raise TypeError(f"a model's output must be Values or numbers, got {type(out).__name__}")
 
 
-def checked_rows(model: Any, X: Any) -> list[list[float]]:
+def checked_rows(model: object, X: npt.ArrayLike) -> list[list[float]]:
     """X as lists of floats, one per sample; ValueError for a bad shape, a non-finite value or a width the model
     does not take."""
     try:

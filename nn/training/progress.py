@@ -12,11 +12,11 @@ from types import FrameType, TracebackType
 def _tqdm() -> type | None:
     """tqdm's class: the notebook widget when ipywidgets is there, the text bar otherwise, None without tqdm."""
     try:
-        import ipywidgets  # type: ignore[import-not-found]  # noqa: F401  (without it tqdm.auto falls back to text)
-        from tqdm.auto import tqdm  # type: ignore[import-untyped]  # an extra without type stubs
+        import ipywidgets  # noqa: F401  (without it tqdm.auto falls back to text)
+        from tqdm.auto import tqdm
     except ImportError:
         try:
-            from tqdm import tqdm  # type: ignore[import-untyped]  # an extra: fit must work without it
+            from tqdm import tqdm  # an extra: fit must work without it
         except ImportError:
             return None
     return tqdm

@@ -4,23 +4,26 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from autograd_lite import Value, sum_values
-from nn.training.metrics import CLASSIFICATION, as_floats
+from nn.training.metrics import CLASSIFICATION, Model, Prediction, Target, as_floats
+
+if TYPE_CHECKING:
+    from nn.optim import Optimizer
 
 # (inputs of a batch, targets of a batch) -> (batch loss, the batch's predictions as floats or lists of floats)
-StepFunction = Callable[[list[list[float]], list[Any]], tuple[float, list[Any]]]
+StepFunction = Callable[[list[list[float]], list[Target]], tuple[float, list[Prediction]]]
 
 
 def scalar_step(
-    model: Callable[[Any], Any], loss: Callable[..., Value], l2: float, params: list[Value]
+    model: Model, loss: Callable[..., Value], l2: float, params: list[Value]
 ) -> StepFunction:
     """The step function of the scalar engine: one graph per sample, then one backward pass."""
 
-    def step(xs: list[list[float]], ys: list[Any]) -> tuple[float, list[Any]]:
+    def step(xs: list[list[float]], ys: list[Target]) -> tuple[float, list[Prediction]]:
         preds = [model(x) for x in xs]
         total = loss(preds, ys)
         if l2:
@@ -35,8 +38,8 @@ class ValueTrainer:
     """A step function over Values (scalar, or compiled with the loss in the graph) and the optimizer's step."""
 
     def __init__(
-        self, step: StepFunction, optimizer: Any, xs: list[list[float]], ys: list[Any], loss: Callable[..., Value],
-        compiled: bool = False,
+        self, step: StepFunction, optimizer: Optimizer, xs: list[list[float]], ys: list[Target],
+        loss: Callable[..., Value], compiled: bool = False,
     ) -> None:
         self.step_function, self.optimizer, self.xs, self.ys = step, optimizer, xs, ys
         self.count_right = CLASSIFICATION.get(loss)
@@ -56,7 +59,7 @@ class ValueTrainer:
         """Nothing to do: the Values are the parameters."""
 
 
-def _check_finite(loss: float, optimizer: Any) -> None:
+def _check_finite(loss: float, optimizer: Optimizer) -> None:
     """FloatingPointError naming the first parameter whose gradient is NaN or infinite (or the loss): a step
     with it would write a non-number into the model."""
     if not math.isfinite(loss):
