@@ -17,10 +17,10 @@ the graph (`loss_graph_step`), one graph per target value when targets are few.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from operator import attrgetter, is_
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 import numpy as np
 import numpy.typing as npt
@@ -28,13 +28,12 @@ import numpy.typing as npt
 from autograd_lite import CompileCheckError, CompiledGraph, Value, compile_graph, dot
 from nn import losses
 from nn.optim import Optimizer
+from nn.training.metrics import Model, Prediction, Target
 from nn.training.scalar_step import StepFunction
 
 if TYPE_CHECKING:
     from nn.module import Module
 
-Model = Callable[[list[Value]], Value | list[Value]]  # a model called on one sample's features
-Target = float | Sequence[float]  # one sample's target: a number, a class label or a vector
 MAX_LABELS = 16  # loss_graph_step: more distinct targets than this become graph inputs instead
 
 
@@ -255,13 +254,13 @@ def loss_graph_step(
         for label, rows in samples.items()
     }
 
-    def step(bx: list[list[float]], by: list[Target]) -> tuple[float, list[float | list[float] | None]]:
+    def step(bx: list[list[float]], by: list[Target]) -> tuple[float, list[Prediction]]:
         n = len(bx)
         groups: dict[Hashable, list[int]] = {}
         for i, y in enumerate(by):
             groups.setdefault(_key(y) if by_label else None, []).append(i)
         total = 0.0
-        preds: list[float | list[float] | None] = [None] * n
+        preds: list[Prediction] = [0.0] * n  # every row is filled below
         for label, rows in groups.items():
             cg = graphs[label]
             columns = list(np.asarray([bx[i] for i in rows], dtype=float).T)
@@ -319,4 +318,4 @@ def _target(values: tuple[Value, ...], like: Target) -> Value | list[Value]:
 
 def _key(y: Target) -> Hashable:
     """A hashable form of a target (lists become tuples)."""
-    return tuple(np.ravel(y).tolist()) if np.ndim(y) else y
+    return tuple(np.ravel(y).tolist()) if np.ndim(y) else cast(float, y)  # a number when it has no dimensions
