@@ -19,7 +19,7 @@ if not (VENDOR / ".fetched").exists():
     raise RuntimeError("docs/_static/vendor is missing: run `python3 docs/vendor.py` (make docs does)")
 
 project = "autograd_lite"
-copyright = "the autograd_lite authors"  # noqa: A001  (Sphinx's name for it)
+copyright = "the autograd_lite authors"
 release = version = autograd_lite.__version__
 
 extensions = ["myst_nb", "sphinx.ext.autodoc", "sphinx.ext.mathjax", "optable"]
