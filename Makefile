@@ -10,7 +10,8 @@ TEST := $(VENV)/.installed-test
 # The demo trains and draws (matplotlib for its two PNGs); the suite tests everything, the docs included.
 $(DEMO): EXTRAS = demo
 $(DOCS): EXTRAS = docs
-$(TEST): EXTRAS = demo,dev,browser,torch,docs
+# .installed-dev is the test stamp's old name, kept so `make .venv/.installed-dev` still sets up everything.
+$(TEST) $(VENV)/.installed-dev: EXTRAS = demo,dev,browser,torch,docs
 # MathJax and the widget manager, fetched once from the npm registry so the built pages work offline.
 VENDOR := docs/_static/vendor/.fetched
 
