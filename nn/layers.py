@@ -101,7 +101,7 @@ class Neuron(Module):
 
     @classmethod
     def parameter_count(cls, config: Config) -> int:
-        """How many parameters Neuron(**config) has, without building it."""
+        """How many parameters `Neuron(**config)` has, without building it."""
         return integer(config["nin"], "nin") + bool(config.get("bias", True))
 
     def extra_repr(self) -> str:
@@ -135,7 +135,7 @@ class Layer(Module):
 
     @classmethod
     def parameter_count(cls, config: Config) -> int:
-        """How many parameters Layer(**config) has, without building it."""
+        """How many parameters `Layer(**config)` has, without building it."""
         return integer(config["nout"], "nout") * Neuron.parameter_count(config)
 
     def extra_repr(self) -> str:
@@ -192,7 +192,7 @@ class MLP(Module):
 
     @classmethod
     def parameter_count(cls, config: Config) -> int:
-        """How many parameters MLP(**config) has, without building it."""
+        """How many parameters `MLP(**config)` has, without building it."""
         sizes, bias = [config["nin"], *config["nouts"]], config.get("bias", True)
         return sum(Layer.parameter_count({"nin": a, "nout": b, "bias": bias}) for a, b in itertools.pairwise(sizes))
 

@@ -1,7 +1,8 @@
-"""The README's Python examples run as written, and print what their comments say (a README that lies is a bug).
+"""The README's and the docs guides' Python examples run as written, and print what their comments say.
 
-Each block runs statement by statement in one namespace. A `print(...)` whose line ends in a comment must
-print that comment's text (up to two spaces, after which a remark may follow), or end with it after a space:
+A README that lies is a bug. Each block runs statement by statement in one namespace. A `print(...)` whose line
+ends in a comment must print that comment's text (up to two spaces, after which a remark may follow), or end with it
+after a space:
 `print(x.grad)  # -4.0  (why)` checks "-4.0" (a print of several lines is described, not quoted).
 An assignment commented `# f = -12` checks f's value.
 """
@@ -23,10 +24,16 @@ import autograd_lite
 ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "README.md"
 TEXT = README.read_text(encoding="utf-8")
-BLOCKS = re.findall(r"```python\n(.*?)```", TEXT, flags=re.S)
+PAGES = [README, ROOT / "docs" / "index.md", *sorted((ROOT / "docs" / "guides").glob("*.md"))]
 # Rows quoted from rules.py illustrate the table; they are not standalone programs.
-RUNNABLE = [b for b in BLOCKS if not b.lstrip().startswith("Rule(")]
+RUNNABLE = [
+    (page, block)
+    for page in PAGES
+    for block in re.findall(r"```python\n(.*?)```", page.read_text(encoding="utf-8"), flags=re.S)
+    if not block.lstrip().startswith("Rule(")
+]
 CLAIMED_OUTPUTS = ["-4.0 -4.0 3.0", "12.0 12.0", "100%", "337 parameters"]
+MAX_LINES = 150  # the README is a newcomer's first screen or two; the reference is the docs site
 
 
 def expected_output(line: str) -> str | None:
@@ -37,9 +44,9 @@ def expected_output(line: str) -> str | None:
     return re.split(r"\s{2,}", comment)[0] or None
 
 
-def check_statement(statement: ast.stmt, source_lines: list[str], namespace: dict) -> str | None:
+def check_statement(statement: ast.stmt, source_lines: list[str], namespace: dict, page: Path = README) -> str | None:
     """Run one statement; return what went wrong with its commented claim, or None."""
-    code = compile(ast.Module([statement], []), str(README), "exec")
+    code = compile(ast.Module([statement], []), str(page), "exec")
     claim = expected_output(source_lines[(statement.end_lineno or statement.lineno) - 1])
     is_print = isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Call) and (
         getattr(statement.value.func, "id", None) == "print"
@@ -63,19 +70,32 @@ def check_statement(statement: ast.stmt, source_lines: list[str], namespace: dic
 
 
 def test_readme_has_examples_with_claimed_outputs():
-    assert RUNNABLE
+    readme_blocks = [block for page, block in RUNNABLE if page == README]
     for claim in CLAIMED_OUTPUTS:  # the claims this test checks are still in the README
-        assert any(claim in b for b in RUNNABLE), claim
+        assert any(claim in b for b in readme_blocks), claim
+    assert {page.stem for page, _ in RUNNABLE} >= {"README", "nn", "drawing", "compiled", "rules"}
 
 
-@pytest.mark.parametrize("block", RUNNABLE, ids=[f"block{i}" for i in range(len(RUNNABLE))])
-def test_readme_example_prints_what_it_claims(block, tmp_path, monkeypatch):
+def test_readme_fits_in_a_few_screens():
+    assert len(TEXT.splitlines()) <= MAX_LINES
+
+
+def test_the_readmes_links_point_at_files_that_exist():
+    targets = re.findall(r"\]\(([^)#:]+)\)", TEXT)  # relative links and pictures (no URLs, no anchors)
+    assert targets
+    assert [t for t in targets if not (ROOT / t).exists()] == []
+
+
+@pytest.mark.parametrize(
+    ("page", "block"), RUNNABLE, ids=[f"{page.stem}-{i}" for i, (page, _) in enumerate(RUNNABLE)]
+)
+def test_readme_example_prints_what_it_claims(page, block, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     lines = block.splitlines()
     namespace: dict = {"__name__": "readme_example"}
     problems = []
     for statement in ast.parse(block).body:
-        problem = check_statement(statement, lines, namespace)
+        problem = check_statement(statement, lines, namespace, page)
         if problem:
             problems.append(f"line {statement.lineno}: {problem}")
     assert problems == []

@@ -1,33 +1,46 @@
-"""The README's op table lists exactly the ops of the rule table, with their symbols, input counts and docs."""
+"""The op table of the docs is generated from the rule table: every row, in order, and a row added later too."""
 
 from __future__ import annotations
 
-import re
+import importlib.util
+import math
 from pathlib import Path
 
+from docutils import nodes
+
+import autograd_lite as ag
 from autograd_lite import RULES
 
-README = Path(__file__).resolve().parent.parent / "README.md"
-ROW = re.compile(r"^\| `(\w+)` \| `([^`]+)` \| (\w+) \| (.*) \|$")
+DOCS = Path(__file__).resolve().parent.parent / "docs"
+spec = importlib.util.spec_from_file_location("optable", DOCS / "_ext" / "optable.py")
+assert spec is not None and spec.loader is not None
+optable = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(optable)
 
 
-def readme_rows() -> dict[str, tuple[str, str, str]]:
-    text = README.read_text(encoding="utf-8")
-    table = text.split("<!-- op table:", 1)[1].split("\n\n", 1)[0]
-    return {m[1]: (m[2], m[3], m[4]) for m in map(ROW.match, table.splitlines()) if m}
+def rendered_rows() -> list[list[str]]:
+    """The text of each body row of the table the directive builds."""
+    table = optable.table_node(optable.op_rows())
+    body = next(table.findall(nodes.tbody))
+    return [[entry.astext() for entry in row.findall(nodes.entry)] for row in body.findall(nodes.row)]
 
 
-def table_line(name: str) -> str:
-    rule = RULES[name]
-    inputs = "any" if rule.arity is None else str(rule.arity)
-    return f"| `{name}` | `{rule.symbol}` | {inputs} | {rule.doc} |"
+def test_the_table_has_every_rule_in_the_tables_order():
+    rows = rendered_rows()
+    assert [row[0] for row in rows] == list(RULES)
+    for name, symbol, inputs, doc in rows:
+        rule = RULES[name]
+        assert (symbol, doc) == (rule.symbol, rule.doc)
+        assert inputs == ("any" if rule.arity is None else str(rule.arity))
 
 
-def test_readme_op_table_matches_the_rule_table():
-    rows = readme_rows()
-    missing = [table_line(name) for name in RULES if name not in rows]
-    assert not missing, "add to the README's op table:\n" + "\n".join(missing)
-    assert not set(rows) - set(RULES), f"the README lists ops that are not rows: {sorted(set(rows) - set(RULES))}"
-    for name, (symbol, inputs, doc) in rows.items():
-        assert f"| `{name}` | `{symbol}` | {inputs} | {doc} |" == table_line(name), f"README row for {name}"
-    assert list(rows) == list(RULES)  # the same order as rules.py
+def test_a_registered_op_appears_without_editing_the_docs():
+    ag.register_op("cube_root_ok", lambda x: math.copysign(abs(x) ** (1 / 3), x), lambda out, x: (1 / (3 * out * out),),
+                   symbol="∛", domain=((0.5, 3.0),))
+    assert rendered_rows()[-1][:3] == ["cube_root_ok", "∛", "1"]
+
+
+def test_the_rules_guide_uses_the_generated_table():
+    text = (DOCS / "guides" / "rules.md").read_text(encoding="utf-8")
+    assert "```{op-table}" in text
+    assert "| `add` |" not in text  # no hand-kept copy beside it

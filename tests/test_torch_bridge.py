@@ -22,7 +22,7 @@ except ImportError:  # the bridge is an optional extra
 needs_torch = pytest.mark.skipif(torch is None, reason='torch is not installed (pip install "autograd-lite[torch]")')
 TOL = 1e-12
 ACTIVATIONS = list(nn.ACTIVATIONS)
-README = Path(__file__).resolve().parent.parent / "README.md"
+GUIDE = Path(__file__).resolve().parent.parent / "docs" / "guides" / "torch.md"
 
 
 def assert_close(ours, theirs, what=""):
@@ -381,15 +381,13 @@ def test_graph_module_runs_on_the_gpu():
     assert_close(out.detach().cpu().numpy(), graph.forward(*columns))
 
 
-# --- the README section runs as written ---------------------------------------------------------
+# --- the docs' PyTorch guide runs as written ----------------------------------------------------
 
 
 @needs_torch
-def test_readme_pytorch_section_runs(tmp_path, monkeypatch):
-    text = README.read_text(encoding="utf-8")
-    section = text.split("## The same model in PyTorch", 1)[1].split("\n## ", 1)[0]
-    blocks = re.findall(r"```py\n(.*?)```", section, flags=re.S)  # `py`, not `python`: test_readme runs those
+def test_docs_pytorch_guide_runs(tmp_path, monkeypatch):
+    blocks = re.findall(r"```py\n(.*?)```", GUIDE.read_text(encoding="utf-8"), flags=re.S)  # test_readme runs `python`
     assert blocks
     monkeypatch.chdir(tmp_path)
     for block in blocks:
-        exec(compile(block, str(README), "exec"), {"__name__": "readme_example"})
+        exec(compile(block, str(GUIDE), "exec"), {"__name__": "readme_example"})

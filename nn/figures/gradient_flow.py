@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class LayerGradients:
-    """One layer's weight-gradient sizes: `mean` and `max` of |grad| over its `weights` weights."""
+    """One layer's weight-gradient sizes: `mean` and `max` of `|grad|` over its `weights` weights."""
 
     name: str
     mean: float
@@ -42,7 +42,7 @@ def _layers(model: Module) -> list[tuple[str, list[Neuron]]]:
 
 
 def layer_gradients(model: Module) -> list[LayerGradients]:
-    """Mean and max |grad| of each layer's weights, first layer first; ValueError if a gradient is NaN or inf."""
+    """Mean and max `|grad|` of each layer's weights, first layer first; ValueError if a gradient is NaN or inf."""
     found = []
     for name, neurons in _layers(model):
         sizes = [abs(w.grad) for n in neurons for w in n.w]
@@ -54,7 +54,7 @@ def layer_gradients(model: Module) -> list[LayerGradients]:
 
 
 def gradient_flow(model: Module, ax: Axes | None = None, title: str | None = None) -> Axes:
-    """Mean and max |∂loss/∂w| per layer on a log scale (call after backward); returns the Axes.
+    """Mean and max `|∂loss/∂w|` per layer on a log scale (call after backward); returns the Axes.
 
     A layer whose weight gradients are all exactly 0 cannot sit on a log scale: it is
     marked "0" at the bottom of the plot instead. ValueError if every gradient is 0.
