@@ -95,7 +95,7 @@ class CompiledGraph:
         """This graph as a `torch.nn.Module` (float64 by default); needs the torch extra."""
         from autograd_lite.compiled.torch_module import graph_to_torch  # imports torch, so only when asked
 
-        return graph_to_torch(self, dtype)
+        return graph_to_torch(self.layout, dtype)
 
     @property
     def source(self) -> str:

@@ -11,13 +11,9 @@ This module imports torch; `autograd_lite` loads it only when `to_torch` is call
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
 
-from autograd_lite.compiled.plan import Block, Gather
+from autograd_lite.compiled.plan import Block, Gather, Layout
 from autograd_lite.rules import RULES
-
-if TYPE_CHECKING:
-    from autograd_lite.compiled.graph import CompiledGraph
 
 EXTRA_HINT = 'install the optional extra: pip install "autograd-lite[torch]"'
 
@@ -96,9 +92,8 @@ class GraphModule(torch.nn.Module):
     constants: torch.Tensor  # buffers, declared for type checkers
     leaf_order: torch.Tensor
 
-    def __init__(self, graph: CompiledGraph, dtype: torch.dtype) -> None:
+    def __init__(self, plan: Layout, dtype: torch.dtype) -> None:
         super().__init__()
-        plan = graph.layout
         self._blocks: tuple[Block, ...] = plan.blocks
         self._single = plan.single
         self._out_at = list(plan.outputs)
@@ -117,7 +112,7 @@ class GraphModule(torch.nn.Module):
         for block in plan.blocks[2:]:
             for rows in _row_lists(block):
                 self._index(rows)
-        self.n_inputs = len(graph.inputs)
+        self.n_inputs = plan.blocks[0].size
 
     def extra_repr(self) -> str:
         return f"{self.n_inputs} inputs, {len(self._out_at)} output(s), {len(self._blocks) - 2} blocks"
@@ -209,9 +204,9 @@ def _row_lists(block: Block) -> list[tuple[int, ...]]:
     return [g.rows for g in block.operands]
 
 
-def graph_to_torch(graph: CompiledGraph, dtype: torch.dtype | None = None) -> GraphModule:
-    """The compiled graph as a torch module (float64 unless `dtype` says otherwise)."""
-    return GraphModule(graph, torch.float64 if dtype is None else dtype)
+def graph_to_torch(plan: Layout, dtype: torch.dtype | None = None) -> GraphModule:
+    """A compiled graph's plan as a torch module (float64 unless `dtype` says otherwise)."""
+    return GraphModule(plan, torch.float64 if dtype is None else dtype)
 
 
 __all__ = [
