@@ -36,6 +36,7 @@ import numpy as np  # noqa: E402
 
 import autograd_lite as al  # noqa: E402
 from benchmarks import fit as training  # noqa: E402
+from benchmarks import jax_peer, jax_table  # noqa: E402
 from benchmarks import workload as w  # noqa: E402
 
 N = TypeVar("N")  # a graph node, of whichever engine built the graph
@@ -269,6 +270,11 @@ def main(argv: list[str] | None = None) -> int:
     blas = {k: os.environ[k] for k in sorted(os.environ) if "BLAS" in k or k.startswith(("OMP_", "MKL_"))}
     report.add(f"Environment: {', '.join(f'{k}={v}' for k, v in blas.items()) or 'no BLAS variables'}.", "")
     fit_checks = training.training(report, args.quick, "torch" in engines)
+    jax_missing = jax_peer.available()
+    if jax_missing:
+        report.add(f"- skipped JAX: {jax_missing}", "")
+    else:
+        fit_checks += jax_table.end_to_end(report, args.quick) + jax_table.steady(report, args.quick)
     agreement(report, engines, steps=3 if args.quick else 10)
     # (repeats, calls per repeat)
     repeats = {"micrograd": (3, 1) if args.quick else (7, 1), "autograd_lite": (5, 1) if args.quick else (15, 2)}
