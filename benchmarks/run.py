@@ -245,6 +245,15 @@ def _one(f: Callable[[int], object]) -> float:
     return time.perf_counter() - start
 
 
+def against_jax(report: Report, quick: bool) -> list[tuple[str, float | None, float, bool]]:
+    """The JAX tables (end to end with its compile, per step), or a note that JAX is not installed."""
+    missing = jax_peer.available()
+    if missing:
+        report.add(f"- skipped JAX: {missing}", "")
+        return []
+    return jax_table.end_to_end(report, quick) + jax_table.steady(report, quick)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run every benchmark and write the report."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -269,12 +278,7 @@ def main(argv: list[str] | None = None) -> int:
 
     blas = {k: os.environ[k] for k in sorted(os.environ) if "BLAS" in k or k.startswith(("OMP_", "MKL_"))}
     report.add(f"Environment: {', '.join(f'{k}={v}' for k, v in blas.items()) or 'no BLAS variables'}.", "")
-    fit_checks = training.training(report, args.quick, "torch" in engines)
-    jax_missing = jax_peer.available()
-    if jax_missing:
-        report.add(f"- skipped JAX: {jax_missing}", "")
-    else:
-        fit_checks += jax_table.end_to_end(report, args.quick) + jax_table.steady(report, args.quick)
+    fit_checks = training.training(report, args.quick, "torch" in engines) + against_jax(report, args.quick)
     agreement(report, engines, steps=3 if args.quick else 10)
     # (repeats, calls per repeat)
     repeats = {"micrograd": (3, 1) if args.quick else (7, 1), "autograd_lite": (5, 1) if args.quick else (15, 2)}
