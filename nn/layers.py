@@ -22,7 +22,7 @@ import numpy as np
 from autograd_lite import RULES, Value, dot
 from nn import torch_bridge
 from nn.checks import integer
-from nn.module import Module
+from nn.module import Module, labelled_once
 from nn.saving import Config
 from nn.torch_bridge import LayerArrays
 
@@ -69,6 +69,7 @@ class Neuron(Module):
     e.g. `layers.0.neurons.1` ("" for a neuron that is not inside another module).
     """
 
+    @labelled_once
     def __init__(
         self, nin: int, activation: str = "tanh", bias: bool = True, init: str = "auto", seed: Seed = None
     ) -> None:
@@ -111,6 +112,7 @@ class Neuron(Module):
 class Layer(Module):
     """`nout` neurons reading the same inputs; calling it returns a list of nout Values."""
 
+    @labelled_once
     def __init__(
         self, nin: int, nout: int, activation: str = "tanh", bias: bool = True, init: str = "auto", seed: Seed = None
     ) -> None:
@@ -148,6 +150,7 @@ class MLP(Module):
     Calling it returns a Value when the last layer has one output, else a list (micrograd's convention).
     """
 
+    @labelled_once
     def __init__(
         self,
         nin: int,

@@ -16,10 +16,12 @@ on the outermost module.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from typing import Any, NamedTuple, NoReturn, TypeVar
+from contextvars import ContextVar
+from typing import Any, NamedTuple, NoReturn, ParamSpec, TypeVar
 
 import numpy as np
 
@@ -28,6 +30,28 @@ from nn import saving
 from nn.checks import clip, first_few, number, short
 
 M = TypeVar("M", bound="Module")
+P = ParamSpec("P")
+# How many labelled_once constructors are running in this context (a thread's or a task's own count).
+_BUILDING: ContextVar[int] = ContextVar("building", default=0)
+
+
+def labelled_once(init: Callable[P, None]) -> Callable[P, None]:
+    """For a constructor: its parts are labelled once when the outermost such constructor returns, not as each is
+    set; a model's build then walks its parameters once instead of once per level of nesting."""
+
+    @functools.wraps(init)
+    def build(*args: P.args, **kwargs: P.kwargs) -> None:
+        token = _BUILDING.set(_BUILDING.get() + 1)
+        try:
+            init(*args, **kwargs)
+        finally:
+            _BUILDING.reset(token)
+        if _BUILDING.get() == 0:
+            module = args[0]
+            assert isinstance(module, Module)  # (self)
+            module.label_parameters()
+
+    return build
 Path = str | os.PathLike[str]
 
 
@@ -38,7 +62,7 @@ class Module:
 
     def __setattr__(self, name: str, value: object) -> None:
         object.__setattr__(self, name, value)
-        if not name.startswith("_") and _holds_parts(value):
+        if not name.startswith("_") and not _BUILDING.get() and _holds_parts(value):
             self.label_parameters()  # the new part takes its dotted name at once
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:  # Any: each subclass's forward has its own signature
@@ -79,10 +103,7 @@ class Module:
 
     def label_parameters(self) -> None:
         """Set each parameter's `.label` to its dotted name and each submodule's path (done as parts are set)."""
-        for path, module in self.named_modules(self._path):
-            object.__setattr__(module, "_path", path)
-        for name, p in _named_parameters(self, self._path):
-            p.label = name
+        _label(self, self._path, set())
 
     def zero_grad(self) -> None:
         """Set every parameter's `.grad` to 0."""
@@ -327,6 +348,32 @@ def _children(module: Module, prefix: str) -> Iterator[tuple[str, Value | Module
             for i, item in enumerate(value):
                 if isinstance(item, (Value, Module)):
                     yield f"{dot}{attr}.{i}", item
+
+
+def _label(module: Module, path: str, seen: set[int]) -> None:
+    """`_children`'s walk in one pass, without generators (it runs as every part of a model is set, so a model's
+    build pays it once per level): each module's path (the last place wins, as in `named_modules`) and each
+    parameter's label (the first place wins, as in `named_parameters`)."""
+    object.__setattr__(module, "_path", path)
+    dot = f"{path}." if path else ""
+    for attr, value in vars(module).items():
+        if attr[0] == "_":
+            continue
+        if isinstance(value, (list, tuple)):
+            base = f"{dot}{attr}."
+            for i, item in enumerate(value):
+                if isinstance(item, Value):
+                    if item.requires_grad and id(item) not in seen:
+                        seen.add(id(item))
+                        item.label = base + str(i)
+                elif isinstance(item, Module):
+                    _label(item, base + str(i), seen)
+        elif isinstance(value, Value):
+            if value.requires_grad and id(value) not in seen:
+                seen.add(id(value))
+                value.label = dot + attr
+        elif isinstance(value, Module):
+            _label(value, dot + attr, seen)
 
 
 def _leaves(module: Module, prefix: str) -> Iterator[tuple[str, Value]]:
