@@ -98,8 +98,8 @@ def draw_axes(svg: ET.Element, frame: Frame, labels: tuple[str, str], title: str
         add(svg, "text", f"{t + 0.0:g}", x=frame.left - 8, y=y + 4, text_anchor="end", class_="ytick")
     middle_x, middle_y = (frame.left + right) / 2, frame.top + frame.height / 2
     add(svg, "text", labels[0], x=middle_x, y=bottom + 36, text_anchor="middle", class_="xlabel")
-    add(svg, "text", labels[1], x=frame.left - 44, y=middle_y, text_anchor="middle", class_="ylabel",
-        transform=f"rotate(-90 {frame.left - 44} {middle_y})")
+    add(svg, "text", labels[1], x=frame.left - 54, y=middle_y, text_anchor="middle", class_="ylabel",
+        transform=f"rotate(-90 {frame.left - 54} {middle_y})")
     add(svg, "text", title, x=middle_x, y=frame.top - 10, text_anchor="middle", font_weight="bold", class_="title")
 
 
