@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 DEMO := $(VENV)/.installed-demo
 DOCS := $(VENV)/.installed-docs
 TEST := $(VENV)/.installed-test
-# The demo trains and draws (matplotlib for its two PNGs); the suite tests everything, the docs included.
+# The demo trains and draws (its figures are SVG, no matplotlib); the suite tests everything, the docs included.
 $(DEMO): EXTRAS = demo
 $(DOCS): EXTRAS = docs
 # .installed-dev is the test stamp's old name, kept so `make .venv/.installed-dev` still sets up everything.

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from autograd_lite.cli.main import main
 
-FILES = ("decision_boundary.png", "loss.png", "neuron_graph.svg", "model.json")  # model.json: the checkpoint
+FILES = ("decision_boundary.svg", "loss.svg", "neuron_graph.svg", "model.json")  # model.json: the checkpoint
 ROOT = Path(__file__).resolve().parent.parent
 QUICK = ["--epochs", "2", "--quiet", "--hidden", "4"]
 

@@ -239,7 +239,7 @@ def test_cli_resume_numbers_the_epochs_on_and_refuses_a_bad_state(tmp_path, caps
     assert main([*common, "--epochs", "2", "--load", str(tmp_path / "a/model.json"), "--out", str(tmp_path / "b")]) == 0
     assert "resumed after step" in capsys.readouterr().out
     history = nn.load_checkpoint(tmp_path / "b/model.json").history
-    assert (history.first_epoch, history.epochs) == (5, 2)  # what loss.png draws: epochs 5 and 6
+    assert (history.first_epoch, history.epochs) == (5, 2)  # what loss.svg draws: epochs 5 and 6
 
     record = json.loads((tmp_path / "a/model.json").read_text())
     v = record["training"]["optimizer"]["buffers"]["v"]

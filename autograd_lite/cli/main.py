@@ -136,7 +136,7 @@ def build_parser() -> argparse.ArgumentParser:
         "demo",
         help="the main job: train micrograd's two-moons MLP and write its pictures",
         description="Train an MLP 2-16-16-1 (ReLU) on 100 two-moons points with the hinge loss, print the "
-        "accuracy, and write decision_boundary.png, loss.png, neuron_graph.svg and model.json to --out.",
+        "accuracy, and write decision_boundary.svg, loss.svg, neuron_graph.svg and model.json to --out.",
         epilog="example:\n  autograd-lite demo --out out",
         formatter_class=raw,
     )

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 import nn
-from autograd_lite.cli import checkpoint, pictures
+from autograd_lite.cli import checkpoint, pictures, svg_figures
 from autograd_lite.cli.options import MAX_PARAMETERS, UsageError, resolve
 from autograd_lite.cli.paths import refuse_system_folder
 from autograd_lite.files import write_atomic
@@ -269,8 +269,8 @@ def train(args: argparse.Namespace) -> int:
         final = f" (final loss {history.loss[-1]:.4g})" if history.loss else ""
         print(pictures.score_line(task.loss, predictions, task.targets) + final)
         files = {
-            "decision_boundary.png": pictures.boundary_png(model, X, labels),
-            "loss.png": pictures.curves_png(history),
+            "decision_boundary.svg": svg_figures.boundary_svg(model, X, labels),
+            "loss.svg": svg_figures.curves_svg(history),
             "neuron_graph.svg": pictures.first_neuron_svg(model, X[0].tolist()),
         }
     except BaseException:
