@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import functools
 import json
+import math
 import os
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextvars import ContextVar
@@ -103,7 +104,7 @@ class Module:
 
     def label_parameters(self) -> None:
         """Set each parameter's `.label` to its dotted name and each submodule's path (done as parts are set)."""
-        _label(self, self._path, set())
+        _walk(self, self._path, set(), [], label=True)
 
     def zero_grad(self) -> None:
         """Set every parameter's `.grad` to 0."""
@@ -350,11 +351,12 @@ def _children(module: Module, prefix: str) -> Iterator[tuple[str, Value | Module
                     yield f"{dot}{attr}.{i}", item
 
 
-def _label(module: Module, path: str, seen: set[int]) -> None:
-    """`_children`'s walk in one pass, without generators (it runs as every part of a model is set, so a model's
-    build pays it once per level): each module's path (the last place wins, as in `named_modules`) and each
-    parameter's label (the first place wins, as in `named_parameters`)."""
-    object.__setattr__(module, "_path", path)
+def _walk(module: Module, path: str, seen: set[int], named: list[tuple[str, Value]], label: bool) -> None:
+    """`_children`'s walk in one pass, without generators (it runs as every model is built and loaded): append
+    each parameter's (dotted name, Value) to `named` (the first place wins, as in `named_parameters`), or with
+    `label` set each module's path (the last place wins, as in `named_modules`) and each parameter's label."""
+    if label:
+        object.__setattr__(module, "_path", path)
     dot = f"{path}." if path else ""
     for attr, value in vars(module).items():
         if attr[0] == "_":
@@ -365,28 +367,25 @@ def _label(module: Module, path: str, seen: set[int]) -> None:
                 if isinstance(item, Value):
                     if item.requires_grad and id(item) not in seen:
                         seen.add(id(item))
-                        item.label = base + str(i)
+                        if label:
+                            item.label = base + str(i)
+                        else:
+                            named.append((base + str(i), item))
                 elif isinstance(item, Module):
-                    _label(item, base + str(i), seen)
+                    _walk(item, base + str(i), seen, named, label)
         elif isinstance(value, Value):
             if value.requires_grad and id(value) not in seen:
                 seen.add(id(value))
-                value.label = dot + attr
+                if label:
+                    value.label = dot + attr
+                else:
+                    named.append((dot + attr, value))
         elif isinstance(value, Module):
-            _label(value, dot + attr, seen)
-
-
-def _leaves(module: Module, prefix: str) -> Iterator[tuple[str, Value]]:
-    """(dotted name, Value) for every Value under `module`, depth first in attribute order."""
-    for name, child in _children(module, prefix):
-        if isinstance(child, Module):
-            yield from _leaves(child, name)
-        else:
-            yield name, child
+            _walk(value, dot + attr, seen, named, label)
 
 
 def _gather_parameters(module: Module, found: dict[int, Value]) -> None:
-    """Add to `found` (by id, first place kept) each parameter under `module`, in `_leaves` order."""
+    """Add to `found` (by id, first place kept) each parameter under `module`, in `_walk` order."""
     for attr, value in vars(module).items():
         if attr.startswith("_"):
             continue
@@ -399,12 +398,8 @@ def _gather_parameters(module: Module, found: dict[int, Value]) -> None:
 
 
 def _named_parameters(module: Module, prefix: str) -> list[tuple[str, Value]]:
-    seen: set[int] = set()
-    named = []
-    for name, value in _leaves(module, prefix):
-        if value.requires_grad and id(value) not in seen:
-            seen.add(id(value))
-            named.append((name, value))
+    named: list[tuple[str, Value]] = []
+    _walk(module, prefix, set(), named, label=False)
     return named
 
 
@@ -425,6 +420,8 @@ def _collect_frames(
 
 
 def _finite(name: str, value: object) -> float:
+    if type(value) is float and math.isfinite(value):  # the common case, without number()'s general checks
+        return value
     return number(value, f"state for {clip(name)}")
 
 
