@@ -19,7 +19,7 @@ from autograd_lite.tracing import OPAQUE, Trace, TracedNumberError
 from autograd_lite.value import Value
 
 _lock = threading.Lock()
-_put_aside: dict[int, tuple[Value, float, int]] = {}  # id -> (the Value, its number, how many traces hold it)
+_put_aside: dict[int, list[Any]] = {}  # id -> [the Value, its number, how many traces hold it]; Any: mixed entries
 
 
 def traced_call(function: Callable[..., Any], inputs: Sequence[Value], leaves: Sequence[Value]) -> tuple[Any, Trace]:
@@ -41,22 +41,23 @@ def traced_call(function: Callable[..., Any], inputs: Sequence[Value], leaves: S
 @contextmanager
 def _opaque(values: list[Value]) -> Iterator[None]:
     """The values' data are OPAQUE inside; their numbers are restored on the way out (after an error too)."""
+    put_aside, opaque = _put_aside, OPAQUE  # locals: a model's every parameter passes through these loops
     with _lock:
         for v in values:
-            held = _put_aside.get(id(v))
+            held = put_aside.get(id(v))
             if held is None:
-                _put_aside[id(v)] = (v, v.data, 1)
-                v.data = OPAQUE  # type: ignore[assignment]  # traced data holds no number
+                put_aside[id(v)] = [v, v.data, 1]
+                v.data = opaque  # type: ignore[assignment]  # traced data holds no number
             else:
-                _put_aside[id(v)] = (v, held[1], held[2] + 1)
+                held[2] += 1
     try:
         yield
     finally:
         with _lock:
             for v in values:
-                value, number, count = _put_aside[id(v)]
-                if count == 1:
-                    del _put_aside[id(v)]
-                    value.data = number
+                held = put_aside[id(v)]
+                if held[2] == 1:
+                    del put_aside[id(v)]
+                    v.data = held[1]
                 else:
-                    _put_aside[id(v)] = (value, number, count - 1)
+                    held[2] -= 1
