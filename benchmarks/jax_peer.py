@@ -66,19 +66,19 @@ def _update(params: Params, XT: Any, y: Any, step: Any) -> tuple[Params, Any]:  
     return [(W - lr * gW, b - lr * gb) for (W, b), (gW, gb) in zip(params, grads, strict=True)], loss
 
 
-def jit_step() -> Callable[..., tuple[Params, Any]]:
+def jit_step() -> Callable[..., tuple[Params, Any]]:  # Any: a jax array
     """One training step, jitted: one dispatch per step."""
     import jax
 
     return jax.jit(_update)
 
 
-def scan_steps(steps: int) -> Callable[..., tuple[Params, Any]]:
+def scan_steps(steps: int) -> Callable[..., tuple[Params, Any]]:  # Any: a jax array
     """`steps` training steps in one jitted call (lax.scan over the step numbers)."""
     import jax
 
     def many(params: Params, XT: Any, y: Any, first: Any) -> tuple[Params, Any]:  # Any: jax arrays
-        def body(p: Params, k: Any) -> tuple[Params, Any]:
+        def body(p: Params, k: Any) -> tuple[Params, Any]:  # Any: jax arrays
             return _update(p, XT, y, k)
 
         params, losses = jax.lax.scan(body, params, first + jax.numpy.arange(steps))

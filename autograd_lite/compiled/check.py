@@ -3,8 +3,7 @@ judge wherever a batch meets a NaN or an infinity (the error it raises, the grad
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 
@@ -19,7 +18,7 @@ def compare_with_scalar(
     outputs: list[Value],
     placeholders: list[Value],
     leaves: list[Value],
-    in_graph: dict[Any, Any],
+    in_graph: Mapping[Value, tuple[int, int]],  # the plan's node -> (block, row)
     compiled_out: np.ndarray,
     compiled_input_grads: np.ndarray,
     compiled_leaf_grads: np.ndarray,

@@ -22,7 +22,9 @@ _lock = threading.Lock()
 _put_aside: dict[int, list[Any]] = {}  # id -> [the Value, its number, how many traces hold it]; Any: mixed entries
 
 
-def traced_call(function: Callable[..., Any], inputs: Sequence[Value], leaves: Sequence[Value]) -> tuple[Any, Trace]:
+def traced_call(
+    function: Callable[..., Any], inputs: Sequence[Value], leaves: Sequence[Value]  # Any: what the user returns
+) -> tuple[Any, Trace]:
     """(function(*inputs), its trace), with the data of `inputs` and `leaves` opaque while it runs.
 
     A refusal the function did not catch ends the call: the output is then None, and the trace says why.
