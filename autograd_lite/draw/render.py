@@ -14,7 +14,6 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Callable
-from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, overload
@@ -22,6 +21,7 @@ from typing import Any, overload
 import graphviz  # graphviz ships no type hints
 
 from autograd_lite.draw.graphviz_program import locate_dot, run_dot
+from autograd_lite.draw.placement import Placement, node_id, place_nodes, placement
 from autograd_lite.draw.scene import (
     Collapse,
     Grouping,
@@ -210,7 +210,7 @@ def check_options(root: Value, style: str, rankdir: str, precision: int, max_nod
 def paint(
     scene: Scene, look: Look, grads: Grads, path: set[Value], current: Value | None = None, *, dot_binary: Path
 ) -> Drawing:
-    """Draw a scene: nodes (inside their clusters), wires, the output wire and the legend; laid out by dot_binary."""
+    """Draw a scene: nodes (inside their clusters), wires, the output wire, the caption and the legend."""
     g = Drawing(
         "autograd_lite",
         dot_binary=dot_binary,
@@ -219,50 +219,30 @@ def paint(
         edge_attr={"fontname": FONT, "fontsize": "11", "arrowsize": "0.6"},
     )
     nodes = {n: node_statements(scene, look, grads, n, n in path, n is current) for n in scene.drawn}
-    place_nodes(g, scene, nodes)
-    for tail, head, attrs in wires(scene, look, grads, path):
+    drawn = graph_wires(scene, grads, path)
+    place = placement(scene, list(drawn))
+    place_nodes(g, scene, place, nodes, list(drawn), look.rankdir)
+    for tail, head, attrs in wires(scene, look, drawn, place, path):
         g.edge(tail, head, **attrs)
-    for tail, head in frame_anchors(scene):
-        g.edge(tail, head, style="invis")
     out_grad = grads.of(scene.root)
     if look.style == "wires":
         g.node("output", "", shape="point", width="0.06")
         g.edge(node_id(scene, scene.root), "output", **wire_labels(look, scene.root.data, out_grad))
+    g.attr(label=caption(scene, look, grads), labelloc="b", labeljust="l", fontsize="11", fontname=FONT)
     if look.legend:
         g.node("legend", legend_label(look), shape="plaintext")
     return g
 
 
-def node_id(scene: Scene, node: Value) -> str:
-    """The DOT id of a drawn node (its position in topological order)."""
-    return f"n{scene.index[node]}"
-
-
-def place_nodes(g: graphviz.Digraph, scene: Scene, nodes: dict[Value, list[tuple[str, dict[str, str]]]]) -> None:
-    """Emit nodes, those of nn neurons inside neuron clusters inside layer clusters."""
-    by_layer: dict[str | None, dict[str | None, list[Value]]] = {}
-    for n in scene.drawn:
-        neuron = scene.neuron.get(n)
-        by_layer.setdefault(scene.layer_of(neuron) if neuron else None, {}).setdefault(neuron, []).append(n)
-    count = 0
-    for layer, neurons in by_layer.items():
-        if layer is None and None in neurons:
-            for n in neurons.pop(None):
-                for nid, attrs in nodes[n]:
-                    g.node(nid, **attrs)
-        with g.subgraph(name=f"cluster_{count}") if layer is not None else nullcontext(g) as lg:
-            count += 1
-            if layer is not None:
-                lg.attr(label=f"<{html_text(layer)}>", style="rounded", color="#9e9e9e", fontname=FONT)
-            for neuron, members in neurons.items():
-                framed = neuron is not None and len(members) > 1
-                with lg.subgraph(name=f"cluster_{count}") if framed else nullcontext(lg) as ng:
-                    count += 1
-                    if neuron is not None and framed:
-                        ng.attr(label=f"<{html_text(neuron)}>", style="rounded,dashed", color="#bdbdbd")
-                    for n in members:
-                        for nid, attrs in nodes[n]:
-                            ng.node(nid, **attrs)
+def caption(scene: Scene, look: Look, grads: Grads) -> str:
+    """What the numbers are: green the value, red d(root)/d(that wire or node), the root named by its label."""
+    root = html_text(scene.root.label) or "output"
+    where = "on each wire" if look.style == "wires" else "of each node"
+    text = f'<font color="{VALUE_COLOUR}">green</font>: the value {where}'
+    if grads is not NO_GRADS:
+        of = "wire" if look.style == "wires" else "node"
+        text += f'   <font color="{GRAD_COLOUR}">red</font>: d({root})/d({of}), the gradient {where}'
+    return f"<{text}>"
 
 
 def node_statements(
@@ -272,7 +252,9 @@ def node_statements(
     k = kind(n)
     nid = node_id(scene, n)
     box_fill = CURRENT_FILL if current else "#f5f5f5" if scene.collapsed(n) else FILL[k]
-    if scene.collapsed(n) or look.style == "records":
+    if scene.collapsed(n):
+        attrs = {"shape": "plaintext", "label": collapsed_label(scene, look, grads, n, box_fill)}
+    elif look.style == "records":
         attrs = {"shape": "plaintext", "label": box_label(look, grads, n, box_fill, display_name(scene, n))}
     elif k == "gate":
         attrs = {**GATE, "label": html_text(gate_text(scene, n))}
@@ -321,6 +303,18 @@ def leaf_label(scene: Scene, look: Look, grads: Grads, n: Value) -> str:
     return f"<{text}>"
 
 
+def collapsed_label(scene: Scene, look: Look, grads: Grads, box: Value, fill: str) -> str:
+    """A collapsed box: its frame's (or label's) name and the value leaving it; a box with several outputs
+    (a layer) names how many, since no one value or gradient is the box's."""
+    title = scene.titles.get(box, box.label)
+    outputs = scene.box_outputs(box)
+    if len(outputs) == 1:
+        return box_label(look, grads, outputs[0], fill, title)
+    cells = f'<td><b>{html_text(title)}</b></td><td><font color="#616161">{len(outputs)} outputs</font></td>'
+    table = '<table border="0" cellborder="1" cellspacing="0" cellpadding="4" bgcolor="{}"><tr>{}</tr></table>'
+    return "<" + table.format(fill, cells) + ">"
+
+
 def box_label(look: Look, grads: Grads, n: Value, fill: str, title: str) -> str:
     """A micrograd-style record `label | data | grad` as an HTML table (safe for any label)."""
     cells = [f"<td><b>{html_text(title)}</b></td>"] if title else []
@@ -350,11 +344,17 @@ def wire_labels(look: Look, value: float, grad: float | None, count: int = 1) ->
 
 @dataclass
 class Wire:
-    """A drawn wire: the parallel graph wires between two drawn nodes, with their summed gradient share."""
+    """A drawn wire: the parallel graph wires between two drawn nodes, with their summed gradient share.
 
+    `source` is the one graph node they all carry; None when they carry several (out of a collapsed
+    layer's box): then no single value or gradient belongs to the drawn wire, and none is shown.
+    """
+
+    source: Value
     count: int = 0
     share: float | None = 0.0
     lit: bool = False
+    several: bool = False
 
 
 def graph_wires(scene: Scene, grads: Grads, path: set[Value]) -> dict[tuple[Value, Value], Wire]:
@@ -368,50 +368,46 @@ def graph_wires(scene: Scene, grads: Grads, path: set[Value]) -> dict[tuple[Valu
         for i, p in enumerate(c.parents):
             if scene.folded(p, c) or scene.unit[p] is scene.unit[c]:
                 continue
-            wire = drawn.setdefault((scene.unit[p], scene.unit[c]), Wire())
+            wire = drawn.setdefault((scene.unit[p], scene.unit[c]), Wire(p))
             wire.count += 1
+            wire.several = wire.several or wire.source is not p
             share = None if local is None or g is None else g * local[i]
             wire.share = None if share is None or wire.share is None else wire.share + share
             wire.lit = wire.lit or (p in path and c in path)
     return drawn
 
 
-def wires(scene: Scene, look: Look, grads: Grads, path: set[Value]) -> list[tuple[str, str, dict[str, str]]]:
-    """Every drawn wire (tail id, head id, attributes); parallel wires and wires into a collapsed box merged."""
+def wires(
+    scene: Scene, look: Look, drawn: dict[tuple[Value, Value], Wire], place: Placement, path: set[Value]
+) -> list[tuple[str, str, dict[str, str]]]:
+    """Every drawn wire (tail id, head id, attributes); a wire entering a frame is cut at its entry point."""
     out = []
-    for (tail, head), wire in graph_wires(scene, grads, path).items():
-        attrs = wire_labels(look, tail.data, wire.share, wire.count) if look.style == "wires" else {}
-        if look.style == "records" and wire.count > 1:
-            attrs["label"] = f"×{wire.count}"
-        if wire.lit:
-            attrs.update(color=PATH_COLOUR, penwidth="2.5")
+    for (tail, head), wire in drawn.items():
+        attrs = wire_attrs(look, wire)
         head_id = node_id(scene, head)
         if look.style == "records" and not scene.collapsed(head):
             head_id += "_op"
-        out.append((node_id(scene, tail), head_id, attrs))
+        entry = place.entries.get((tail, head))
+        if entry is not None:  # the bare part outside the frame, then the labelled part inside it
+            bare = {k: v for k, v in attrs.items() if k != "label"}
+            out.append((node_id(scene, tail), entry, {**bare, "arrowhead": "none"}))
+            out.append((entry, head_id, attrs))
+        else:
+            out.append((node_id(scene, tail), head_id, attrs))
     if look.style == "records":
         out.extend(op_wires(scene, path))
     return out
 
 
-def frame_anchors(scene: Scene) -> list[tuple[str, str]]:
-    """Invisible wires from an input outside a neuron's frame to the frame's first leaf.
-
-    They rank the input before the frame, so its wire enters the frame from the side instead
-    of the input sitting beside the weights and its wire cutting across the frame.
-    """
-    first_leaf: dict[str, Value] = {}
-    for n in scene.drawn:
-        name = scene.neuron.get(n)
-        if name is not None and not n.parents:
-            first_leaf.setdefault(name, n)
-    anchors: dict[tuple[str, str], None] = {}
-    for tail, head in graph_wires(scene, NO_GRADS, set()):
-        name = scene.neuron.get(head)
-        if tail.parents or tail in scene.neuron or name not in first_leaf:
-            continue
-        anchors[node_id(scene, tail), node_id(scene, first_leaf[name])] = None
-    return list(anchors)
+def wire_attrs(look: Look, wire: Wire) -> dict[str, str]:
+    """A drawn wire's label (value over gradient share, or just ×count) and its highlight."""
+    if look.style == "records" or wire.several:
+        attrs = {"label": f"×{wire.count}"} if wire.count > 1 else {}
+    else:
+        attrs = wire_labels(look, wire.source.data, wire.share, wire.count)
+    if wire.lit:
+        attrs.update(color=PATH_COLOUR, penwidth="2.5")
+    return attrs
 
 
 def layout_size(scene: Scene) -> int:
