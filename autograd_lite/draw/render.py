@@ -214,7 +214,10 @@ def paint(
     g = Drawing(
         "autograd_lite",
         dot_binary=dot_binary,
-        graph_attr={"rankdir": look.rankdir, "nodesep": "0.25", "ranksep": "0.6", "forcelabels": "true"},
+        # remincross off: dot's second crossing pass over clusters drops the order ties of `placement`
+        graph_attr={
+            "rankdir": look.rankdir, "nodesep": "0.25", "ranksep": "0.6", "forcelabels": "true", "remincross": "false"
+        },
         node_attr={"fontname": FONT, "fontsize": "12"},
         edge_attr={"fontname": FONT, "fontsize": "11", "arrowsize": "0.6"},
     )
