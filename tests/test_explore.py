@@ -304,6 +304,9 @@ def test_the_exported_widget_renders_in_chromium(tmp_path, request):
             page.locator(".jp-OutputArea-output").first.screenshot(path=os.environ["EXPLORE_SCREENSHOT"])
         browser.close()
     assert labels == ["x", "y", "z"] and boxes == ["-2", "5", "-4"]
+    captions = [t for t in drawing if "d(output)/d(wire)" in t]
+    assert len(captions) == 1, "the picture says what its red numbers are"
+    drawing.remove(captions[0])
     assert sorted(drawing) == sorted(["x", "y", "z", "+", "×", "-2", "5", "-4", "3", "-12",
                                       "-4", "-4", "3", "-4", "1"])
     assert [b.strip() for b in buttons] == ["forward only", "step backward", "whole backward"]

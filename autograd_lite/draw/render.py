@@ -20,6 +20,7 @@ from typing import Any, overload
 
 import graphviz  # graphviz ships no type hints
 
+from autograd_lite.draw.fixed_layout import FixedLayout
 from autograd_lite.draw.graphviz_program import locate_dot, run_dot
 from autograd_lite.draw.placement import Placement, node_id, place_nodes, placement
 from autograd_lite.draw.scene import (
@@ -58,6 +59,14 @@ def html_text(text: str) -> str:
     return text.replace("\n", "<br/>")
 
 
+def fit_width(svg: bytes) -> bytes:
+    """The SVG scaled down to fit a narrower page or notebook cell (never up), its proportions kept."""
+    start = svg.find(b"<svg ")
+    if start < 0 or b"style=" in svg[start : svg.find(b">", start)]:
+        return svg  # not an SVG, or scaled already (a frame drawn on a shared layout)
+    return svg[:start] + b'<svg style="max-width: 100%; height: auto" ' + svg[start + 5 :]
+
+
 LAYOUT_BUDGET = 3000  # layout size (see `layout_size`) allowed per 500 max_nodes: a few seconds in graphviz-pure
 _NODE_LINE = re.compile(r"\s*(?:n\d+(?:_op)?|output|legend) \[")
 
@@ -74,6 +83,7 @@ class Drawing(graphviz.Digraph):
     def __init__(self, *args: Any, dot_binary: Path | None = None, **kwargs: Any) -> None:  # Any: graphviz's own
         super().__init__(*args, **kwargs)
         self.dot_binary = dot_binary
+        self.fixed: FixedLayout | None = None  # a layout shared with other frames: its SVG is drawn on that one
 
     def __repr__(self) -> str:
         wires = sum("->" in line for line in self.body)
@@ -103,8 +113,12 @@ class Drawing(graphviz.Digraph):
     ) -> bytes | str:
         """The drawing rendered to `format` (bytes, or str with `encoding`)."""
         fmt = ":".join(part for part in (format or self.format, renderer, formatter) if part)
-        binary = self.dot_binary or locate_dot()
-        data = run_dot(binary, self.source, fmt, engine or self.engine, quiet)
+        if self.fixed is not None and fmt == "svg":
+            data = self.fixed.svg(self.source)
+        else:
+            data = run_dot(self.dot_binary or locate_dot(), self.source, fmt, engine or self.engine, quiet)
+        if fmt == "svg":
+            data = fit_width(data)
         return data.decode(encoding) if encoding else data
 
     def render(
@@ -238,14 +252,15 @@ def paint(
 
 
 def caption(scene: Scene, look: Look, grads: Grads) -> str:
-    """What the numbers are: green the value, red d(root)/d(that wire or node), the root named by its label."""
+    """What the numbers are: the value (green), and d(root)/d(that wire or node) (red), the root named by its label."""
     root = html_text(scene.root.label) or "output"
-    where = "on each wire" if look.style == "wires" else "of each node"
-    text = f'<font color="{VALUE_COLOUR}">green</font>: the value {where}'
-    if grads is not NO_GRADS:
-        of = "wire" if look.style == "wires" else "node"
-        text += f'   <font color="{GRAD_COLOUR}">red</font>: d({root})/d({of}), the gradient {where}'
-    return f"<{text}>"
+    shown = grads is not NO_GRADS
+    if look.style == "wires":
+        text = "on each wire: its value (green, above)"
+        text += f", and d({root})/d(wire), the gradient flowing back along it (red, below)" if shown else ""
+    else:
+        text = "each node: data, its value" + (f"; grad, d({root})/d(node)" if shown else "")
+    return f'<<font color="#616161">{text}</font>>'
 
 
 def node_statements(
