@@ -23,9 +23,10 @@ from autograd_lite.draw.scene import Scene
 from autograd_lite.value import Value
 
 FONT = "Arial"
-# Within a rank dot orders nodes left to right (TB); LR turns that into bottom to top, so there the chain runs
-# backwards to read top to bottom. TB and BT read left to right.
-READ_BACKWARDS = {"LR": True, "RL": True, "TB": False, "BT": False}
+# dot keeps the nodes joined by flat (same-rank) wires in wire order: left to right in TB and BT, top to bottom in
+# LR and RL, except inside a cluster, where LR and RL come out bottom to top (measured with graphviz 16.1, and held by
+# tests/test_render_geometry.py); there the chain runs backwards, so it reads top to bottom.
+BACKWARDS_IN_CLUSTERS = {"LR": True, "RL": True, "TB": False, "BT": False}
 
 Cluster = tuple[str | None, str | None]  # (layer frame, neuron frame) a node is drawn in; None: not in one
 
@@ -131,7 +132,8 @@ def place_nodes(
                         ng.attr(label=f"<{label_text(neuron)}>", style="rounded,dashed", color="#bdbdbd")
                     for nid, attrs in by_cluster[layer, neuron]:
                         ng.node(nid, **attrs)
-                    tie(ng, chains.get((layer, neuron), []), READ_BACKWARDS[rankdir])
+                    backwards = BACKWARDS_IN_CLUSTERS[rankdir] and (layer, neuron) != (None, None)
+                    tie(ng, chains.get((layer, neuron), []), backwards)
 
 
 def tie(g: graphviz.Digraph, chains: list[list[str]], backwards: bool) -> None:
