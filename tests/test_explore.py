@@ -112,7 +112,8 @@ def test_forward_only_toggle_draws_values_without_gradients():
 
 
 def frame_svg(frame) -> ET.Element:
-    return ET.fromstring(frame.pipe(format="svg"))
+    """A frame's SVG as a notebook shows it (scaled to fit the cell)."""
+    return ET.fromstring(frame._repr_mimebundle_()["image/svg+xml"])
 
 
 def highlighted(svg: ET.Element) -> list[list[str]]:

@@ -277,7 +277,7 @@ def test_the_caption_names_what_the_red_numbers_are_derivatives_of():
 
 def test_a_wide_graph_scales_down_to_its_cell_keeping_its_proportions():
     out, model = small_mlp()
-    svg = svg_of(draw_dot(out, cluster=model.drawing_groups()))
+    svg = ET.fromstring(draw_dot(out, cluster=model.drawing_groups())._repr_mimebundle_()["image/svg+xml"])
     assert "max-width: 100%" in svg.get("style") and "height: auto" in svg.get("style")
     width, height = numbers(svg.get("width"))[0], numbers(svg.get("height"))[0]
     box = numbers(svg.get("viewBox"))

@@ -18,6 +18,7 @@ from autograd_lite.draw.render import (
     Grads,
     check_layout,
     check_options,
+    fit_width,
     paint,
 )
 from autograd_lite.draw.scene import Scene, build_scene, local_gradients
@@ -85,7 +86,8 @@ def save_backward_animation(root: Value, path: str | os.PathLike[str], **kw: Any
 def slider_page(svgs: list[str]) -> str:
     """An HTML page showing one SVG at a time, chosen by a slider."""
     frames = "\n".join(
-        f'<div class="frame"{"" if k == 0 else " hidden"}>{_strip_prolog(svg)}</div>' for k, svg in enumerate(svgs)
+        f'<div class="frame"{"" if k == 0 else " hidden"}>{_strip_prolog(fit_width(svg.encode()).decode())}</div>'
+        for k, svg in enumerate(svgs)
     )
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>backward, step by step</title></head>

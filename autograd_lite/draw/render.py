@@ -63,7 +63,7 @@ def fit_width(svg: bytes) -> bytes:
     """The SVG scaled down to fit a narrower page or notebook cell (never up), its proportions kept."""
     start = svg.find(b"<svg ")
     if start < 0 or b"style=" in svg[start : svg.find(b">", start)]:
-        return svg  # not an SVG, or scaled already (a frame drawn on a shared layout)
+        return svg  # not an SVG, or scaled already
     return svg[:start] + b'<svg style="max-width: 100%; height: auto" ' + svg[start + 5 :]
 
 
@@ -117,9 +117,11 @@ class Drawing(graphviz.Digraph):
             data = self.fixed.svg(self.source)
         else:
             data = run_dot(self.dot_binary or locate_dot(), self.source, fmt, engine or self.engine, quiet)
-        if fmt == "svg":
-            data = fit_width(data)
         return data.decode(encoding) if encoding else data
+
+    def _repr_image_svg_xml(self) -> str:
+        """The SVG Jupyter shows: scaled down to the cell's width when wider, never clipped."""
+        return fit_width(self.pipe(format="svg")).decode("utf-8")
 
     def render(
         self,
