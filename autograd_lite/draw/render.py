@@ -192,11 +192,13 @@ def draw_dot(
 ) -> Drawing:
     """The graph of `root` as a `graphviz.Digraph` (shown inline in Jupyter; `.render()`/`.pipe()` to save).
 
-    show_grad=False draws the forward pass only. collapse: labels (or a predicate on
-    labels) of nodes whose subgraph (the node and what feeds only into it) is drawn as
-    one box. cluster: frames for nn neurons and layers, `model.drawing_groups()` (node -> frame names).
-    highlight: a node whose paths to `root` are coloured (those `explain` lists).
-    legend: add a key to colours and shapes. More than max_nodes nodes: ValueError.
+    show_grad=False draws the forward pass only. cluster: frames for nn neurons and layers,
+    `model.drawing_groups()` (node -> frame names); a frame holds every node nn built between
+    its parameters and its outputs, however they are labelled. collapse: names (or a predicate
+    on names) drawn as one box each: a frame of `cluster` (a neuron or a whole layer), or a
+    node's label (that node and what feeds only into it). highlight: a node whose paths to `root`
+    are coloured (those `explain` lists). legend: add a key to colours and shapes. A caption says
+    what the numbers are. More than max_nodes nodes: ValueError.
     """
     look = check_options(root, style, rankdir, precision, max_nodes, legend)
     scene = build_scene(root, style == "wires", precision, collapse, cluster, max_nodes)
