@@ -282,3 +282,8 @@ def test_a_wide_graph_scales_down_to_its_cell_keeping_its_proportions():
     width, height = numbers(svg.get("width"))[0], numbers(svg.get("height"))[0]
     box = numbers(svg.get("viewBox"))
     assert math.isclose(width / height, box[2] / box[3], rel_tol=0.01)
+
+
+def test_entry_points_and_order_ties_are_not_counted_as_nodes_or_wires():
+    out, model = small_mlp()
+    assert repr(draw_dot(out, cluster=model.drawing_groups())) == repr(draw_dot(out))

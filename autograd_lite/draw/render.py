@@ -69,6 +69,7 @@ def fit_width(svg: bytes) -> bytes:
 
 LAYOUT_BUDGET = 3000  # layout size (see `layout_size`) allowed per 500 max_nodes: a few seconds in graphviz-pure
 _NODE_LINE = re.compile(r"\s*(?:n\d+(?:_op)?|output|legend) \[")
+_ENTRY_OUT = re.compile(r"\s*e\d+_\d+ -> ")
 
 
 class Drawing(graphviz.Digraph):
@@ -86,7 +87,8 @@ class Drawing(graphviz.Digraph):
         self.fixed: FixedLayout | None = None  # a layout shared with other frames: its SVG is drawn on that one
 
     def __repr__(self) -> str:
-        wires = sum("->" in line for line in self.body)
+        # a wire cut at a frame's entry point is counted once (its part into the entry); order ties are no wires
+        wires = sum("->" in line and "style=invis" not in line and not _ENTRY_OUT.match(line) for line in self.body)
         nodes = sum(bool(_NODE_LINE.match(line)) and "->" not in line for line in self.body)
         return f"<Drawing: {nodes} nodes, {wires} wires; .pipe(format='svg') or .render() to save>"
 
