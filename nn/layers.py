@@ -96,6 +96,21 @@ class Neuron(Module):
         out.label = self._path
         return out
 
+    def built(self, node: Value) -> bool:
+        """Whether `node` is a call's output: activation(dot(w, x, b)) over this neuron's own parameters."""
+        inner = node
+        if self._act is not None:
+            if node.op != self.activation or len(node.parents) != 1:
+                return False
+            inner = node.parents[0]
+        ps, n = inner.parents, self.nin
+        return (
+            inner.op == "dot"
+            and len(ps) == 2 * n + (self.b is not None)
+            and all(p is w for p, w in zip(ps[:n], self.w, strict=True))
+            and (self.b is None or ps[-1] is self.b)
+        )
+
     def config(self) -> Config:
         """Constructor arguments that rebuild this neuron."""
         return {"nin": self.nin, "activation": self.activation, "bias": self.bias}

@@ -114,17 +114,24 @@ class Module:
     def drawing_groups(self) -> Callable[[Value], tuple[str, ...]]:
         """Frames for `draw_dot(out, cluster=model.drawing_groups())`: node -> its frames, outermost first.
 
-        Each module that holds parameters itself (a neuron) is a frame around them and
-        around the node it outputs, inside the frames of the modules holding it (a layer).
+        Each module that holds parameters itself (a neuron) is a frame around them and around
+        the nodes its calls returned (found in the graph by `built`, never by label), inside the
+        frames of the modules holding it (a layer). The drawing frames every node between them.
         """
-        held: dict[Value, tuple[str, ...]] = {}
-        outputs: dict[str, tuple[str, ...]] = {}
-        _collect_frames(self, self._path, (), held, outputs)
+        owners: dict[Value, tuple[Module, tuple[str, ...]]] = {}
+        _collect_frames(self, self._path, (), owners)
 
         def frames(node: Value) -> tuple[str, ...]:
-            return outputs.get(node.label, ()) if node.parents else held.get(node, ())
+            if not node.parents:
+                return owners[node][1] if node in owners else ()
+            near = (*node.parents, *node.parents[0].parents)  # a call's output reads its parameters, or one gate does
+            return next((owners[p][1] for p in near if p in owners and owners[p][0].built(node)), ())
 
         return frames
+
+    def built(self, node: Value) -> bool:
+        """Whether `node` is what a call of this module returned, read from the graph; modules that know say so."""
+        return False
 
     # --- state
 
@@ -407,16 +414,14 @@ def _collect_frames(
     module: Module,
     path: str,
     frames: tuple[str, ...],
-    held: dict[Value, tuple[str, ...]],
-    outputs: dict[str, tuple[str, ...]],
+    owners: dict[Value, tuple[Module, tuple[str, ...]]],
 ) -> None:
-    """Fill `held` (Value -> frames) and `outputs` (module path -> frames); `frames` are those around `module`."""
+    """Fill `owners`: each parameter -> (the module holding it, that module's frames); `frames` surround `module`."""
     for name, child in _children(module, path):
         if isinstance(child, Module):
-            _collect_frames(child, name, (*frames, name), held, outputs)
+            _collect_frames(child, name, (*frames, name), owners)
         elif frames:  # the module drawing_groups was called on gets no frame
-            held.setdefault(child, frames)
-            outputs[path] = frames
+            owners.setdefault(child, (module, frames))
 
 
 def _finite(name: str, value: object) -> float:

@@ -112,7 +112,8 @@ def test_forward_only_toggle_draws_values_without_gradients():
 
 
 def frame_svg(frame) -> ET.Element:
-    return ET.fromstring(frame.pipe(format="svg"))
+    """A frame's SVG as a notebook shows it (scaled to fit the cell)."""
+    return ET.fromstring(frame._repr_mimebundle_()["image/svg+xml"])
 
 
 def highlighted(svg: ET.Element) -> list[list[str]]:
@@ -304,6 +305,9 @@ def test_the_exported_widget_renders_in_chromium(tmp_path, request):
             page.locator(".jp-OutputArea-output").first.screenshot(path=os.environ["EXPLORE_SCREENSHOT"])
         browser.close()
     assert labels == ["x", "y", "z"] and boxes == ["-2", "5", "-4"]
+    captions = [t for t in drawing if "d(output)/d(wire)" in t]
+    assert len(captions) == 1, "the picture says what its red numbers are"
+    drawing.remove(captions[0])
     assert sorted(drawing) == sorted(["x", "y", "z", "+", "×", "-2", "5", "-4", "3", "-12",
                                       "-4", "-4", "3", "-4", "1"])
     assert [b.strip() for b in buttons] == ["forward only", "step backward", "whole backward"]

@@ -12,6 +12,7 @@ from nn import plot
 
 matplotlib = pytest.importorskip("matplotlib")
 matplotlib.use("Agg")
+import matplotlib.colors  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.collections import PathCollection  # noqa: E402
 from matplotlib.contour import ContourSet  # noqa: E402
@@ -194,3 +195,31 @@ def test_missing_matplotlib_says_how_to_install(monkeypatch):
     monkeypatch.setitem(sys.modules, "matplotlib.pyplot", None)  # makes `import matplotlib.pyplot` fail
     with pytest.raises(ImportError, match=r"pip install 'autograd-lite\[notebooks\]'"):
         plot.loss_curves(history([1.0]))
+
+
+def test_the_boundary_has_named_axes_and_a_legend_of_the_classes():
+    ax = plot.decision_boundary(neuron("linear", [1.0, 0.0], 0.0), X, np.array([-1, 1, -1, 1]))
+    assert (ax.get_xlabel(), ax.get_ylabel()) == ("x0", "x1")
+    legend = ax.get_legend()
+    assert [t.get_text() for t in legend.get_texts()] == ["y = -1", "y = +1"]
+    (points,) = [c for c in ax.collections if isinstance(c, PathCollection) and not isinstance(c, ContourSet)]
+    point_colours = points.to_rgba(points.get_array())  # the colour of each point, class 0 then 1
+    legend_colours = [matplotlib.colors.to_rgba(h.get_markerfacecolor()) for h in legend.legend_handles]
+    np.testing.assert_allclose(legend_colours, point_colours[[0, 1]])
+    model = nn.MLP(2, [3], output_activation="linear", seed=0)
+    ax = plot.decision_boundary(model, X, np.array([0, 1, 2, 0]))
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["class 0", "class 1", "class 2"]
+
+
+def test_the_default_boundary_follows_a_curve_smoothly_not_in_steps():
+    circle = neuron("linear", [1.0, 0.0], 0.0)
+    ring = np.array([[np.cos(a), np.sin(a)] for a in np.linspace(0, 2 * np.pi, 12, endpoint=False)]) * 1.5
+    ax = plot.decision_boundary(circle, ring, np.ones(12), scorer=lambda p: (p**2).sum(axis=1) - 1.0)
+    _, (line,) = contours(ax)
+    vertices = np.concatenate([seg for segs in line.allsegs for seg in segs])
+    assert len(vertices) > 300  # a fine grid: many short pieces
+    radius = np.hypot(vertices[:, 0], vertices[:, 1])
+    assert np.abs(radius - 1.0).max() < 1e-3  # on the circle, not on the grid's cell edges
+    steps = np.diff(vertices, axis=0)
+    square = np.isclose(steps[:, 0], 0) | np.isclose(steps[:, 1], 0)
+    assert square.mean() < 0.1  # hardly any piece runs along a grid line, as a staircase's all would

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 import graphviz
 
 from autograd_lite.draw.backward_frames import backward_steps
-from autograd_lite.draw.render import draw_dot, html_text
+from autograd_lite.draw.render import draw_dot, fit_width, html_text
 from autograd_lite.value import Value
 
 if TYPE_CHECKING:
@@ -211,7 +211,7 @@ class Explorer(VBox):
 
 def _svg(drawing: graphviz.Digraph) -> str:
     """The drawing as inline SVG (no XML prolog)."""
-    svg = drawing.pipe(format="svg").decode("utf-8")
+    svg = fit_width(drawing.pipe(format="svg")).decode("utf-8")
     start = svg.find("<svg")
     return svg[start:] if start >= 0 else svg
 

@@ -14,14 +14,15 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Callable
-from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, overload
 
 import graphviz  # graphviz ships no type hints
 
+from autograd_lite.draw.fixed_layout import FixedLayout
 from autograd_lite.draw.graphviz_program import locate_dot, run_dot
+from autograd_lite.draw.placement import Placement, node_id, place_nodes, placement
 from autograd_lite.draw.scene import (
     Collapse,
     Grouping,
@@ -58,8 +59,17 @@ def html_text(text: str) -> str:
     return text.replace("\n", "<br/>")
 
 
+def fit_width(svg: bytes) -> bytes:
+    """The SVG scaled down to fit a narrower page or notebook cell (never up), its proportions kept."""
+    start = svg.find(b"<svg ")
+    if start < 0 or b"style=" in svg[start : svg.find(b">", start)]:
+        return svg  # not an SVG, or scaled already
+    return svg[:start] + b'<svg style="max-width: 100%; height: auto" ' + svg[start + 5 :]
+
+
 LAYOUT_BUDGET = 3000  # layout size (see `layout_size`) allowed per 500 max_nodes: a few seconds in graphviz-pure
 _NODE_LINE = re.compile(r"\s*(?:n\d+(?:_op)?|output|legend) \[")
+_ENTRY_OUT = re.compile(r"\s*e\d+_\d+ -> ")
 
 
 class Drawing(graphviz.Digraph):
@@ -74,9 +84,11 @@ class Drawing(graphviz.Digraph):
     def __init__(self, *args: Any, dot_binary: Path | None = None, **kwargs: Any) -> None:  # Any: graphviz's own
         super().__init__(*args, **kwargs)
         self.dot_binary = dot_binary
+        self.fixed: FixedLayout | None = None  # a layout shared with other frames: its SVG is drawn on that one
 
     def __repr__(self) -> str:
-        wires = sum("->" in line for line in self.body)
+        # a wire cut at a frame's entry point is counted once (its part into the entry); order ties are no wires
+        wires = sum("->" in line and "style=invis" not in line and not _ENTRY_OUT.match(line) for line in self.body)
         nodes = sum(bool(_NODE_LINE.match(line)) and "->" not in line for line in self.body)
         return f"<Drawing: {nodes} nodes, {wires} wires; .pipe(format='svg') or .render() to save>"
 
@@ -103,9 +115,15 @@ class Drawing(graphviz.Digraph):
     ) -> bytes | str:
         """The drawing rendered to `format` (bytes, or str with `encoding`)."""
         fmt = ":".join(part for part in (format or self.format, renderer, formatter) if part)
-        binary = self.dot_binary or locate_dot()
-        data = run_dot(binary, self.source, fmt, engine or self.engine, quiet)
+        if self.fixed is not None and fmt == "svg":
+            data = self.fixed.svg(self.source)
+        else:
+            data = run_dot(self.dot_binary or locate_dot(), self.source, fmt, engine or self.engine, quiet)
         return data.decode(encoding) if encoding else data
+
+    def _repr_image_svg_xml(self) -> str:
+        """The SVG Jupyter shows: scaled down to the cell's width when wider, never clipped."""
+        return fit_width(self.pipe(format="svg")).decode("utf-8")
 
     def render(
         self,
@@ -176,11 +194,13 @@ def draw_dot(
 ) -> Drawing:
     """The graph of `root` as a `graphviz.Digraph` (shown inline in Jupyter; `.render()`/`.pipe()` to save).
 
-    show_grad=False draws the forward pass only. collapse: labels (or a predicate on
-    labels) of nodes whose subgraph (the node and what feeds only into it) is drawn as
-    one box. cluster: frames for nn neurons and layers, `model.drawing_groups()` (node -> frame names).
-    highlight: a node whose paths to `root` are coloured (those `explain` lists).
-    legend: add a key to colours and shapes. More than max_nodes nodes: ValueError.
+    show_grad=False draws the forward pass only. cluster: frames for nn neurons and layers,
+    `model.drawing_groups()` (node -> frame names); a frame holds every node nn built between
+    its parameters and its outputs, however they are labelled. collapse: names (or a predicate
+    on names) drawn as one box each: a frame of `cluster` (a neuron or a whole layer), or a
+    node's label (that node and what feeds only into it). highlight: a node whose paths to `root`
+    are coloured (those `explain` lists). legend: add a key to colours and shapes. A caption says
+    what the numbers are. More than max_nodes nodes: ValueError.
     """
     look = check_options(root, style, rankdir, precision, max_nodes, legend)
     scene = build_scene(root, style == "wires", precision, collapse, cluster, max_nodes)
@@ -210,59 +230,43 @@ def check_options(root: Value, style: str, rankdir: str, precision: int, max_nod
 def paint(
     scene: Scene, look: Look, grads: Grads, path: set[Value], current: Value | None = None, *, dot_binary: Path
 ) -> Drawing:
-    """Draw a scene: nodes (inside their clusters), wires, the output wire and the legend; laid out by dot_binary."""
+    """Draw a scene: nodes (inside their clusters), wires, the output wire, the caption and the legend."""
     g = Drawing(
         "autograd_lite",
         dot_binary=dot_binary,
-        graph_attr={"rankdir": look.rankdir, "nodesep": "0.25", "ranksep": "0.6", "forcelabels": "true"},
+        # remincross off: dot's second crossing pass over clusters drops the order ties of `placement`
+        graph_attr={
+            "rankdir": look.rankdir, "nodesep": "0.25", "ranksep": "0.6", "forcelabels": "true", "remincross": "false"
+        },
         node_attr={"fontname": FONT, "fontsize": "12"},
         edge_attr={"fontname": FONT, "fontsize": "11", "arrowsize": "0.6"},
     )
     nodes = {n: node_statements(scene, look, grads, n, n in path, n is current) for n in scene.drawn}
-    place_nodes(g, scene, nodes)
-    for tail, head, attrs in wires(scene, look, grads, path):
+    drawn = graph_wires(scene, grads, path)
+    place = placement(scene, list(drawn))
+    place_nodes(g, scene, place, nodes, list(drawn), look.rankdir)
+    for tail, head, attrs in wires(scene, look, drawn, place, path):
         g.edge(tail, head, **attrs)
-    for tail, head in frame_anchors(scene):
-        g.edge(tail, head, style="invis")
     out_grad = grads.of(scene.root)
     if look.style == "wires":
         g.node("output", "", shape="point", width="0.06")
         g.edge(node_id(scene, scene.root), "output", **wire_labels(look, scene.root.data, out_grad))
+    g.attr(label=caption(scene, look, grads), labelloc="b", labeljust="l", fontsize="11", fontname=FONT)
     if look.legend:
         g.node("legend", legend_label(look), shape="plaintext")
     return g
 
 
-def node_id(scene: Scene, node: Value) -> str:
-    """The DOT id of a drawn node (its position in topological order)."""
-    return f"n{scene.index[node]}"
-
-
-def place_nodes(g: graphviz.Digraph, scene: Scene, nodes: dict[Value, list[tuple[str, dict[str, str]]]]) -> None:
-    """Emit nodes, those of nn neurons inside neuron clusters inside layer clusters."""
-    by_layer: dict[str | None, dict[str | None, list[Value]]] = {}
-    for n in scene.drawn:
-        neuron = scene.neuron.get(n)
-        by_layer.setdefault(scene.layer_of(neuron) if neuron else None, {}).setdefault(neuron, []).append(n)
-    count = 0
-    for layer, neurons in by_layer.items():
-        if layer is None and None in neurons:
-            for n in neurons.pop(None):
-                for nid, attrs in nodes[n]:
-                    g.node(nid, **attrs)
-        with g.subgraph(name=f"cluster_{count}") if layer is not None else nullcontext(g) as lg:
-            count += 1
-            if layer is not None:
-                lg.attr(label=f"<{html_text(layer)}>", style="rounded", color="#9e9e9e", fontname=FONT)
-            for neuron, members in neurons.items():
-                framed = neuron is not None and len(members) > 1
-                with lg.subgraph(name=f"cluster_{count}") if framed else nullcontext(lg) as ng:
-                    count += 1
-                    if neuron is not None and framed:
-                        ng.attr(label=f"<{html_text(neuron)}>", style="rounded,dashed", color="#bdbdbd")
-                    for n in members:
-                        for nid, attrs in nodes[n]:
-                            ng.node(nid, **attrs)
+def caption(scene: Scene, look: Look, grads: Grads) -> str:
+    """What the numbers are: the value (green), and d(root)/d(that wire or node) (red), the root named by its label."""
+    root = html_text(scene.root.label) or "output"
+    shown = grads is not NO_GRADS
+    if look.style == "wires":
+        text = "on each wire: its value (green, above)"
+        text += f", and d({root})/d(wire), the gradient flowing back along it (red, below)" if shown else ""
+    else:
+        text = "each node: data, its value" + (f"; grad, d({root})/d(node)" if shown else "")
+    return f'<<font color="#616161">{text}</font>>'
 
 
 def node_statements(
@@ -272,7 +276,9 @@ def node_statements(
     k = kind(n)
     nid = node_id(scene, n)
     box_fill = CURRENT_FILL if current else "#f5f5f5" if scene.collapsed(n) else FILL[k]
-    if scene.collapsed(n) or look.style == "records":
+    if scene.collapsed(n):
+        attrs = {"shape": "plaintext", "label": collapsed_label(scene, look, grads, n, box_fill)}
+    elif look.style == "records":
         attrs = {"shape": "plaintext", "label": box_label(look, grads, n, box_fill, display_name(scene, n))}
     elif k == "gate":
         attrs = {**GATE, "label": html_text(gate_text(scene, n))}
@@ -321,6 +327,18 @@ def leaf_label(scene: Scene, look: Look, grads: Grads, n: Value) -> str:
     return f"<{text}>"
 
 
+def collapsed_label(scene: Scene, look: Look, grads: Grads, box: Value, fill: str) -> str:
+    """A collapsed box: its frame's (or label's) name and the value leaving it; a box with several outputs
+    (a layer) names how many, since no one value or gradient is the box's."""
+    title = scene.titles.get(box, box.label)
+    outputs = scene.box_outputs(box)
+    if len(outputs) == 1:
+        return box_label(look, grads, outputs[0], fill, title)
+    cells = f'<td><b>{html_text(title)}</b></td><td><font color="#616161">{len(outputs)} outputs</font></td>'
+    table = '<table border="0" cellborder="1" cellspacing="0" cellpadding="4" bgcolor="{}"><tr>{}</tr></table>'
+    return "<" + table.format(fill, cells) + ">"
+
+
 def box_label(look: Look, grads: Grads, n: Value, fill: str, title: str) -> str:
     """A micrograd-style record `label | data | grad` as an HTML table (safe for any label)."""
     cells = [f"<td><b>{html_text(title)}</b></td>"] if title else []
@@ -350,11 +368,17 @@ def wire_labels(look: Look, value: float, grad: float | None, count: int = 1) ->
 
 @dataclass
 class Wire:
-    """A drawn wire: the parallel graph wires between two drawn nodes, with their summed gradient share."""
+    """A drawn wire: the parallel graph wires between two drawn nodes, with their summed gradient share.
 
+    `source` is the one graph node they all carry; None when they carry several (out of a collapsed
+    layer's box): then no single value or gradient belongs to the drawn wire, and none is shown.
+    """
+
+    source: Value
     count: int = 0
     share: float | None = 0.0
     lit: bool = False
+    several: bool = False
 
 
 def graph_wires(scene: Scene, grads: Grads, path: set[Value]) -> dict[tuple[Value, Value], Wire]:
@@ -368,50 +392,46 @@ def graph_wires(scene: Scene, grads: Grads, path: set[Value]) -> dict[tuple[Valu
         for i, p in enumerate(c.parents):
             if scene.folded(p, c) or scene.unit[p] is scene.unit[c]:
                 continue
-            wire = drawn.setdefault((scene.unit[p], scene.unit[c]), Wire())
+            wire = drawn.setdefault((scene.unit[p], scene.unit[c]), Wire(p))
             wire.count += 1
+            wire.several = wire.several or wire.source is not p
             share = None if local is None or g is None else g * local[i]
             wire.share = None if share is None or wire.share is None else wire.share + share
             wire.lit = wire.lit or (p in path and c in path)
     return drawn
 
 
-def wires(scene: Scene, look: Look, grads: Grads, path: set[Value]) -> list[tuple[str, str, dict[str, str]]]:
-    """Every drawn wire (tail id, head id, attributes); parallel wires and wires into a collapsed box merged."""
+def wires(
+    scene: Scene, look: Look, drawn: dict[tuple[Value, Value], Wire], place: Placement, path: set[Value]
+) -> list[tuple[str, str, dict[str, str]]]:
+    """Every drawn wire (tail id, head id, attributes); a wire entering a frame is cut at its entry point."""
     out = []
-    for (tail, head), wire in graph_wires(scene, grads, path).items():
-        attrs = wire_labels(look, tail.data, wire.share, wire.count) if look.style == "wires" else {}
-        if look.style == "records" and wire.count > 1:
-            attrs["label"] = f"×{wire.count}"
-        if wire.lit:
-            attrs.update(color=PATH_COLOUR, penwidth="2.5")
+    for (tail, head), wire in drawn.items():
+        attrs = wire_attrs(look, wire)
         head_id = node_id(scene, head)
         if look.style == "records" and not scene.collapsed(head):
             head_id += "_op"
-        out.append((node_id(scene, tail), head_id, attrs))
+        entry = place.entries.get((tail, head))
+        if entry is not None:  # the bare part outside the frame, then the labelled part inside it
+            bare = {k: v for k, v in attrs.items() if k != "label"}
+            out.append((node_id(scene, tail), entry, {**bare, "arrowhead": "none"}))
+            out.append((entry, head_id, attrs))
+        else:
+            out.append((node_id(scene, tail), head_id, attrs))
     if look.style == "records":
         out.extend(op_wires(scene, path))
     return out
 
 
-def frame_anchors(scene: Scene) -> list[tuple[str, str]]:
-    """Invisible wires from an input outside a neuron's frame to the frame's first leaf.
-
-    They rank the input before the frame, so its wire enters the frame from the side instead
-    of the input sitting beside the weights and its wire cutting across the frame.
-    """
-    first_leaf: dict[str, Value] = {}
-    for n in scene.drawn:
-        name = scene.neuron.get(n)
-        if name is not None and not n.parents:
-            first_leaf.setdefault(name, n)
-    anchors: dict[tuple[str, str], None] = {}
-    for tail, head in graph_wires(scene, NO_GRADS, set()):
-        name = scene.neuron.get(head)
-        if tail.parents or tail in scene.neuron or name not in first_leaf:
-            continue
-        anchors[node_id(scene, tail), node_id(scene, first_leaf[name])] = None
-    return list(anchors)
+def wire_attrs(look: Look, wire: Wire) -> dict[str, str]:
+    """A drawn wire's label (value over gradient share, or just ×count) and its highlight."""
+    if look.style == "records" or wire.several:
+        attrs = {"label": f"×{wire.count}"} if wire.count > 1 else {}
+    else:
+        attrs = wire_labels(look, wire.source.data, wire.share, wire.count)
+    if wire.lit:
+        attrs.update(color=PATH_COLOUR, penwidth="2.5")
+    return attrs
 
 
 def layout_size(scene: Scene) -> int:

@@ -63,6 +63,24 @@ def _label_classes(y: np.ndarray, outputs: int) -> np.ndarray:
     return y.astype(int)
 
 
+def class_names(y: np.ndarray, outputs: int) -> list[str]:
+    """The legend's name of each class index, in the labels' own terms (y = -1 and y = +1, or class 0, 1, ...)."""
+    if outputs == 1 and set(y.tolist()) <= {-1, 1}:
+        return ["y = -1", "y = +1"]
+    return [f"class {c}" for c in range(max(outputs, 2))]
+
+
+def _class_legend(ax: Axes, palette: list[str], names: list[str]) -> None:
+    """A legend with one marker per class: the point colour and, behind it, the region colour."""
+    from matplotlib.lines import Line2D
+
+    handles = [
+        Line2D([], [], marker="o", linestyle="", markerfacecolor=colour, markeredgecolor="k", label=name)
+        for colour, name in zip(palette, names, strict=True)
+    ]
+    ax.legend(handles=handles, loc="best", fontsize="small", framealpha=0.8, title="points: label, shade: predicted")
+
+
 def _points(X: npt.ArrayLike, y: npt.ArrayLike) -> tuple[np.ndarray, np.ndarray]:
     """X as an (n, 2) float array and y as an (n,) array; ValueError naming what is wrong."""
     try:
@@ -89,15 +107,17 @@ def _grid(points: np.ndarray, resolution: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 def decision_boundary(
-    model: Module, X: npt.ArrayLike, y: npt.ArrayLike, ax: Axes | None = None, resolution: int = 80,
+    model: Module, X: npt.ArrayLike, y: npt.ArrayLike, ax: Axes | None = None, resolution: int = 200,
     title: str | None = None, scorer: Callable[[np.ndarray], np.ndarray] | None = None,
 ) -> Axes:
     """The model's predicted class over a grid around X as filled regions, with the points coloured by label.
 
     A one-output model's class is its score against 0 (hinge scores, logits) or 0.5
     (the output of a sigmoid MLP or Neuron); several outputs mean argmax.
-    A one-output model's boundary is also drawn as a line. `scorer` scores an (n, 2) array of points
-    like `nn.predict(model, points)` (the live figure of `fit` passes a compiled one). Returns the Axes.
+    A one-output model's boundary is also drawn as a line. The grid (resolution² points, scored in
+    one array call) is fine enough that borders are smooth, not stepped. Axes are the inputs x0, x1;
+    a legend names the classes. `scorer` scores an (n, 2) array of points like
+    `nn.predict(model, points)` (the live figure of `fit` passes a compiled one). Returns the Axes.
     """
     if not callable(model):
         raise TypeError(f"model must be a callable nn module, got {type(model).__name__}")
@@ -124,8 +144,11 @@ def decision_boundary(
         ax.contour(xx, yy, scores.reshape(xx.shape), levels=[threshold], colors="k", linewidths=1)
     size = 50 if len(points) <= 20 else 20  # a handful of points (XOR) drawn larger
     ax.scatter(points[:, 0], points[:, 1], c=truth, cmap=colours, vmin=-0.5, vmax=k - 0.5, s=size, edgecolors="k")
+    _class_legend(ax, palette, class_names(labels, outputs))
     ax.set_xlim(xx[0, 0], xx[0, -1])
     ax.set_ylim(yy[0, 0], yy[-1, 0])
+    ax.set_xlabel("x0")  # nn's names for a sample's two inputs
+    ax.set_ylabel("x1")
     if title is not None:
         ax.set_title(title)
     return ax
