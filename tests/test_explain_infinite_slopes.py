@@ -1,4 +1,4 @@
-"""Audit of `explain`: its total must be what backward gives, also where a local gradient is infinite."""
+"""`explain`'s total is what backward gives, also where a local gradient is infinite."""
 
 from __future__ import annotations
 
