@@ -95,3 +95,12 @@ def learner_rows(report: Any, rounds: int) -> dict[bool, float]:  # Any: run.Rep
                "ratios:", "")
     report.table(["GC", "micrograd", "autograd_lite", "speed vs micrograd (median)", "min"], rows)
     return medians
+
+
+def checks(report: Any, with_micrograd: bool, rounds: int) -> list[tuple[str, float | None, float, bool]]:
+    """The learner's code's table (when micrograd is installed) and its targets, as `run.targets` takes them."""
+    medians = learner_rows(report, rounds) if with_micrograd else {}
+    return [
+        ("learner's code: speed vs micrograd (GC on)", medians.get(True), 5, True),
+        ("learner's code: speed vs micrograd (GC off)", medians.get(False), 1.5, True),
+    ]

@@ -286,7 +286,6 @@ def main(argv: list[str] | None = None) -> int:
     repeats |= dict.fromkeys(("compiled", "torch"), (7, 20) if args.quick else (21, 100))
     times, no_gc = demo_step_times(report, engines, repeats)
     memory_ratio = memory(report, "micrograd" in engines)
-    learner = learner_code.learner_rows(report, 3 if args.quick else 7) if "micrograd" in engines else {}
     chain_backward(report, 100_000 if args.quick else 1_000_000, 1 if args.quick else 3)
     if "compiled" in engines:
         batches = [10, 100] if args.quick else [10, 100, 1_000, 10_000]
@@ -304,8 +303,7 @@ def main(argv: list[str] | None = None) -> int:
             ("scalar engine: speed vs micrograd (GC on)", ratio("micrograd", "autograd_lite", times), 15, True),
             ("scalar engine: speed vs micrograd (GC off)", ratio("micrograd", "autograd_lite", no_gc), 15, True),
             ("scalar engine: bytes per node / micrograd's", memory_ratio, 1 / 3, False),
-            ("learner's code: speed vs micrograd (GC on)", learner.get(True), 5, True),
-            ("learner's code: speed vs micrograd (GC off)", learner.get(False), 1.5, True),
+            *learner_code.checks(report, "micrograd" in engines, rounds=3 if args.quick else 7),
             ("compiled: speed vs micrograd (GC on)", ratio("micrograd", "compiled", times), 300, True),
             ("compiled: speed vs micrograd (GC off)", ratio("micrograd", "compiled", no_gc), 300, True),
             ("compiled: speed vs torch, 2-16-16-1, B=100", speed.get(("2-16-16-1", 100)), 1.0, True),
