@@ -129,12 +129,17 @@ def _sweep_floats(order: list[N], adj: dict[N, FloatOrValue]) -> dict[N, FloatOr
     get = adj.get
     for node in reversed(order):
         parents = node.parents
-        if len(parents) != 2:
-            if parents:
-                _sweep([node], adj, False)  # one input, or n-ary sum and dot (one node for many inputs)
+        if not parents:
             continue
         rule = RULES[node.op]
         g = adj[node]
+        if len(parents) != 2:  # one input, or n-ary sum and dot (one node for many inputs): the general step
+            partials = rule.partials(node.data, *[p.data for p in parents])
+            for parent, d in zip(parents, partials):
+                c = (g * d if d else 0.0) if rule.selects else g * d
+                before = get(parent)
+                adj[parent] = c if before is None else before + c
+            continue
         a, b = parents
         slopes = rule.constant_slopes
         da, db = slopes if len(slopes) == 2 else rule.partials(node.data, a.data, b.data)
