@@ -25,23 +25,32 @@ class _Accumulating(Node, Protocol):
 A = TypeVar("A", bound=_Accumulating)
 
 
+_EXPANDED = object()  # on the stack, above a node whose parents are pushed: the node comes next, finished
+
+
 def topological_order(root: N) -> list[N]:
     """Every node `root` depends on, each after all of its parents (iterative: deep graphs are fine)."""
+    # A marker above the node instead of a (node, done) pair per push: no tuple per node on the hot path.
     order: list[N] = []
     visited: set[N] = set()  # nodes hash by identity
-    stack: list[tuple[N, bool]] = [(root, False)]
+    stack: list[object] = [root]
     while stack:
-        node, parents_done = stack.pop()
-        if parents_done:
-            order.append(node)
+        node = stack.pop()
+        if node is _EXPANDED:
+            order.append(stack.pop())  # type: ignore[arg-type]  # below a marker is always a node
             continue
         if node in visited:
             continue
-        visited.add(node)
-        stack.append((node, True))
-        for parent in reversed(node.parents):
+        visited.add(node)  # type: ignore[arg-type]  # only nodes are pushed besides the marker
+        parents = node.parents  # type: ignore[attr-defined]  # a node, as above
+        if not parents:  # a leaf is finished at once (half the nodes of a learner's graph): no marker round trip
+            order.append(node)  # type: ignore[arg-type]  # a node, as above
+            continue
+        stack.append(node)
+        stack.append(_EXPANDED)
+        for parent in reversed(parents):
             if parent not in visited:
-                stack.append((parent, False))
+                stack.append(parent)
     return order
 
 
@@ -65,7 +74,9 @@ def adjoints(
         if create_graph:
             with switched(taking_partials=True):
                 return _sweep(order, {root: seed}, True)
-        return _sweep(order, {root: seed}, False)
+        if current().anomaly:
+            return _sweep(order, {root: seed}, False)
+        return _sweep_floats(order, {root: seed})
     except KeyError as error:  # a node whose op left the table (remove_rule, or made inside scoped_rules)
         op = error.args[0] if error.args else None
         if isinstance(op, str) and op not in RULES and any(node.op == op for node in order):
@@ -106,6 +117,40 @@ def _sweep(order: list[N], adj: dict[N, FloatOrValue], on_nodes: bool) -> dict[N
                 adj[parent] = adj[parent] + c
             else:
                 adj[parent] = c
+    return adj
+
+
+def _sweep_floats(order: list[N], adj: dict[N, FloatOrValue]) -> dict[N, FloatOrValue]:
+    """`_sweep` on floats without detect_anomaly, the two-input step unrolled.
+
+    A learner's own code (micrograd's style: one node per + and ×) spends most of backward here, so a row's
+    constant slopes are read from the row instead of calling its partials, and no list is built per node.
+    """
+    get = adj.get
+    for node in reversed(order):
+        parents = node.parents
+        if not parents:
+            continue
+        rule = RULES[node.op]
+        g = adj[node]
+        if len(parents) != 2:  # one input, or n-ary sum and dot (one node for many inputs): the general step
+            partials = rule.partials(node.data, *[p.data for p in parents])
+            for parent, d in zip(parents, partials):
+                c = (g * d if d else 0.0) if rule.selects else g * d
+                before = get(parent)
+                adj[parent] = c if before is None else before + c
+            continue
+        a, b = parents
+        slopes = rule.constant_slopes
+        da, db = slopes if len(slopes) == 2 else rule.partials(node.data, a.data, b.data)
+        if rule.selects:  # a 0 drops g (even an infinite one): a selection, not a product
+            ca, cb = (g * da if da else 0.0), (g * db if db else 0.0)
+        else:
+            ca, cb = g * da, g * db
+        before = get(a)
+        adj[a] = ca if before is None else before + ca
+        before = get(b)
+        adj[b] = cb if before is None else before + cb
     return adj
 
 

@@ -179,9 +179,12 @@ def constant(x: FloatOrValue) -> Value:
     return node
 
 
+_new = Value.__new__
+
+
 def _node(data: float, parents: tuple[Value, ...], op: str) -> Value:
     """A node made by an op, skipping the checks `Value(...)` does on user input."""
-    node = Value.__new__(Value)
+    node = _new(Value)
     node.data = data
     node.grad = 0.0
     node.label = ""
@@ -192,9 +195,39 @@ def _node(data: float, parents: tuple[Value, ...], op: str) -> Value:
 
 
 def _binary(name: str, a: object, b: object) -> Value:
-    if not (_is_operand(a) and _is_operand(b)):
-        return NotImplemented
-    return _apply(RULES[name], (constant(a), constant(b)))
+    if type(a) is not Value:
+        if not _is_operand(a):
+            return NotImplemented
+        a = constant(a)
+    if type(b) is not Value:
+        if not _is_operand(b):
+            return NotImplemented
+        b = constant(b)
+    rule = RULES[name]
+    switches = current()
+    if switches.tracer is None and switches.grad_enabled and not switches.anomaly:  # as in _apply_plain
+        # _node's body, written out: a call less on the hottest line of a learner's code
+        node = _new(Value)
+        node.data = rule.forward(a.data, b.data)
+        node.grad = 0.0
+        node.label = ""
+        node.op = rule.name
+        node.parents = (a, b)
+        node.requires_grad = True
+        return node
+    return _apply(rule, (a, b))
+
+
+def _apply_plain(rule: Rule, *parents: Value) -> Value:
+    """`_apply` for a Value operator or method, with its common case (recording, no anomaly check, no tracer) inlined.
+
+    A learner's own code makes one node per + and × (micrograd's style), so this case costs no more than the
+    row's forward and the node; every other case, and every check, is `_apply`'s.
+    """
+    switches = current()
+    if switches.tracer is None and switches.grad_enabled and not switches.anomaly:
+        return _node(rule.forward(*[p.data for p in parents]), parents, rule.name)
+    return _apply(rule, parents)
 
 
 def _apply(rule: Rule, parents: tuple[Value, ...], forward: Forward | None = None) -> Value:
@@ -279,7 +312,7 @@ def _method(rule: Rule) -> Callable[..., Value]:
     if rule.arity == 1:
 
         def method(self: Value) -> Value:
-            return _apply(RULES[name], (self,))
+            return _apply_plain(RULES[name], self)
 
     else:
 

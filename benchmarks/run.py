@@ -37,6 +37,7 @@ import numpy as np  # noqa: E402
 import autograd_lite as al  # noqa: E402
 from benchmarks import fit as training  # noqa: E402
 from benchmarks import jax_peer, jax_table  # noqa: E402
+from benchmarks import learner as learner_code  # noqa: E402
 from benchmarks import workload as w  # noqa: E402
 
 N = TypeVar("N")  # a graph node, of whichever engine built the graph
@@ -302,6 +303,7 @@ def main(argv: list[str] | None = None) -> int:
             ("scalar engine: speed vs micrograd (GC on)", ratio("micrograd", "autograd_lite", times), 15, True),
             ("scalar engine: speed vs micrograd (GC off)", ratio("micrograd", "autograd_lite", no_gc), 15, True),
             ("scalar engine: bytes per node / micrograd's", memory_ratio, 1 / 3, False),
+            *learner_code.checks(report, "micrograd" in engines, rounds=3 if args.quick else 7),
             ("compiled: speed vs micrograd (GC on)", ratio("micrograd", "compiled", times), 300, True),
             ("compiled: speed vs micrograd (GC off)", ratio("micrograd", "compiled", no_gc), 300, True),
             ("compiled: speed vs torch, 2-16-16-1, B=100", speed.get(("2-16-16-1", 100)), 1.0, True),
