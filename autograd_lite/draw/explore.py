@@ -18,7 +18,8 @@ from typing import TYPE_CHECKING, Any
 import graphviz
 
 from autograd_lite.draw.backward_frames import backward_steps
-from autograd_lite.draw.render import draw_dot, fit_width, html_text
+from autograd_lite.draw.markup import html_text
+from autograd_lite.draw.render import draw_dot, fit_width
 from autograd_lite.value import Value
 
 if TYPE_CHECKING:

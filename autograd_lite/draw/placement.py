@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 
 import graphviz
 
+from autograd_lite.draw.markup import html_text
 from autograd_lite.draw.scene import Scene
 from autograd_lite.value import Value
 
@@ -147,7 +148,5 @@ def tie(g: graphviz.Digraph, chains: list[list[str]], backwards: bool) -> None:
 
 
 def label_text(text: str) -> str:
-    """Frame names as HTML-label text (imported late: render imports this module)."""
-    from autograd_lite.draw.render import html_text
-
+    """Frame names as HTML-label text."""
     return html_text(text)

@@ -11,7 +11,6 @@ data inputs (requires_grad=False) blue, unlabelled constants grey.
 
 from __future__ import annotations
 
-import html
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -22,6 +21,7 @@ import graphviz  # graphviz ships no type hints
 
 from autograd_lite.draw.fixed_layout import FixedLayout
 from autograd_lite.draw.graphviz_program import locate_dot, run_dot
+from autograd_lite.draw.markup import html_text
 from autograd_lite.draw.placement import Placement, node_id, place_nodes, placement
 from autograd_lite.draw.scene import (
     Collapse,
@@ -47,16 +47,6 @@ FILL = {"parameter": "#ffe0b2", "input": "#bbdefb", "constant": "#eeeeee", "gate
 FONT = "Arial"
 GATE = {"shape": "circle", "width": "0.45", "margin": "0.02", "fontsize": "14"}
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
-
-
-def html_text(text: str) -> str:
-    """Any user text as the content of an HTML-like DOT label: shown as text, never read as markup."""
-    text = text.encode("utf-8", "backslashreplace").decode("utf-8")  # lone surrogates
-    text = text.replace("\r\n", "\n").replace("\t", " ")
-    text = html.escape(text, quote=True).replace("\\", "\\\\")  # dot reads \N, \G... even here; \\ is one \
-    text = _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
-    return text.replace("\n", "<br/>")
 
 
 def fit_width(svg: bytes) -> bytes:
