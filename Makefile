@@ -11,7 +11,7 @@ TEST := $(VENV)/.installed-test
 $(DEMO): EXTRAS = demo
 $(DOCS): EXTRAS = docs
 # .installed-dev is the test stamp's old name, kept so `make .venv/.installed-dev` still sets up everything.
-$(TEST) $(VENV)/.installed-dev: EXTRAS = demo,dev,browser,torch,docs
+$(TEST) $(VENV)/.installed-dev: EXTRAS = demo,dev,browser,torch,docs,fast
 # MathJax and the widget manager, fetched once from the npm registry so the built pages work offline.
 VENDOR := docs/_static/vendor/.fetched
 

@@ -32,6 +32,20 @@ class Missing:
 
 
 @dataclass(frozen=True)
+class NativeForm:
+    """A row on single floats in code numba compiles, for the native step (the `fast` extra).
+
+    `forward(*xs)` is the op's number and `slope(j, out, *xs)` is ∂out/∂x_j, each written with arithmetic and the
+    math module only, and raising nothing: a NaN or an infinity is found after the step, and the numpy path then
+    gives the scalar engine's error. An op of any arity (sum, dot) takes its inputs as one sequence instead:
+    `forward(xs)` and `slope(j, out, xs)`. The table tests hold both to the row's float forms.
+    """
+
+    forward: Callable[..., float]
+    slope: Callable[..., float]
+
+
+@dataclass(frozen=True)
 class Rule:
     """What one primitive op means: forward, local derivatives, numpy form, drawing symbol."""
 
@@ -57,6 +71,7 @@ class Rule:
     # whether the partials read the inputs at all (exp, tanh, relu read only `out`, so the inputs need not be kept).
     constant_slopes: tuple[float, ...] = ()
     slopes_read_inputs: bool = True
+    native: NativeForm | None = None  # the op in numba-compiled loops; None: graphs using it run with numpy
 
     def constant_slope(self, position: int, count: int) -> float | None:
         """The slope of input `position` (of `count`) if it is always one number, else None."""
@@ -104,6 +119,10 @@ def add_rule(rule: Rule) -> Rule:
         raise TypeError(f"op {rule.name!r}: forward and partials must be callable")
     if rule.vectorized is not None and not callable(rule.vectorized):
         raise TypeError(f"op {rule.name!r}: vectorized must be callable or None")
+    if rule.native is not None and not (
+        isinstance(rule.native, NativeForm) and callable(rule.native.forward) and callable(rule.native.slope)
+    ):
+        raise TypeError(f"op {rule.name!r}: native must be a NativeForm(forward, slope) or None")
     if rule.kink is not None and not callable(rule.kink):
         raise TypeError(f"op {rule.name!r}: kink must be callable or None")
     if not all(type(c) is float for c in rule.constant_slopes):

@@ -12,6 +12,13 @@ from hypothesis import strategies as st
 
 import autograd_lite as al
 from autograd_lite import RULES, CompileCheckError, Value, compile_graph, gradients
+from autograd_lite.compiled import native
+
+# Every sweep test runs on both backends; the native one (numba, the fast extra) is skipped, visibly, without it.
+BACKENDS = [
+    "numpy",
+    pytest.param("native", marks=pytest.mark.skipif(native.missing() is not None, reason=str(native.missing()))),
+]
 
 TOL = 1e-12
 OPS = sorted(name for name, rule in RULES.items() if rule.vectorized is not None)
@@ -81,7 +88,8 @@ def fresh_params() -> list[Value]:
     columns=[0.0] * 12,
 )
 @settings(max_examples=300, deadline=None)  # codegen has many paths (first writes, freed arrays, views)
-def test_random_graphs_compiled_equal_scalar_per_sample(recipe, columns):
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_random_graphs_compiled_equal_scalar_per_sample(backend, recipe, columns):
     """Outputs, per-input gradients and weighted leaf gradients agree with the scalar engine to 1e-12."""
     batch = np.array(columns).reshape(3, 4)
     weights = np.linspace(0.5, 2.0, 4)
@@ -92,7 +100,7 @@ def test_random_graphs_compiled_equal_scalar_per_sample(recipe, columns):
         outs = build(recipe, list(xs), params)
         return outs if len(outs) > 1 else outs[0]
 
-    graph = compile_graph(graph_of, placeholders, check=False)
+    graph = compile_graph(graph_of, placeholders, check=False, backend=backend)
     raw = graph.forward(*batch)
     per_output = weights if raw.ndim == 1 else np.repeat(weights[:, None], raw.shape[1], axis=1)
     input_grads = graph.backward(per_output, input_grads=True)
@@ -397,12 +405,13 @@ DOMAIN_ERRORS = [
 ]
 
 
+@pytest.mark.parametrize("backend", BACKENDS)
 @pytest.mark.parametrize(("function", "bad", "error", "op"), DOMAIN_ERRORS)
-def test_domain_errors_are_the_scalar_engines_naming_op_and_sample(function, bad, error, op):
+def test_domain_errors_are_the_scalar_engines_naming_op_and_sample(function, bad, error, op, backend):
     with pytest.raises(error):
         function(Value(bad))  # the scalar engine
     (x,) = placeholders(1)
-    graph = compile_graph(function, [x])
+    graph = compile_graph(function, [x], backend=backend)
     graph.forward(np.array([0.5, 1.5]))
     with pytest.raises(error, match=rf"sample 2.*{op}"):
         graph.forward(np.array([0.5, 1.5, bad, 1.0]))
@@ -411,11 +420,12 @@ def test_domain_errors_are_the_scalar_engines_naming_op_and_sample(function, bad
 NAN_HIDERS = [lambda v: v.max(0.0), lambda v: v.min(0.0), lambda v: v.relu(), lambda v: abs(v), lambda v: v.tanh()]
 
 
+@pytest.mark.parametrize("backend", BACKENDS)
 @pytest.mark.parametrize("hide", NAN_HIDERS)
-def test_a_nan_made_inside_the_graph_is_not_hidden(hide):
+def test_a_nan_made_inside_the_graph_is_not_hidden(hide, backend):
     (x,) = placeholders(1)
     w = Value(0.0)
-    graph = compile_graph(lambda x: hide(x * w), [x], leaves=[w])
+    graph = compile_graph(lambda x: hide(x * w), [x], leaves=[w], backend=backend)
     graph.forward(np.array([1.0]))
     w.data = math.nan  # a parameter gone bad after a step
     with pytest.raises(FloatingPointError, match=r"mul produced nan at sample 0"):
@@ -425,11 +435,13 @@ def test_a_nan_made_inside_the_graph_is_not_hidden(hide):
         graph.forward(np.array([0.0, 1e10]))
 
 
+@pytest.mark.parametrize("backend", BACKENDS)
 @pytest.mark.parametrize("hide", NAN_HIDERS)
-def test_a_nan_parameter_read_by_an_op_that_keeps_finite_numbers_finite_is_not_hidden(hide):
+def test_a_nan_parameter_read_by_an_op_that_keeps_finite_numbers_finite_is_not_hidden(hide, backend):
     (x,) = placeholders(1)
     w = Value(0.5)
-    graph = compile_graph(lambda x: [hide(w), hide(x)], [x], leaves=[w])  # hide(x) needs no check: finite inputs
+    # hide(x) needs no check: the inputs are finite
+    graph = compile_graph(lambda x: [hide(w), hide(x)], [x], leaves=[w], backend=backend)
     graph.forward(np.array([1.0]))
     w.data = math.nan
     with pytest.raises(FloatingPointError, match=r"produced nan"):

@@ -111,6 +111,25 @@ def test_vectorized_form_matches_floats(name, data):
             assert math.isclose(value, e, rel_tol=1e-12, abs_tol=1e-12)
 
 
+@pytest.mark.parametrize("name", [n for n in RULE_NAMES if RULES[n].native is not None])
+@given(data=st.data())
+def test_native_form_matches_floats(name, data):
+    """The native step's forms (run here as Python; numba compiles the same code) give the float rule's numbers."""
+    rule = RULES[name]
+    n = rule.arity if rule.arity is not None else data.draw(st.integers(1, 5), label="n")
+    rule_n = rule if rule.arity is not None else rule.__class__(**{**rule.__dict__, "arity": n})
+    xs = inputs_for(rule_n, data)
+    native = rule.native
+
+    def call(f, *lead):
+        return f(*lead, xs) if rule.arity is None else f(*lead, *xs)  # an n-ary form takes one sequence
+
+    out = rule.forward(*xs)
+    assert math.isclose(call(native.forward), out, rel_tol=1e-12, abs_tol=1e-12)
+    for j, expected in enumerate(rule.partials(out, *xs)):
+        assert math.isclose(call(native.slope, j, out), expected, rel_tol=1e-12, abs_tol=1e-12), f"d/dx{j}"
+
+
 @pytest.mark.parametrize("name", [n for n in RULE_NAMES if RULES[n].vectorized is not None])
 @given(data=st.data())
 def test_what_a_row_declares_of_its_slopes_holds_on_arrays(name, data):

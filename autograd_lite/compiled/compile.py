@@ -19,6 +19,7 @@ def compile_graph(
     check: bool = True,
     leaves: Sequence[Value] = (),
     dtype: npt.DTypeLike = np.float64,
+    backend: str = "numpy",
 ) -> CompiledGraph:
     """Compile `function(*inputs)`, a scalar graph built from the placeholder leaves `inputs`, for batches.
 
@@ -38,7 +39,9 @@ def compile_graph(
     call (`run` and `gradient` take and give arrays in this order). Every other leaf the
     function reads is a constant of the graph: a call after its number changed is refused
     (pass it in `leaves=`). `dtype=np.float32` computes in single precision (float64, the
-    default, gives the scalar engine's numbers).
+    default, gives the scalar engine's numbers). `backend="native"` runs the sweeps as loops
+    compiled by numba (the `fast` extra; float64), with the same numbers to about 1e-12 and the same
+    errors; ValueError saying why where it cannot (numba missing, an op without a native form).
     """
     if not callable(function) or isinstance(function, Value):
         raise TypeError(
@@ -49,6 +52,8 @@ def compile_graph(
     inputs, leaves = _checked_inputs(inputs), _checked_leaves(leaves, inputs)
     if np.dtype(dtype) not in (np.float64, np.float32):
         raise ValueError(f"dtype must be numpy.float64 or numpy.float32, got {dtype!r}")
+    if backend not in ("numpy", "native"):
+        raise ValueError(f"backend must be 'numpy' or 'native', got {backend!r}")
     output, trace = traced_call(function, inputs, leaves)
     if trace.touches:
         more = f" (and {len(trace.touches) - 3} more)" if len(trace.touches) > 3 else ""
@@ -63,7 +68,7 @@ def compile_graph(
     def rebuild(placeholders: list[Value]) -> list[Value]:
         return _as_outputs(function(*placeholders))[0]
 
-    return CompiledGraph(outputs, inputs, single, rebuild, check, leaves, dtype, trace.nodes)
+    return CompiledGraph(outputs, inputs, single, rebuild, check, leaves, dtype, trace.nodes, backend)
 
 
 def _checked_inputs(inputs: Sequence[Value]) -> list[Value]:

@@ -5,25 +5,38 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from operator import attrgetter
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 import numpy as np
 import numpy.typing as npt
 
 from autograd_lite.compiled.check import Replay, compare_with_scalar
 from autograd_lite.compiled.codegen import Program, Saved, Views
-from autograd_lite.compiled.plan import Layout, make_plan
+from autograd_lite.compiled.plan import Layout, Plan, make_plan
 from autograd_lite.rules import RULES
 from autograd_lite.value import Value
 
 if TYPE_CHECKING:
     import torch
 
+    from autograd_lite.compiled.native import NativeProgram
     from autograd_lite.compiled.torch_module import GraphModule
 
 _data = attrgetter("data")
 add = np.add.reduce  # a sum without ndarray.sum's Python wrapper (this runs every step)
 BUILT_IN_OPS = frozenset(RULES)  # the rule table as the engine ships it (compiled imports after rules)
+
+
+def native_program(plan: Plan, program: Program, dtype: np.dtype) -> NativeProgram:
+    """The native sweeps of a plan; ValueError saying why if it has none here (numba missing, float32, an op)."""
+    if dtype != np.float64:
+        raise ValueError(f"backend='native' computes in float64, got dtype {dtype}; use backend='numpy' for float32")
+    from autograd_lite.compiled.native import NativeProgram  # numba is optional: loaded only when asked for
+
+    try:
+        return NativeProgram(plan, program.outputs, program)
+    except NotImplementedError as e:
+        raise ValueError(f"backend='native' is not available: {e}") from None
 
 
 class CompileCheckError(ValueError):
@@ -50,6 +63,7 @@ class CompiledGraph:
         first_leaves: Sequence[Value] = (),
         dtype: npt.DTypeLike = np.float64,
         program: Sequence[Value] = (),
+        backend: str = "numpy",
     ) -> None:
         self.dtype = np.dtype(dtype)  # what the batch, the leaves and the computation are held in
         self.inputs = inputs
@@ -66,7 +80,11 @@ class CompiledGraph:
         # form with its float form (the built-in rows are tested by the test suite).
         self._check_pending = check and self._uses_registered_ops()
         self._out_at = [self._plan.where[out] for out in outputs]
-        self._program = Program(self._plan, {b for b, _ in self._out_at})
+        self._program: Program | NativeProgram = Program(self._plan, {b for b, _ in self._out_at})
+        self.backend = "numpy"  # which code runs the sweeps: "numpy", or "native" (numba, the fast extra)
+        if backend == "native":
+            self._program = native_program(self._plan, self._program, self.dtype)
+            self.backend = "native"
         self._out_rows = [(self._program.saved.index(f"v{b}"), r) for b, r in self._out_at]  # (saved array, row)
         blocks = {b for b, _ in self._out_at}
         whole = len(blocks) == 1 and [r for _, r in self._out_at] == list(range(self._plan.blocks[min(blocks)].size))
@@ -183,11 +201,11 @@ class CompiledGraph:
         width = batch.shape[1]
         if self._single:
             k, r = self._out_rows[0]
-            row = saved[k][r]
+            row = cast(np.ndarray, saved[k])[r]
             return saved, row.copy() if len(row) == width else np.full(width, row[0])
         outputs = np.empty((width, len(self._out_rows)))
         for j, (k, r) in enumerate(self._out_rows):
-            outputs[:, j] = saved[k][r]
+            outputs[:, j] = cast(np.ndarray, saved[k])[r]
         return saved, outputs
 
     def _gradients(self, saved: Saved, weights: np.ndarray, with_inputs: bool) -> tuple[np.ndarray, np.ndarray | None]:
