@@ -21,11 +21,13 @@ ValueError, and a failed load changes nothing.
 
     "training": {"optimizer": optimizer.state_dict(model),
                  "history": {"first_epoch": 1, "loss": [...], "accuracy": [...], "interrupted": false,
-                             "compiled": true, "rng": {"bit_generator": "PCG64", "state": "<hex>", "inc": "<hex>",
-                                                       "has_uint32": 0, "uinteger": 0} or null}}
+                             "compiled": true, "backend": "numpy",
+                             "rng": {"bit_generator": "PCG64", "state": "<hex>", "inc": "<hex>",
+                                     "has_uint32": 0, "uinteger": 0} or null}}
 
 A checkpoint saved after Ctrl-C in the middle of an epoch keeps that epoch's finished steps in
-the weights; the resumed fit starts that epoch again.
+the weights; the resumed fit starts that epoch again. A history saved before "backend" was
+recorded reads as "numpy" when compiled, else "scalar".
 """
 
 from __future__ import annotations
@@ -50,7 +52,8 @@ if TYPE_CHECKING:
     from nn.training.loop import TrainOptions
 
 Path = str | os.PathLike[str]
-HISTORY_KEYS = ("first_epoch", "loss", "accuracy", "interrupted", "compiled", "rng")
+HISTORY_KEYS = ("first_epoch", "loss", "accuracy", "interrupted", "compiled", "backend", "rng")
+BACKENDS = ("numpy", "native", "scalar")
 RNG_KEYS = ("bit_generator", "state", "inc", "has_uint32", "uinteger")
 _HEX_128 = re.compile(r"[0-9a-f]{1,32}")  # PCG64's state and increment: 128-bit numbers, as hex digits
 
@@ -150,6 +153,7 @@ def _history_record(history: History) -> Record:
         "accuracy": [None if a is None else float(a) for a in history.accuracy],
         "interrupted": history.interrupted,
         "compiled": history.compiled,
+        "backend": history.backend,
         "rng": None if history.rng_state is None else _rng_record(history.rng_state),
     }
 
@@ -170,6 +174,8 @@ def _rng_record(state: RngState) -> Record:
 
 def _history(record: object) -> History:
     """A History from the file's record; ValueError naming what is malformed."""
+    if isinstance(record, dict) and "backend" not in record and "compiled" in record:  # saved before backend was
+        record = {**record, "backend": "numpy" if record["compiled"] is True else "scalar"}
     if not isinstance(record, dict) or sorted(record) != sorted(HISTORY_KEYS):
         raise ValueError(f"the history must hold {', '.join(HISTORY_KEYS)}, got {keys_of(record)}")
     loss, accuracy = record["loss"], record["accuracy"]
@@ -177,12 +183,18 @@ def _history(record: object) -> History:
         raise ValueError("the history's loss and accuracy must be lists of one number per epoch")
     if not all(isinstance(record[k], bool) for k in ("interrupted", "compiled")):
         raise ValueError("the history's interrupted and compiled must be true or false")
+    if record["backend"] not in BACKENDS or (record["backend"] != "scalar") != record["compiled"]:
+        raise ValueError(
+            f"the history's backend must be one of {', '.join(BACKENDS)} and agree with compiled, got "
+            f"{short(record['backend'])} with compiled {str(record['compiled']).lower()}"
+        )
     return History(
         loss=[number(v, "a loss in the history") for v in loss],
         accuracy=[None if a is None else number(a, "an accuracy in the history", 0, 1, high_open=False)
                   for a in accuracy],
         interrupted=record["interrupted"],
         compiled=record["compiled"],
+        backend=record["backend"],
         first_epoch=integer(record["first_epoch"], "the history's first_epoch", 1),
         rng_state=None if record["rng"] is None else _rng_state(record["rng"]),
     )

@@ -7,5 +7,6 @@ matrix product), `codegen.py` writes straight-line numpy code for them, and
 
 from autograd_lite.compiled.compile import compile_graph
 from autograd_lite.compiled.graph import CompileCheckError, CompiledGraph
+from autograd_lite.compiled.native import startup_seconds as native_startup_seconds
 
-__all__ = ["CompileCheckError", "CompiledGraph", "compile_graph"]
+__all__ = ["CompileCheckError", "CompiledGraph", "compile_graph", "native_startup_seconds"]

@@ -71,7 +71,7 @@ class NativeProgram:
         if why:
             raise NotImplementedError(why)
         self.plan, self.outputs, self.numpy = plan, outputs, numpy_program
-        self.ops = [name for name, rule in sorted(RULES.items()) if rule.native is not None]
+        self.ops = native_ops()
         self.meta, self.operands, self.rows, self.slopes = _tables(
             plan, outputs, {op: k for k, op in enumerate(self.ops)}
         )
@@ -182,16 +182,43 @@ def _layer(m: np.ndarray, block: Block, rows: list[int]) -> None:
 
 
 _KERNELS: dict[tuple[str, ...], ModuleType] = {}
+# What a process pays before its first native step, measured on a 2-core x86_64 machine (2026-12): compiling the
+# kernels when numba's disk cache has none (once per machine and rule table), else importing numba and loading them.
+COMPILE_SECONDS = 15.0
+LOAD_SECONDS = 1.5
+
+
+def native_ops() -> list[str]:
+    """The rule table's ops that have a native form, in the order the kernels number them."""
+    return [name for name, rule in sorted(RULES.items()) if rule.native is not None]
 
 
 def interpreter(ops: list[str]) -> ModuleType:
     """The kernels for these ops: written once per rule table, compiled once per machine (numba's disk cache)."""
     key = tuple(ops)
     if key not in _KERNELS:
-        rows = [RULES[op] for op in ops]
-        source = code.interpreter([(r.name, r.arity, r.selects) for r in rows], _digest(ops))
-        _KERNELS[key] = _load(source)
+        _KERNELS[key] = _load(_source(ops))
     return _KERNELS[key]
+
+
+def _source(ops: list[str]) -> str:
+    rows = [RULES[op] for op in ops]
+    return code.interpreter([(r.name, r.arity, r.selects) for r in rows], _digest(ops))
+
+
+def startup_seconds() -> float | None:
+    """About what the first native step of this process costs in set-up (None: the fast extra is not installed).
+
+    0 once this process has the kernels, LOAD_SECONDS when numba's disk cache holds them, else COMPILE_SECONDS.
+    """
+    if missing():
+        return None
+    ops = native_ops()
+    if tuple(ops) in _KERNELS:
+        return 0.0
+    name = _module_name(_source(ops))
+    cached = any((cache_folder() / "__pycache__").glob(f"{name}.*.nbi"))
+    return LOAD_SECONDS if cached else COMPILE_SECONDS
 
 
 def _digest(ops: list[str]) -> str:
@@ -214,9 +241,14 @@ def cache_folder() -> Path:
     return Path(base) / "autograd_lite" / "native"
 
 
+def _module_name(source: str) -> str:
+    """The generated module's name: a hash of its text, so that numba's cache of it stays valid."""
+    return "autograd_lite_native_" + hashlib.sha256(source.encode()).hexdigest()[:20]
+
+
 def _load(source: str) -> ModuleType:
     """The generated module, written (atomically, once) under its hash so that numba's cache of it stays valid."""
-    name = "autograd_lite_native_" + hashlib.sha256(source.encode()).hexdigest()[:20]
+    name = _module_name(source)
     folder = cache_folder()
     path = folder / f"{name}.py"
     loaded = sys.modules.get(name)

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from autograd_lite import Value
+from autograd_lite.compiled import native_startup_seconds
 from nn.training.compiled_step import BATCH_LOSSES, ArrayTrainer, CannotCompile, loss_graph_step
 from nn.training.loop import Trainer
 from nn.training.metrics import CLASSIFICATION, Target
@@ -39,26 +40,60 @@ class TrainSetup:
     ys: list[Target]
     compiled: bool | None = None  # None: compiled when possible
     dtype: np.dtype = _FLOAT64
+    backend: str = "auto"  # what runs the compiled path: "numpy", "native", or "auto" (native only when it pays)
+    steps: int = 0  # how many steps the fit will take, and of how many samples (for backend="auto")
+    batch: int = 1
+
+
+# The native step against the numpy one inside fit, per step (2-4-1, 2-16-16-1 and 2-64-64-1 at batch 1, 10 and
+# 100, float64, a 2-core x86_64 machine, 2026-12): it saves at most about NATIVE_SAVING_SECONDS of numpy's fixed
+# cost a step (4-7 µs measured for the two small models at batch 1 and 10) and costs up to NATIVE_EXTRA_SECONDS more
+# per parameter and sample (numba's scalar tanh and loops against numpy's SIMD): 1.6x numpy's time at 2-16-16-1,
+# batch 100, and 1.4-2.7x at 2-64-64-1 whatever the batch.
+NATIVE_SAVING_SECONDS = 5e-6
+NATIVE_EXTRA_SECONDS = 13e-9
+
+
+def native_pays(parameters: int, batch: int, steps: int, startup: float | None) -> bool:
+    """Whether `steps` native steps of `batch` samples of a model this size save more than the native start-up."""
+    if startup is None:  # the fast extra is not installed
+        return False
+    saving = NATIVE_SAVING_SECONDS - NATIVE_EXTRA_SECONDS * parameters * batch
+    return saving > 0 and steps * saving > startup
+
+
+def backend_of(setup: TrainSetup) -> str:
+    """The compiled path's backend for this setup: "auto" resolved from the estimate, else as asked."""
+    if setup.backend != "auto":
+        return setup.backend
+    if setup.dtype != np.float64:
+        return "numpy"
+    pays = native_pays(len(setup.model.parameters()), setup.batch, setup.steps, native_startup_seconds())
+    return "native" if pays else "numpy"
 
 
 def choose_trainer(setup: TrainSetup, may_fall_back: bool = True) -> tuple[Trainer, bool]:
-    """(the trainer for this setup, whether it is compiled); ValueError if compiled=True and it cannot be.
+    """(the trainer for this setup, whether it is compiled); ValueError if compiled=True or backend="native" and it
+    cannot be.
 
-    With compiled=None a compiled trainer that meets an error or a non-finite number hands the step to the
-    scalar engine (`may_fall_back`: for one process; workers must all take the same path, so they raise).
+    With compiled=None and a backend that is not "native", a compiled trainer that meets an error or a non-finite
+    number hands the step to the scalar engine (`may_fall_back`: for one process; workers must all take the same
+    path, so they raise).
     """
     if setup.compiled not in (None, True, False):
         raise ValueError(f"compiled must be True, False or None (use it when possible), got {setup.compiled!r}")
+    insists = setup.compiled or setup.backend == "native"  # backend="native" asks for the compiled path
     if setup.compiled is not False:
         try:
             trainer = _compiled_trainer(setup)
         except CannotCompile as e:
-            if setup.compiled:
-                raise ValueError(f"fit(compiled=True) cannot compile this model and loss: {e}") from None
+            if insists:
+                asked = "compiled=True" if setup.compiled else "backend='native'"
+                raise ValueError(f"fit({asked}) cannot compile this model and loss: {e}") from None
             if e.data_dependent:  # the user may not expect this model to be slow: say why, once per fit
                 warnings.warn(f"fit trains with the scalar engine: {e}", FallbackWarning, stacklevel=4)
         else:
-            if setup.compiled is None and may_fall_back:
+            if not insists and may_fall_back:
                 return FallbackTrainer(trainer, setup), True
             return trainer, True
     return scalar_trainer(setup), False
@@ -72,16 +107,30 @@ def scalar_trainer(setup: TrainSetup) -> ValueTrainer:
 
 def _compiled_trainer(setup: TrainSetup) -> Trainer:
     """The array trainer for a built-in loss, else the loss compiled into the graph; CannotCompile if neither."""
+    backend = backend_of(setup)
+    if backend != setup.backend:  # chosen by the estimate: a model the native step cannot run trains on numpy
+        try:
+            return _trainer_on(setup, backend)
+        except CannotCompile:
+            raise
+        except ValueError:
+            backend = "numpy"
+    return _trainer_on(setup, backend)
+
+
+def _trainer_on(setup: TrainSetup, backend: str) -> Trainer:
+    """The compiled trainer with this backend; CannotCompile if the model or loss cannot be compiled."""
     if setup.loss in BATCH_LOSSES:
         X, y = np.asarray(setup.xs, dtype=float), np.asarray(setup.ys)
         return ArrayTrainer(
-            setup.model, setup.loss, setup.l2, setup.optimizer, X, y, CLASSIFICATION.get(setup.loss), setup.dtype
+            setup.model, setup.loss, setup.l2, setup.optimizer, X, y, CLASSIFICATION.get(setup.loss), setup.dtype,
+            backend,
         )
     if setup.dtype != np.float64:
         names = ", ".join(f.__name__ for f in BATCH_LOSSES)
         raise CannotCompile(f"dtype={setup.dtype} needs a built-in loss ({names})")
-    step = loss_graph_step(setup.model, setup.loss, setup.l2, setup.model.parameters(), setup.xs, setup.ys)
-    return ValueTrainer(step, setup.optimizer, setup.xs, setup.ys, setup.loss, compiled=True)
+    step = loss_graph_step(setup.model, setup.loss, setup.l2, setup.model.parameters(), setup.xs, setup.ys, backend)
+    return ValueTrainer(step, setup.optimizer, setup.xs, setup.ys, setup.loss, backend)
 
 
 class FallbackTrainer:
@@ -95,6 +144,11 @@ class FallbackTrainer:
     def __init__(self, trainer: Trainer, setup: TrainSetup) -> None:
         self.trainer, self.setup = trainer, setup
         self.compiled = True
+
+    @property
+    def backend(self) -> str:
+        """The backend of the trainer now taking the steps ("scalar" once it has handed over)."""
+        return self.trainer.backend
 
     def step(self, chosen: np.ndarray | slice) -> tuple[float, int | None]:
         if not self.compiled:

@@ -133,9 +133,11 @@ class ArrayTrainer:
     def __init__(
         self, model: Module, loss: Callable[..., Value], l2: float, optimizer: Optimizer, X: np.ndarray, y: np.ndarray,
         accuracy: Callable[[np.ndarray, np.ndarray], int] | None, dtype: npt.DTypeLike = np.float64,
+        backend: str = "numpy",
     ) -> None:
         self.params: list[Value] = model.parameters()
-        self.graph = _compile_model(model, self.params, X[0], dtype)
+        self.graph = _compile_model(model, self.params, X[0], dtype, backend)
+        self.backend = self.graph.backend
         self.block = np.fromiter(map(attrgetter("data"), self.graph.leaves), dtype, len(self.graph.leaves))
         self.values = self.block[: len(self.params)]  # a view: the parameters live here during fit
         self.grads = np.zeros(len(self.params), dtype)
@@ -213,7 +215,9 @@ def _route(optimizer: Optimizer, params: list[Value]) -> _OptimizerRoute:
     return _OptimizerRoute(optimizer, np.array([position[id(p)] for p in mine], dtype=int), True)
 
 
-def _compile_model(model: Module, params: list[Value], first: np.ndarray, dtype: npt.DTypeLike) -> CompiledGraph:
+def _compile_model(
+    model: Module, params: list[Value], first: np.ndarray, dtype: npt.DTypeLike, backend: str
+) -> CompiledGraph:
     """The model's compiled graph (features → outputs) with the parameters first in its leaf block."""
     placeholders = [Value(float(v), f"x{i}", requires_grad=False) for i, v in enumerate(first)]
 
@@ -225,7 +229,7 @@ def _compile_model(model: Module, params: list[Value], first: np.ndarray, dtype:
         return out
 
     try:
-        return compile_graph(outputs, placeholders, leaves=params, dtype=dtype)
+        return compile_graph(outputs, placeholders, leaves=params, dtype=dtype, backend=backend)
     except CompileCheckError as e:
         raise CannotCompile(f"the model cannot be compiled: {e}", data_dependent=True) from None
     except (NotImplementedError, TypeError) as e:
@@ -236,7 +240,8 @@ def _compile_model(model: Module, params: list[Value], first: np.ndarray, dtype:
 
 
 def loss_graph_step(
-    model: Model, loss: Callable[..., Value], l2: float, params: list[Value], xs: list[list[float]], ys: list[Target]
+    model: Model, loss: Callable[..., Value], l2: float, params: list[Value], xs: list[list[float]], ys: list[Target],
+    backend: str = "numpy",
 ) -> StepFunction:
     """A step function like `scalar_step`'s, running compiled graphs; CannotCompile if the model or loss won't."""
     reduction = getattr(loss, "reduction", None)
@@ -250,7 +255,7 @@ def loss_graph_step(
     for i, y in enumerate(ys):
         samples.setdefault(_key(y) if by_label else None, []).append(i)
     graphs = {
-        label: _compile_with_loss(model, loss, l2, params, (xs[rows[0]], ys[rows[0]]), by_label)
+        label: _compile_with_loss(model, loss, l2, params, (xs[rows[0]], ys[rows[0]]), by_label, backend)
         for label, rows in samples.items()
     }
 
@@ -281,7 +286,7 @@ def loss_graph_step(
 
 def _compile_with_loss(
     model: Model, loss: Callable[..., Value], l2: float, params: list[Value],
-    traced: tuple[list[float], Target], baked: bool,
+    traced: tuple[list[float], Target], baked: bool, backend: str,
 ) -> CompiledGraph:
     """The compiled graph of one sample, [loss, l2 term, *outputs], traced (with guards) on `traced`.
 
@@ -303,7 +308,7 @@ def _compile_with_loss(
         return [loss(pred, target), penalty, *outputs]
 
     try:  # the parameters change between steps: they are the graph's leaves, so the trace cannot decide on them
-        cg = compile_graph(one_sample, placeholders, leaves=params)
+        cg = compile_graph(one_sample, placeholders, leaves=params, backend=backend)
         cg.forward(*[[v] for v in [*x, *target_values]])  # the first forward runs the check
     except CompileCheckError as e:
         raise CannotCompile(f"the model cannot be compiled: {e}", data_dependent=True) from None

@@ -134,7 +134,7 @@ def sharded(trainer: Trainer, setup: TrainSetup, reduction: str) -> Trainer:
         raise TypeError(f"fit(distributed=True) cannot shard a {type(trainer).__name__}")
     params = setup.model.parameters()
     step = sharded_step(trainer.step_function, setup.l2, params, reduction)
-    return ValueTrainer(step, trainer.optimizer, trainer.xs, trainer.ys, setup.loss, trainer.compiled)
+    return ValueTrainer(step, trainer.optimizer, trainer.xs, trainer.ys, setup.loss, trainer.backend)
 
 
 def shows_progress(progress: bool) -> bool:
@@ -149,6 +149,7 @@ class ShardedArrayTrainer:
 
     def __init__(self, inner: ArrayTrainer, reduction: str, n: int) -> None:
         self.inner, self.reduction, self.n = inner, reduction, n
+        self.backend = inner.backend
         self.dist, self.torch = process_group(), require_torch()
 
     def step(self, chosen: np.ndarray | slice) -> tuple[float, int | None]:

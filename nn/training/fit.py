@@ -8,6 +8,7 @@ for (nn/figures/live.py), and `train_loop` (loop.py) runs the epochs.
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Callable
 from dataclasses import replace
@@ -17,6 +18,7 @@ import numpy as np
 import numpy.typing as npt
 
 from autograd_lite import Value, no_grad
+from autograd_lite.compiled import native_startup_seconds
 from nn.checkpoint import Checkpoint, resumed
 from nn.checks import integer, number
 from nn.figures.live import LiveFigure, live_callback
@@ -49,6 +51,7 @@ def fit(
     distributed: bool = False,
     dtype: npt.DTypeLike = np.float64,
     resume: Checkpoint | str | os.PathLike[str] | None = None,
+    backend: str = "auto",
 ) -> History:
     """Train `model` on (X, y): `batch_size` None is full batch, 1 online learning, k mini-batches.
 
@@ -61,7 +64,11 @@ def fit(
     (`autograd_lite.compile_graph`) when the model and loss allow it — the same numbers, much
     faster — and otherwise builds the scalar graph per sample (a model whose graph depends on
     the data is said so with a FallbackWarning); `True` insists (ValueError saying why not),
-    `False` always uses the scalar engine. `history.compiled` says which ran. While the
+    `False` always uses the scalar engine. `history.compiled` says which ran. `backend` says what runs
+    the compiled path: "numpy", "native" (numba kernels, the `fast` extra; float64; it insists on the
+    compiled path like compiled=True), or "auto" (the default: native only when the estimated time it
+    saves over the fit's steps exceeds its start-up, so in practice for small models, tiny batches and
+    many steps); `history.backend` says which ran ("scalar" for the scalar engine). While the
     compiled path trains, the parameters live in one array; they are written back to the
     parameter Values before every callback and when fit returns. `dtype=np.float32` runs the
     compiled path in single precision (float64, the default, gives the scalar path's numbers).
@@ -71,9 +78,10 @@ def fit(
     fills model and optimizer from it and trains `epochs` more, numbered and shuffled on from
     the checkpoint's: 40 epochs then 5 resumed give the weights of 45 (nn/checkpoint.py).
     """
-    setup = _checked_setup(model, X, y, loss, optimizer, l2, compiled, dtype, distributed)
+    setup = _checked_setup(model, X, y, loss, optimizer, l2, compiled, dtype, distributed, backend)
     options = _checked_options(len(setup.xs), epochs, batch_size, shuffle, seed, progress, callback, live)
     options = resumed(resume, model, optimizer, options)
+    setup = replace(setup, steps=options.epochs * math.ceil(len(setup.xs) / options.size), batch=options.size)
     figure = None
     if live:
         wrapped, figure = live_callback(model, setup.xs, setup.ys, loss, options.epochs, options.callback)
@@ -81,7 +89,7 @@ def fit(
         options = replace(options, callback=wrapped, progress=options.progress or figure is None)
     trainer, options = _trainer(setup, options, distributed)
     history = train_loop(trainer, len(setup.xs), options)
-    history.compiled = trainer.compiled
+    history.compiled, history.backend = trainer.compiled, trainer.backend
     _finish(figure, history)
     return history
 
@@ -104,7 +112,7 @@ def _finish(figure: LiveFigure | None, history: History) -> None:
 
 def _checked_setup(
     model: Module, X: npt.ArrayLike, y: npt.ArrayLike, loss: Callable[..., Value], optimizer: Optimizer, l2: float,
-    compiled: bool | None, dtype: npt.DTypeLike, workers: bool,
+    compiled: bool | None, dtype: npt.DTypeLike, workers: bool, backend: str,
 ) -> TrainSetup:
     """The TrainSetup of these arguments; ValueError naming the first that is wrong."""
     xs, ys = _checked_data(model, X, y, loss)
@@ -118,7 +126,22 @@ def _checked_setup(
     chosen = _float_dtype(dtype)
     if chosen != np.float64 and (compiled is False or workers):
         raise ValueError("dtype=float32 is for the compiled path; the scalar engine computes in float64")
-    return TrainSetup(model, loss, number(l2, "l2", 0), optimizer, xs, ys, compiled, chosen)
+    _check_backend(backend, compiled, chosen)
+    return TrainSetup(model, loss, number(l2, "l2", 0), optimizer, xs, ys, compiled, chosen, backend)
+
+
+def _check_backend(backend: str, compiled: bool | None, dtype: np.dtype) -> None:
+    """ValueError if `backend` is not one fit knows, or "native" where it cannot run."""
+    if backend not in ("auto", "numpy", "native"):
+        raise ValueError(f"backend must be 'auto', 'numpy' or 'native', got {backend!r}")
+    if backend != "native":
+        return
+    if compiled is False:
+        raise ValueError("backend='native' runs the compiled path; compiled=False trains with the scalar engine")
+    if dtype != np.float64:
+        raise ValueError("backend='native' computes in float64; use backend='numpy' for dtype=float32")
+    if native_startup_seconds() is None:
+        raise ValueError("backend='native' needs numba and scipy: pip install 'autograd-lite[fast]'")
 
 
 def _checked_options(

@@ -24,7 +24,8 @@ class History:
     loss: list[float] = field(default_factory=list)
     accuracy: list[float | None] = field(default_factory=list)
     interrupted: bool = False  # stopped by Ctrl-C
-    compiled: bool = False  # trained by the compiled (numpy batch) path
+    compiled: bool = False  # trained by the compiled (batch) path
+    backend: str = "scalar"  # what ran the steps: "numpy" or "native" (the compiled path), or "scalar"
     first_epoch: int = 1
     rng_state: RngState | None = None
 

@@ -40,6 +40,9 @@ class Trainer(Protocol):
     @property
     def compiled(self) -> bool: ...  # whether its steps run compiled graphs
 
+    @property
+    def backend(self) -> str: ...  # what runs its steps: "numpy" or "native" (compiled graphs), or "scalar"
+
     def step(self, chosen: np.ndarray | slice) -> tuple[float, int | None]: ...
 
     def sync(self) -> None: ...

@@ -39,11 +39,16 @@ class ValueTrainer:
 
     def __init__(
         self, step: StepFunction, optimizer: Optimizer, xs: list[list[float]], ys: list[Target],
-        loss: Callable[..., Value], compiled: bool = False,
+        loss: Callable[..., Value], backend: str = "scalar",
     ) -> None:
         self.step_function, self.optimizer, self.xs, self.ys = step, optimizer, xs, ys
         self.count_right = CLASSIFICATION.get(loss)
-        self.compiled = compiled  # whether step_function runs compiled graphs (the loss in the graph)
+        self.backend = backend  # "scalar", or the compiled graphs' backend (the loss in the graph)
+
+    @property
+    def compiled(self) -> bool:
+        """Whether step_function runs compiled graphs."""
+        return self.backend != "scalar"
 
     def step(self, chosen: np.ndarray | slice) -> tuple[float, int | None]:
         rows = range(len(self.xs))[chosen] if isinstance(chosen, slice) else chosen.tolist()
