@@ -9,11 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from autograd_lite.compiled import native_startup_seconds
 from benchmarks import fit
 from benchmarks import jax_peer as jp
 from benchmarks.workload import fmt_time, initial_weights
 
-SYSTEMS = ["nn.fit", "jax.jit", "jax.scan", "numpy"]
+# nn.fit native: the same step with backend="native", when the fast extra is installed
+SYSTEMS = ["nn.fit", *(["nn.fit native"] if native_startup_seconds() is not None else []), "jax.jit", "jax.scan",
+           "numpy"]
 SHAPES = [([2, 16, 16, 1], [10, 100, 1000]), ([2, 64, 64, 1], [10, 100]), ([2, 256, 256, 1], [100])]
 
 
@@ -43,7 +46,8 @@ def steady(report: fit.Report, quick: bool) -> list[fit.Check]:
             name = "-".join(map(str, sizes))
             jit_speed, jit_text = fit._per_round(raw, "jax.jit", "nn.fit")
             scan_speed, scan_text = fit._per_round(raw, "jax.scan", "nn.fit")
-            rows.append([name, f"{B:,}", *(fit._cell(t, s) for s in SYSTEMS), jit_text, scan_text,
+            native = [fit._per_round(raw, "jax.jit", "nn.fit native")[1]] if "nn.fit native" in SYSTEMS else []
+            rows.append([name, f"{B:,}", *(fit._cell(t, s) for s in SYSTEMS), jit_text, scan_text, *native,
                          fit._per_round(raw, "nn.fit", "numpy")[1]])
             checks.append((f"per step {name}, B={B:,}: speed vs jax.jit", jit_speed, 1.0, True))
             if sizes[1] == 16 and B <= 100:
@@ -53,10 +57,13 @@ def steady(report: fit.Report, quick: bool) -> list[fit.Check]:
         "",
         f"Steady time per full-batch step, set-up and compile excluded, min / median of {rounds} rotated rounds. "
         "jax.jit: one jitted step per call; jax.scan: the steps of each timing in one `lax.scan` call. "
-        "Speed = their time / nn.fit's, per round: median (range).",
+        "Speed = their time / nn.fit's, per round: median (range). nn.fit native: the same step with "
+        "`backend=\"native\"` (the fast extra), its one-time start-up excluded.",
         "",
     )
-    report.table(["MLP", "batch", *SYSTEMS, "speed vs jax.jit", "speed vs jax.scan", "nn.fit / numpy time"], rows)
+    native = ["native speed vs jax.jit"] if "nn.fit native" in SYSTEMS else []
+    report.table(["MLP", "batch", *SYSTEMS, "speed vs jax.jit", "speed vs jax.scan", *native, "nn.fit / numpy time"],
+                 rows)
     return checks
 
 

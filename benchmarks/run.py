@@ -5,8 +5,8 @@
 Prints a markdown report and writes it to benchmarks/results.md. Figures are
 medians over repeats (the training section: min / median over interleaved rounds);
 micrograd and torch rows are skipped (with a note) when those packages are absent.
-numpy's BLAS and torch run on one thread (torch also with its default thread count);
-other BLAS settings of the machine (OPENBLAS_CORETYPE and the like) are left as they are.
+numpy's BLAS runs as the user's environment sets it up (nothing of it is changed, so the
+figures are what users get); torch runs on one thread and with its default thread count.
 """
 
 from __future__ import annotations
@@ -21,12 +21,6 @@ import tracemalloc
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, TypeVar
-
-# One BLAS thread for numpy, as torch gets set_num_threads(1): the comparison is one thread each.
-# It must be in the environment before numpy loads. Nothing else of the machine's BLAS set-up is changed.
-_BLAS_ENV = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
-if __name__ == "__main__" and any(os.environ.get(k) != v for k, v in _BLAS_ENV.items()):
-    os.execve(sys.executable, [sys.executable, *sys.argv], os.environ | _BLAS_ENV)
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
@@ -268,7 +262,7 @@ def main(argv: list[str] | None = None) -> int:
     report.add(
         "# autograd_lite benchmarks" + (" (quick run)" if args.quick else ""),
         "",
-        f"`python benchmarks/run.py{' --quick' if args.quick else ''}` — one process, medians, one thread "
+        f"`python benchmarks/run.py{' --quick' if args.quick else ''}` — one process, medians "
         f"(numpy {np.__version__}, Python {sys.version.split()[0]}).",
         "",
     )
