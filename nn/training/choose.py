@@ -66,10 +66,10 @@ def backend_of(setup: TrainSetup) -> str:
     """The compiled path's backend for this setup: "auto" resolved from the estimate, else as asked."""
     if setup.backend != "auto":
         return setup.backend
-    if setup.dtype != np.float64:
-        return "numpy"
-    pays = native_pays(len(setup.model.parameters()), setup.batch, setup.steps, native_startup_seconds())
-    return "native" if pays else "numpy"
+    parameters = len(setup.model.parameters())
+    if setup.dtype != np.float64 or not native_pays(parameters, setup.batch, setup.steps, 0.0):
+        return "numpy"  # it would not pay even with the kernels loaded: the start-up is not looked up
+    return "native" if native_pays(parameters, setup.batch, setup.steps, native_startup_seconds()) else "numpy"
 
 
 def choose_trainer(setup: TrainSetup, may_fall_back: bool = True) -> tuple[Trainer, bool]:
