@@ -79,7 +79,8 @@ class Neuron(Module):
             raise ValueError(f"unknown init {init!r}; valid: {', '.join(map(repr, INITS))}")
         rng = _rng(seed)
         a = 1.0 if init == "uniform" else math.sqrt((6.0 if activation == "relu" else 3.0) / self.nin)
-        self.w = [Value(rng.uniform(-a, a)) for _ in range(self.nin)]
+        low, draw = -a, rng.random  # rng.uniform(-a, a)'s own formula, without its call per weight: the same numbers
+        self.w = [Value(low + (a - low) * draw()) for _ in range(self.nin)]
         self.bias = bool(bias)
         self.b = Value(0.0) if bias else None
         self._act = ACTIVATIONS[self.activation]

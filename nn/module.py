@@ -90,21 +90,22 @@ class Module:
 
     def named_parameters(self) -> list[tuple[str, Value]]:
         """(dotted name, parameter) in a stable order; a Value shared by two places is listed once."""
-        return _named_parameters(self, "")
+        names, found = _named_parameters(self, "")
+        return list(zip(names, found, strict=True))
 
     def parameters(self) -> list[Value]:
         """Every parameter, in `named_parameters` order (micrograd's: layer, neuron, weights, bias)."""
-        found: dict[int, Value] = {}
+        found: dict[Value, None] = {}
         _gather_parameters(self, found)  # the same walk as named_parameters, without building names
-        return list(found.values())
+        return list(found)
 
     def num_parameters(self) -> int:
         """How many scalar parameters the module has."""
-        return len(self.named_parameters())
+        return len(self.parameters())
 
     def label_parameters(self) -> None:
         """Set each parameter's `.label` to its dotted name and each submodule's path (done as parts are set)."""
-        _walk(self, self._path, set(), [], label=True)
+        _walk(self, self._path, set(), [], [], label=True)
 
     def zero_grad(self) -> None:
         """Set every parameter's `.grad` to 0."""
@@ -137,7 +138,8 @@ class Module:
 
     def state_dict(self) -> dict[str, float]:
         """Ordered {dotted name: value} of every parameter."""
-        return {name: p.data for name, p in self.named_parameters()}
+        names, found = _named_parameters(self, "")
+        return dict(zip(names, [p.data for p in found]))
 
     def load_state_dict(
         self, state: Mapping[str, object] | Sequence[object] | np.ndarray, strict: bool = True
@@ -149,15 +151,15 @@ class Module:
         number per parameter; every value must be a finite real number. Returns the
         names left out (missing_keys) and the names not used (unexpected_keys), as PyTorch does.
         """
-        named = self.named_parameters()
+        names, found = _named_parameters(self, "")
         if isinstance(state, Mapping):
-            updates, keys = _updates_from_mapping(named, state, strict)
+            params, values, keys = _updates_from_mapping(names, found, state, strict)
         elif isinstance(state, (Sequence, np.ndarray)) and not isinstance(state, (str, bytes)):
-            updates, keys = _updates_from_sequence(named, state), IncompatibleKeys([], [])
+            params, values, keys = found, _values_from_sequence(names, state), IncompatibleKeys([], [])
         else:
             kind = type(state).__name__
             raise ValueError(f"load_state_dict needs a mapping or a flat sequence of numbers, got {kind}")
-        for p, value in updates:
+        for p, value in zip(params, values, strict=True):
             p.data = value
         return keys
 
@@ -358,10 +360,11 @@ def _children(module: Module, prefix: str) -> Iterator[tuple[str, Value | Module
                     yield f"{dot}{attr}.{i}", item
 
 
-def _walk(module: Module, path: str, seen: set[int], named: list[tuple[str, Value]], label: bool) -> None:
+def _walk(module: Module, path: str, seen: set[Value], names: list[str], found: list[Value], label: bool) -> None:
     """`_children`'s walk in one pass, without generators (it runs as every model is built and loaded): append
-    each parameter's (dotted name, Value) to `named` (the first place wins, as in `named_parameters`), or with
-    `label` set each module's path (the last place wins, as in `named_modules`) and each parameter's label."""
+    each parameter's dotted name to `names` and the Value to `found` (the first place wins, as in
+    `named_parameters`), or with `label` set each module's path (the last place wins, as in `named_modules`) and
+    each parameter's label. Two flat lists, not (name, Value) pairs: no tuple per parameter for the collector."""
     if label:
         object.__setattr__(module, "_path", path)
     dot = f"{path}." if path else ""
@@ -372,42 +375,52 @@ def _walk(module: Module, path: str, seen: set[int], named: list[tuple[str, Valu
             base = f"{dot}{attr}."
             for i, item in enumerate(value):
                 if isinstance(item, Value):
-                    if item.requires_grad and id(item) not in seen:
-                        seen.add(id(item))
+                    if item.requires_grad and item not in seen:  # Values hash by identity
+                        seen.add(item)
                         if label:
                             item.label = base + str(i)
                         else:
-                            named.append((base + str(i), item))
+                            names.append(base + str(i))
+                            found.append(item)
                 elif isinstance(item, Module):
-                    _walk(item, base + str(i), seen, named, label)
+                    _walk(item, base + str(i), seen, names, found, label)
         elif isinstance(value, Value):
-            if value.requires_grad and id(value) not in seen:
-                seen.add(id(value))
+            if value.requires_grad and value not in seen:
+                seen.add(value)
                 if label:
                     value.label = dot + attr
                 else:
-                    named.append((dot + attr, value))
+                    names.append(dot + attr)
+                    found.append(value)
         elif isinstance(value, Module):
-            _walk(value, dot + attr, seen, named, label)
+            _walk(value, dot + attr, seen, names, found, label)
 
 
-def _gather_parameters(module: Module, found: dict[int, Value]) -> None:
-    """Add to `found` (by id, first place kept) each parameter under `module`, in `_walk` order."""
+def _gather_parameters(module: Module, found: dict[Value, None]) -> None:
+    """Add to `found` each parameter under `module`, in `_walk` order (a Value already there keeps its place)."""
     for attr, value in vars(module).items():
-        if attr.startswith("_"):
+        if attr[0] == "_":
             continue
-        for item in value if isinstance(value, (list, tuple)) else (value,):
-            if isinstance(item, Value):
-                if item.requires_grad:
-                    found.setdefault(id(item), item)
-            elif isinstance(item, Module):
-                _gather_parameters(item, found)
+        if isinstance(value, (list, tuple)):
+            for item in value:
+                if isinstance(item, Value):
+                    if item.requires_grad:
+                        found[item] = None  # Values hash by identity; a repeated key keeps its first position
+                elif isinstance(item, Module):
+                    _gather_parameters(item, found)
+        elif isinstance(value, Value):
+            if value.requires_grad:
+                found[value] = None
+        elif isinstance(value, Module):
+            _gather_parameters(value, found)
 
 
-def _named_parameters(module: Module, prefix: str) -> list[tuple[str, Value]]:
-    named: list[tuple[str, Value]] = []
-    _walk(module, prefix, set(), named, label=False)
-    return named
+def _named_parameters(module: Module, prefix: str) -> tuple[list[str], list[Value]]:
+    """The dotted names and the parameters under `module`, in `named_parameters` order, as two lists."""
+    names: list[str] = []
+    found: list[Value] = []
+    _walk(module, prefix, set(), names, found, label=False)
+    return names, found
 
 
 def _collect_frames(
@@ -438,26 +451,31 @@ class IncompatibleKeys(NamedTuple):
 
 
 def _updates_from_mapping(
-    named: list[tuple[str, Value]], state: Mapping[str, object], strict: bool
-) -> tuple[list[tuple[Value, float]], IncompatibleKeys]:
-    known = {n for n, _ in named}
-    keys = IncompatibleKeys([n for n, _ in named if n not in state], [k for k in state if k not in known])
-    if strict and (keys.missing_keys or keys.unexpected_keys):
-        missing = [clip(n) for n in keys.missing_keys]
-        unexpected = [clip(str(k)) for k in keys.unexpected_keys]
-        parts = ([f"missing {first_few(missing)}"] if missing else []) + (
-            [f"unexpected {first_few(unexpected)}"] if unexpected else []
+    names: list[str], found: list[Value], state: Mapping[str, object], strict: bool
+) -> tuple[list[Value], list[float], IncompatibleKeys]:
+    """The parameters `state` names and their checked numbers, and the names left out or not used."""
+    missing = [n for n in names if n not in state]
+    known = set(names)
+    unexpected = [k for k in state if k not in known]
+    keys = IncompatibleKeys(missing, unexpected)
+    if strict and (missing or unexpected):
+        shown_missing = [clip(n) for n in missing]
+        shown_unexpected = [clip(str(k)) for k in unexpected]
+        parts = ([f"missing {first_few(shown_missing)}"] if missing else []) + (
+            [f"unexpected {first_few(shown_unexpected)}"] if unexpected else []
         )
         raise ValueError(f"state_dict does not match the model: {'; '.join(parts)}")
-    return [(p, _finite(n, state[n])) for n, p in named if n in state], keys
+    if missing:
+        kept = [i for i, n in enumerate(names) if n in state]
+        names, found = [names[i] for i in kept], [found[i] for i in kept]
+    return found, [_finite(n, state[n]) for n in names], keys
 
 
-def _updates_from_sequence(
-    named: list[tuple[str, Value]], values: Sequence[object] | np.ndarray
-) -> list[tuple[Value, float]]:
-    if len(values) != len(named):
-        raise ValueError(f"expected {len(named)} values (one per parameter), got {len(values)}")
-    return [(p, _finite(n, v)) for (n, p), v in zip(named, values, strict=True)]
+def _values_from_sequence(names: list[str], values: Sequence[object] | np.ndarray) -> list[float]:
+    """One checked number per parameter from a flat sequence in `parameters()` order."""
+    if len(values) != len(names):
+        raise ValueError(f"expected {len(names)} values (one per parameter), got {len(values)}")
+    return [_finite(n, v) for n, v in zip(names, values, strict=True)]
 
 
 def check_same_architecture(model: Module, architecture: saving.Architecture | None, path: Path) -> None:
