@@ -76,12 +76,9 @@ class Optimizer:
         self.params, self.param_names = _split_names(list(params))
         if not self.params:
             raise ValueError("optimizer got an empty parameter list")
-        for i, p in enumerate(self.params):
-            if not isinstance(p, Value):
-                raise ValueError(f"params[{i}] must be a Value, got {type(p).__name__}")
-            if not p.requires_grad:
-                raise ValueError(f"params[{i}] is a constant (requires_grad=False)")
-        if len({id(p) for p in self.params}) != len(self.params):
+        if set(map(type, self.params)) != {Value} or not all(map(_requires_grad, self.params)):  # C loops first
+            _check_each(self.params)
+        if len(set(self.params)) != len(self.params):  # Values hash by identity
             raise ValueError("params lists the same Value more than once")
         if not callable(lr) and number(lr, "lr") <= 0:
             raise ValueError(f"lr must be > 0, got {lr!r}")
@@ -277,8 +274,22 @@ class Adam(Optimizer):
         return f"Adam({len(self.params)} params, lr={self.lr!r}, betas={self.betas}, eps={self.eps})"
 
 
+_requires_grad = attrgetter("requires_grad")
+
+
+def _check_each(params: list[Any]) -> None:  # Any: what the caller was given
+    """ValueError naming the first entry that is not a parameter (a Value that requires a gradient)."""
+    for i, p in enumerate(params):
+        if not isinstance(p, Value):
+            raise ValueError(f"params[{i}] must be a Value, got {type(p).__name__}")
+        if not p.requires_grad:
+            raise ValueError(f"params[{i}] is a constant (requires_grad=False)")
+
+
 def _split_names(items: list[Any]) -> tuple[list[Any], list[str] | None]:  # Any: checked by the caller
     """(the Values, their names) from Values or from (name, Value) pairs (names None for plain Values)."""
+    if not any(issubclass(kind, tuple) for kind in set(map(type, items))):  # no pairs (model.parameters()): C loop
+        return items, None
     pairs = [isinstance(i, tuple) and len(i) == 2 and isinstance(i[0], str) for i in items]
     if not items or not any(pairs):
         return items, None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from operator import attrgetter
 from typing import Any
 
 import numpy as np
@@ -84,18 +85,20 @@ def _checked_inputs(inputs: Sequence[Value]) -> list[Value]:
     return inputs
 
 
+_parents = attrgetter("parents")
+
+
 def _checked_leaves(leaves: Sequence[Value], inputs: list[Value]) -> list[Value]:
     """The parameters as a list; ValueError unless they are distinct leaf Values that are not inputs."""
     leaves = list(leaves)
-    leaf_ids = set(map(id, leaves))  # C loops: a model has thousands of parameters
-    if not all(isinstance(leaf, Value) and not leaf.parents for leaf in leaves) or not leaf_ids.isdisjoint(
-        map(id, inputs)
-    ):
+    distinct = set(leaves) if set(map(type, leaves)) == {Value} else None  # C loops: thousands of parameters
+    if distinct is None or any(map(_parents, leaves)) or not distinct.isdisjoint(inputs):
         input_ids = {id(x) for x in inputs}
         for i, leaf in enumerate(leaves):
             if not isinstance(leaf, Value) or leaf.parents or id(leaf) in input_ids:
                 raise ValueError(f"leaves[{i}] must be a leaf Value that is not an input (a parameter)")
-    if len(leaf_ids) != len(leaves):
+        distinct = set(leaves)
+    if len(distinct) != len(leaves):
         raise ValueError("leaves must be distinct Values")
     return leaves
 

@@ -19,7 +19,9 @@ from autograd_lite.tracing import OPAQUE, Trace, TracedNumberError
 from autograd_lite.value import Value
 
 _lock = threading.Lock()
-_put_aside: dict[int, list[Any]] = {}  # id -> [the Value, its number, how many traces hold it]; Any: mixed entries
+# Values hash by identity: each opaque Value's number, and how many running traces hold it opaque.
+_numbers: dict[Value, float] = {}
+_holds: dict[Value, int] = {}
 
 
 def traced_call(
@@ -43,23 +45,23 @@ def traced_call(
 @contextmanager
 def _opaque(values: list[Value]) -> Iterator[None]:
     """The values' data are OPAQUE inside; their numbers are restored on the way out (after an error too)."""
-    put_aside, opaque = _put_aside, OPAQUE  # locals: a model's every parameter passes through these loops
+    numbers, holds, opaque = _numbers, _holds, OPAQUE  # locals: a model's every parameter passes through these loops
     with _lock:
         for v in values:
-            held = put_aside.get(id(v))
-            if held is None:
-                put_aside[id(v)] = [v, v.data, 1]
-                v.data = opaque  # type: ignore[assignment]  # traced data holds no number
+            if v in holds:
+                holds[v] += 1
             else:
-                held[2] += 1
+                numbers[v] = v.data
+                holds[v] = 1
+                v.data = opaque  # type: ignore[assignment]  # traced data holds no number
     try:
         yield
     finally:
         with _lock:
             for v in values:
-                held = put_aside[id(v)]
-                if held[2] == 1:
-                    del put_aside[id(v)]
-                    v.data = held[1]
+                count = holds[v]
+                if count == 1:
+                    del holds[v]
+                    v.data = numbers.pop(v)
                 else:
-                    held[2] -= 1
+                    holds[v] = count - 1
