@@ -30,7 +30,9 @@ _EXPANDED = object()  # on the stack, above a node whose parents are pushed: the
 
 def topological_order(root: N) -> list[N]:
     """Every node `root` depends on, each after all of its parents (iterative: deep graphs are fine)."""
-    # A marker above the node instead of a (node, done) pair per push: no tuple per node on the hot path.
+    # Depth first, first parent first. A marker above a node whose parents are pushed, instead of a (node, done)
+    # pair per push: no tuple per node. The first parent is walked into at once instead of pushed and popped, so a
+    # chain (a learner's sum of products: each add's first parent is the add before it) costs no stack round trip.
     order: list[N] = []
     visited: set[N] = set()  # nodes hash by identity
     stack: list[object] = [root]
@@ -39,18 +41,23 @@ def topological_order(root: N) -> list[N]:
         if node is _EXPANDED:
             order.append(stack.pop())  # type: ignore[arg-type]  # below a marker is always a node
             continue
-        if node in visited:
-            continue
-        visited.add(node)  # type: ignore[arg-type]  # only nodes are pushed besides the marker
-        parents = node.parents  # type: ignore[attr-defined]  # a node, as above
-        if not parents:  # a leaf is finished at once (half the nodes of a learner's graph): no marker round trip
-            order.append(node)  # type: ignore[arg-type]  # a node, as above
-            continue
-        stack.append(node)
-        stack.append(_EXPANDED)
-        for parent in reversed(parents):
-            if parent not in visited:
-                stack.append(parent)
+        while node not in visited:
+            visited.add(node)  # type: ignore[arg-type]  # only nodes are pushed besides the marker
+            parents = node.parents  # type: ignore[attr-defined]  # a node, as above
+            if not parents:  # a leaf is finished at once (half the nodes of a learner's graph): no marker round trip
+                order.append(node)  # type: ignore[arg-type]  # a node, as above
+                break
+            stack.append(node)
+            stack.append(_EXPANDED)
+            if len(parents) == 2:  # a binary op, the common case: no iterator
+                node, second = parents
+                if second not in visited:
+                    stack.append(second)
+                continue
+            for parent in reversed(parents[1:]):  # the later parents, the last one lowest
+                if parent not in visited:
+                    stack.append(parent)
+            node = parents[0]
     return order
 
 
