@@ -30,7 +30,9 @@ _EXPANDED = object()  # on the stack, above a node whose parents are pushed: the
 
 def topological_order(root: N) -> list[N]:
     """Every node `root` depends on, each after all of its parents (iterative: deep graphs are fine)."""
-    # A marker above the node instead of a (node, done) pair per push: no tuple per node on the hot path.
+    # Depth first, first parent first. A marker above a node whose parents are pushed, instead of a (node, done)
+    # pair per push: no tuple per node. The first parent is walked into at once instead of pushed and popped, so a
+    # chain (a learner's sum of products: each add's first parent is the add before it) costs no stack round trip.
     order: list[N] = []
     visited: set[N] = set()  # nodes hash by identity
     stack: list[object] = [root]
@@ -39,18 +41,23 @@ def topological_order(root: N) -> list[N]:
         if node is _EXPANDED:
             order.append(stack.pop())  # type: ignore[arg-type]  # below a marker is always a node
             continue
-        if node in visited:
-            continue
-        visited.add(node)  # type: ignore[arg-type]  # only nodes are pushed besides the marker
-        parents = node.parents  # type: ignore[attr-defined]  # a node, as above
-        if not parents:  # a leaf is finished at once (half the nodes of a learner's graph): no marker round trip
-            order.append(node)  # type: ignore[arg-type]  # a node, as above
-            continue
-        stack.append(node)
-        stack.append(_EXPANDED)
-        for parent in reversed(parents):
-            if parent not in visited:
-                stack.append(parent)
+        while node not in visited:
+            visited.add(node)  # type: ignore[arg-type]  # only nodes are pushed besides the marker
+            parents = node.parents  # type: ignore[attr-defined]  # a node, as above
+            if not parents:  # a leaf is finished at once (half the nodes of a learner's graph): no marker round trip
+                order.append(node)  # type: ignore[arg-type]  # a node, as above
+                break
+            stack.append(node)
+            stack.append(_EXPANDED)
+            if len(parents) == 2:  # a binary op, the common case: no iterator
+                node, second = parents
+                if second not in visited:
+                    stack.append(second)
+                continue
+            for parent in reversed(parents[1:]):  # the later parents, the last one lowest
+                if parent not in visited:
+                    stack.append(parent)
+            node = parents[0]
     return order
 
 
@@ -67,6 +74,7 @@ def adjoints(
 
     With `create_graph` the local derivatives are taken on the nodes themselves, so the adjoints are Values whose
     own graphs can be differentiated again. `order` is `topological_order(root)` when the caller already has it.
+    On floats the adjoints come in `order`'s order (accumulate_grads pairs them with it).
     """
     if order is None:
         order = topological_order(root)
@@ -75,8 +83,8 @@ def adjoints(
             with switched(taking_partials=True):
                 return _sweep(order, {root: seed}, True)
         if current().anomaly:
-            return _sweep(order, {root: seed}, False)
-        return _sweep_floats(order, {root: seed})
+            return _sweep(order, _starting(order, root, seed), False)
+        return _sweep_floats(order, _starting(order, root, seed))
     except KeyError as error:  # a node whose op left the table (remove_rule, or made inside scoped_rules)
         op = error.args[0] if error.args else None
         if isinstance(op, str) and op not in RULES and any(node.op == op for node in order):
@@ -120,13 +128,24 @@ def _sweep(order: list[N], adj: dict[N, FloatOrValue], on_nodes: bool) -> dict[N
     return adj
 
 
+def _starting(order: list[N], root: N, seed: FloatOrValue) -> dict[N, FloatOrValue]:
+    """The float sweeps' adjoints before the sweep: the root's is the seed, every other node's -0.0.
+
+    Every node of `order` gets a contribution (each leads to the root), so all keys are made at once, in `order`'s
+    order, and a contribution is added without asking whether it is the first: -0.0 + c is c exactly (for every c,
+    ±0 included), so the sums are bit for bit those of starting from the first contribution.
+    """
+    adj: dict[N, FloatOrValue] = dict.fromkeys(order, -0.0)
+    adj[root] = seed
+    return adj
+
+
 def _sweep_floats(order: list[N], adj: dict[N, FloatOrValue]) -> dict[N, FloatOrValue]:
-    """`_sweep` on floats without detect_anomaly, the two-input step unrolled.
+    """`_sweep` on floats without detect_anomaly, the two-input step unrolled; `adj` as `_starting` makes it.
 
     A learner's own code (micrograd's style: one node per + and ×) spends most of backward here, so a row's
     constant slopes are read from the row instead of calling its partials, and no list is built per node.
     """
-    get = adj.get
     for node in reversed(order):
         parents = node.parents
         if not parents:
@@ -136,21 +155,17 @@ def _sweep_floats(order: list[N], adj: dict[N, FloatOrValue]) -> dict[N, FloatOr
         if len(parents) != 2:  # one input, or n-ary sum and dot (one node for many inputs): the general step
             partials = rule.partials(node.data, *[p.data for p in parents])
             for parent, d in zip(parents, partials):
-                c = (g * d if d else 0.0) if rule.selects else g * d
-                before = get(parent)
-                adj[parent] = c if before is None else before + c
+                adj[parent] += (g * d if d else 0.0) if rule.selects else g * d
             continue
         a, b = parents
         slopes = rule.constant_slopes
         da, db = slopes if len(slopes) == 2 else rule.partials(node.data, a.data, b.data)
         if rule.selects:  # a 0 drops g (even an infinite one): a selection, not a product
-            ca, cb = (g * da if da else 0.0), (g * db if db else 0.0)
+            adj[a] += g * da if da else 0.0
+            adj[b] += g * db if db else 0.0
         else:
-            ca, cb = g * da, g * db
-        before = get(a)
-        adj[a] = ca if before is None else before + ca
-        before = get(b)
-        adj[b] = cb if before is None else before + cb
+            adj[a] += g * da
+            adj[b] += g * db
     return adj
 
 
@@ -183,5 +198,5 @@ def accumulate_grads(root: A, seed: float = 1.0) -> None:
     """node.grad += d(root)/d(node) · seed for every node; adds to earlier calls, like PyTorch."""
     order = topological_order(root)
     adj = adjoints(root, seed, order=order)
-    for node in order:
-        node.grad += adj[node]
+    for node, g in zip(order, adj.values()):  # the adjoints are in `order`'s order: no look-up per node
+        node.grad += g

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, TypeVar
 import numpy as np
 
 from autograd_lite.backward import accumulate_grads
-from autograd_lite.modes import current
+from autograd_lite.modes import _DEFAULT, current
 from autograd_lite.registry import RULES, Forward, Rule, add_rule, forward_allowing_infinity
 from autograd_lite.tracing import OPAQUE, Opaque
 
@@ -59,13 +59,30 @@ class Value:
 
     # --- arithmetic: primitives from the rule table, the rest composed from them
 
+    # + and × of two Values with the default switches (a learner's every op) run here without a further call but
+    # the row's forward: any other operand or switch takes `_binary`, which gives the same node or error.
+
     def __add__(self, other: FloatOrValue) -> Value:
+        if type(other) is Value and current() is _DEFAULT:
+            rule = RULES["add"]
+            node = _new(Value)
+            node.data = rule.forward(self.data, other.data)
+            node.grad, node.label, node.op = 0.0, "", rule.name
+            node.parents, node.requires_grad = (self, other), True
+            return node
         return _binary("add", self, other)
 
     def __radd__(self, other: FloatOrValue) -> Value:  # other + self
         return _binary("add", other, self)
 
     def __mul__(self, other: FloatOrValue) -> Value:
+        if type(other) is Value and current() is _DEFAULT:
+            rule = RULES["mul"]
+            node = _new(Value)
+            node.data = rule.forward(self.data, other.data)
+            node.grad, node.label, node.op = 0.0, "", rule.name
+            node.parents, node.requires_grad = (self, other), True
+            return node
         return _binary("mul", self, other)
 
     def __rmul__(self, other: FloatOrValue) -> Value:  # other * self
@@ -205,8 +222,7 @@ def _binary(name: str, a: object, b: object) -> Value:
         b = constant(b)
     rule = RULES[name]
     switches = current()
-    if switches.tracer is None and switches.grad_enabled and not switches.anomaly:  # as in _apply_plain
-        # _node's body, written out: a call less on the hottest line of a learner's code
+    if switches.tracer is None and switches.grad_enabled and not switches.anomaly:  # as in _apply, without a call
         node = _new(Value)
         node.data = rule.forward(a.data, b.data)
         node.grad = 0.0
@@ -216,18 +232,6 @@ def _binary(name: str, a: object, b: object) -> Value:
         node.requires_grad = True
         return node
     return _apply(rule, (a, b))
-
-
-def _apply_plain(rule: Rule, *parents: Value) -> Value:
-    """`_apply` for a Value operator or method, with its common case (recording, no anomaly check, no tracer) inlined.
-
-    A learner's own code makes one node per + and × (micrograd's style), so this case costs no more than the
-    row's forward and the node; every other case, and every check, is `_apply`'s.
-    """
-    switches = current()
-    if switches.tracer is None and switches.grad_enabled and not switches.anomaly:
-        return _node(rule.forward(*[p.data for p in parents]), parents, rule.name)
-    return _apply(rule, parents)
 
 
 def _apply(rule: Rule, parents: tuple[Value, ...], forward: Forward | None = None) -> Value:
@@ -312,7 +316,10 @@ def _method(rule: Rule) -> Callable[..., Value]:
     if rule.arity == 1:
 
         def method(self: Value) -> Value:
-            return _apply_plain(RULES[name], self)
+            rule = RULES[name]
+            if current() is _DEFAULT:  # as in Value.__add__: no further call but the row's forward
+                return _node(rule.forward(self.data), (self,), rule.name)
+            return _apply(rule, (self,))  # every other case, and every check
 
     else:
 
