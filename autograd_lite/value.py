@@ -40,6 +40,27 @@ def methods_from_rules(cls: type[_C]) -> type[_C]:
     return cls
 
 
+def _recording(name: str) -> Callable[[Value, FloatOrValue], Value]:
+    """Value.__add__ or __mul__: self op other, the node made right here in the common case.
+
+    + and × of two Values with the default switches (a learner's every op) cost no further call but the row's
+    forward; any other operand or switch takes `_binary`, which gives the same node or error.
+    """
+
+    def operator(self: Value, other: FloatOrValue) -> Value:
+        if type(other) is Value and current() is _DEFAULT:
+            rule = RULES[name]
+            node = _new(Value)
+            node.data = rule.forward(self.data, other.data)
+            node.grad, node.label, node.op = 0.0, "", rule.name
+            node.parents, node.requires_grad = (self, other), True
+            return node
+        return _binary(name, self, other)
+
+    operator.__name__, operator.__qualname__ = f"__{name}__", f"Value.__{name}__"
+    return operator
+
+
 @methods_from_rules
 class Value:
     """A scalar in the graph: its `data`, its accumulated `grad`, and the `op` and `parents` that made it."""
@@ -59,31 +80,12 @@ class Value:
 
     # --- arithmetic: primitives from the rule table, the rest composed from them
 
-    # + and × of two Values with the default switches (a learner's every op) run here without a further call but
-    # the row's forward: any other operand or switch takes `_binary`, which gives the same node or error.
-
-    def __add__(self, other: FloatOrValue) -> Value:
-        if type(other) is Value and current() is _DEFAULT:
-            rule = RULES["add"]
-            node = _new(Value)
-            node.data = rule.forward(self.data, other.data)
-            node.grad, node.label, node.op = 0.0, "", rule.name
-            node.parents, node.requires_grad = (self, other), True
-            return node
-        return _binary("add", self, other)
+    __add__ = _recording("add")  # self + other
 
     def __radd__(self, other: FloatOrValue) -> Value:  # other + self
         return _binary("add", other, self)
 
-    def __mul__(self, other: FloatOrValue) -> Value:
-        if type(other) is Value and current() is _DEFAULT:
-            rule = RULES["mul"]
-            node = _new(Value)
-            node.data = rule.forward(self.data, other.data)
-            node.grad, node.label, node.op = 0.0, "", rule.name
-            node.parents, node.requires_grad = (self, other), True
-            return node
-        return _binary("mul", self, other)
+    __mul__ = _recording("mul")  # self * other
 
     def __rmul__(self, other: FloatOrValue) -> Value:  # other * self
         return _binary("mul", other, self)
