@@ -213,17 +213,18 @@ def matmul_backward(val, adj, off, meta, rows, i, B, with_inputs):
     if wx > 1 and s * n * wx > BLAS_WORK:
         gw = np.dot(g, np.ascontiguousarray(x.T))
         gx = np.dot(np.ascontiguousarray(w.T), g)
-    else:
+    else:  # the inner loops run along k over sample-major copies, so they vectorize (the sums keep their order)
         gw = np.zeros((s, n))
-        gx = np.zeros((n, wx))
+        xt = np.ascontiguousarray(x.T)
+        gxt = np.zeros((wx, n))
         tx = 1 if wx > 1 else 0
         for r in range(s):
-            for k in range(n):
-                wk, acc = w[r, k], 0.0
-                for b in range(W):
-                    acc += g[r, b] * x[k, b * tx]
-                    gx[k, b * tx] += wk * g[r, b]
-                gw[r, k] = acc
+            for b in range(W):
+                gb = g[r, b]
+                for k in range(n):
+                    gw[r, k] += gb * xt[b * tx, k]
+                    gxt[b * tx, k] += w[r, k] * gb
+        gx = np.ascontiguousarray(gxt.T)
     ws = meta[i, WSRC]
     for r in range(s):
         for k in range(n):
