@@ -92,6 +92,18 @@ class Optimizer:
             return self.lr
         return number(self.lr(self.steps), f"the lr schedule's value at step {self.steps}", 0)
 
+    def next_lrs(self, count: int) -> list[float]:
+        """The learning rates of the next `count` steps; fewer if the schedule fails at one (that step raises)."""
+        if not callable(self.lr):
+            return [self.lr] * count
+        rates = []
+        for k in range(self.steps, self.steps + count):
+            try:
+                rates.append(number(self.lr(k), f"the lr schedule's value at step {k}", 0))
+            except Exception:  # the step itself calls the schedule again and raises what it raises
+                break
+        return rates
+
     def zero_grad(self) -> None:
         """Set every parameter's `.grad` to 0."""
         for p in self.params:
@@ -186,9 +198,9 @@ class Optimizer:
         """Update `values` in place from `grads` with learning rate `lr`; subclasses define it (or `update`)."""
         raise NotImplementedError
 
-    def _decayed(self, values: np.ndarray, grads: np.ndarray) -> np.ndarray:
-        """The gradient with weight decay added (PyTorch's: g + weight_decay·p)."""
-        return grads + self.weight_decay * values if self.weight_decay else grads
+    def array_state(self) -> tuple[tuple[np.ndarray, ...], tuple[float, ...]] | None:
+        """(buffers, settings) for `ARRAY_UPDATES[type(self)]`, or None where the class has no such function."""
+        return None
 
 
 class SGD(Optimizer):
@@ -213,13 +225,12 @@ class SGD(Optimizer):
         return {**super().settings(), "momentum": self.momentum}
 
     def update_arrays(self, values: np.ndarray, grads: np.ndarray, lr: float) -> None:
-        """p -= lr·v with v = momentum·v + g (v = g on the first step, as in PyTorch)."""
-        g = self._decayed(values, grads)
-        if self.momentum:
-            if self.steps:
-                g = self.velocity * self.momentum + g
-            self.velocity[:] = g
-        values -= lr * g
+        """SGD's step (sgd_update) on arrays."""
+        sgd_update(values, grads, (self.velocity,), (self.momentum, self.weight_decay), self.steps, lr)
+
+    def array_state(self) -> tuple[tuple[np.ndarray, ...], tuple[float, ...]]:
+        """((velocity,), (momentum, weight_decay)): sgd_update's buffers and settings."""
+        return (self.velocity,), (float(self.momentum), float(self.weight_decay))
 
     def __repr__(self) -> str:
         settings = f"lr={self.lr!r}, momentum={self.momentum}, weight_decay={self.weight_decay}"
@@ -259,20 +270,57 @@ class Adam(Optimizer):
             raise ValueError(f"buffer v (second moments) must be >= 0, negative for {first_few(negative)}")
 
     def update_arrays(self, values: np.ndarray, grads: np.ndarray, lr: float) -> None:
-        """p -= lr · m̂ / (√v̂ + eps) with m, v the running means of g and g²."""
-        b1, b2 = self.betas
-        t = self.steps + 1
-        c1, c2 = 1.0 - b1**t, 1.0 - b2**t
-        g = self._decayed(values, grads)
-        self.m *= b1
-        self.m += (1.0 - b1) * g
-        self.v *= b2
-        self.v += (1.0 - b2) * g * g
-        values -= lr * (self.m / c1) / (np.sqrt(self.v / c2) + self.eps)
+        """Adam's step (adam_update) on arrays."""
+        adam_update(values, grads, *self.array_state(), self.steps, lr)
+
+    def array_state(self) -> tuple[tuple[np.ndarray, ...], tuple[float, ...]]:
+        """((m, v), (beta1, beta2, eps, weight_decay)): adam_update's buffers and settings."""
+        return (self.m, self.v), (float(self.betas[0]), float(self.betas[1]), float(self.eps), float(self.weight_decay))
 
     def __repr__(self) -> str:
         return f"Adam({len(self.params)} params, lr={self.lr!r}, betas={self.betas}, eps={self.eps})"
 
+
+# --- the updates, written once on arrays: the optimizers call them, and numba compiles the same text for fit's
+# native path (nn/training/compiled_step.py), so they use only what numba's numpy supports.
+# Signature: (values, grads, buffers, settings, step, lr), values and buffers updated in place.
+
+
+def sgd_update(
+    values: np.ndarray, grads: np.ndarray, buffers: tuple[np.ndarray, ...], settings: tuple[float, ...], step: int,
+    lr: float,
+) -> None:
+    """p -= lr·v with v = momentum·v + g, g with weight decay added (v = g on the first step, as in PyTorch)."""
+    momentum, weight_decay = settings[0], settings[1]
+    g = grads + weight_decay * values if weight_decay else grads
+    if momentum:
+        velocity = buffers[0]
+        if step:
+            g = velocity * momentum + g
+        velocity[:] = g
+    values -= lr * g
+
+
+def adam_update(
+    values: np.ndarray, grads: np.ndarray, buffers: tuple[np.ndarray, ...], settings: tuple[float, ...], step: int,
+    lr: float,
+) -> None:
+    """p -= lr · m̂ / (√v̂ + eps) with m, v the running means of g and g² (g with weight decay added)."""
+    b1, b2, eps, weight_decay = settings[0], settings[1], settings[2], settings[3]
+    m, v = buffers[0], buffers[1]
+    t = step + 1
+    c1, c2 = 1.0 - b1**t, 1.0 - b2**t
+    g = grads + weight_decay * values if weight_decay else grads
+    m *= b1
+    m += (1.0 - b1) * g
+    v *= b2
+    v += (1.0 - b2) * g * g
+    values -= lr * (m / c1) / (np.sqrt(v / c2) + eps)
+
+
+ArrayUpdate = Callable[[np.ndarray, np.ndarray, tuple[np.ndarray, ...], tuple[float, ...], int, float], None]
+# The optimizers whose whole step is an array function (exact types: a subclass may change the step).
+ARRAY_UPDATES: dict[type[Optimizer], ArrayUpdate] = {SGD: sgd_update, Adam: adam_update}
 
 _requires_grad = attrgetter("requires_grad")
 

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     import torch
 
     from autograd_lite.compiled.native import NativeProgram
+    from autograd_lite.compiled.native_train import Steps, Training
     from autograd_lite.compiled.torch_module import GraphModule
 
 _data = attrgetter("data")
@@ -146,6 +147,31 @@ class CompiledGraph:
         saved, outputs = self._run(batch, leaf_block, views)
         self._saved, self._last = saved, (batch, leaf_block)
         return outputs
+
+    def can_train_natively(self) -> bool:
+        """Whether `train_natively` runs here: the native backend, and outputs that are one block in order."""
+        return self.backend == "native" and self._filled is not None
+
+    def train_natively(
+        self, batch: np.ndarray, leaf_values: np.ndarray, training: Training, lrs: list[float], first_step: int
+    ) -> Steps:
+        """Up to len(lrs) training steps on `batch` in one native call (native_train.py); `leaf_values` (float64,
+        1-D, contiguous) is updated in place. It stops before a step it cannot vouch for: take that one with `run`.
+        """
+        if not self.can_train_natively():
+            raise ValueError("train_natively needs backend='native' and outputs that are one block in order")
+        if leaf_values.dtype != np.float64 or leaf_values.ndim != 1 or not leaf_values.flags.c_contiguous:
+            raise ValueError("train_natively updates the leaf values in place: pass a contiguous 1-D float64 array")
+        self._check_constants(leaf_values)
+        if self._check_pending:
+            self.run(batch[:, :1], leaf_values)
+        from autograd_lite.compiled import native_train
+
+        program = self._program
+        assert isinstance(program, native_train.NativeProgram) and self._filled is not None
+        self._saved = self._last = None  # the parameters move on: the last run's arrays are not theirs any more
+        return native_train.run(program, self._filled, batch.astype(np.float64, copy=False), leaf_values, training,
+                                lrs, first_step)
 
     def backward(self, weights: npt.ArrayLike | None = None, input_grads: bool = False) -> list[np.ndarray] | None:
         """Add Σ_b weights_b·∂output_b/∂leaf to `.grad` of every non-input leaf (weights 1.0 by default; 1/B: mean).

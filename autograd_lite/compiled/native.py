@@ -197,7 +197,7 @@ def interpreter(ops: list[str]) -> ModuleType:
     """The kernels for these ops: written once per rule table, compiled once per machine (numba's disk cache)."""
     key = tuple(ops)
     if key not in _KERNELS:
-        _KERNELS[key] = _load(_source(ops))
+        _KERNELS[key] = load(_source(ops))
     return _KERNELS[key]
 
 
@@ -246,7 +246,7 @@ def _module_name(source: str) -> str:
     return "autograd_lite_native_" + hashlib.sha256(source.encode()).hexdigest()[:20]
 
 
-def _load(source: str) -> ModuleType:
+def load(source: str) -> ModuleType:
     """The generated module, written (atomically, once) under its hash so that numba's cache of it stays valid."""
     name = _module_name(source)
     folder = cache_folder()

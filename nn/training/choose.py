@@ -163,5 +163,9 @@ class FallbackTrainer:
         self.trainer, self.compiled = scalar_trainer(self.setup), False
         return self.trainer.step(chosen)
 
+    def full_batch_epochs(self, count: int) -> list[tuple[float, int | None]] | None:
+        """The compiled trainer's epochs in one call (it stops before any step it cannot take: `step` takes that)."""
+        return self.trainer.full_batch_epochs(count) if self.compiled else None
+
     def sync(self) -> None:
         self.trainer.sync()

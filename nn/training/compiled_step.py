@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Hashable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from operator import attrgetter, is_
 from typing import TYPE_CHECKING, cast
 
@@ -26,9 +26,10 @@ import numpy as np
 import numpy.typing as npt
 
 from autograd_lite import CompileCheckError, CompiledGraph, Value, compile_graph, dot
+from autograd_lite.compiled import Training
 from nn import losses
-from nn.optim import Optimizer
-from nn.training.metrics import Model, Prediction, Target
+from nn.optim import ARRAY_UPDATES, Optimizer
+from nn.training.metrics import ByThreshold, Model, Prediction, Target, right_by_threshold
 from nn.training.scalar_step import StepFunction
 
 if TYPE_CHECKING:
@@ -62,7 +63,7 @@ def _hinge(out: np.ndarray, t: np.ndarray) -> tuple[float, np.ndarray]:
     margin = 1.0 - t * out
     active = margin > 0  # relu's slope: 0 at the kink, like the engine
     scale = 1.0 / out.size  # the engine's mean multiplies by 1/n (t is ±1, so t·scale is exact)
-    return float(np.add.reduce(margin, None, where=active)) * scale, (t * active) * -scale
+    return float(np.where(active, margin, 0.0).sum()) * scale, (t * active) * -scale
 
 
 def _binary_cross_entropy(out: np.ndarray, t: np.ndarray) -> tuple[float, np.ndarray]:
@@ -145,6 +146,8 @@ class ArrayTrainer:
         self.targets = y.astype(int) if loss is losses.cross_entropy else y.astype(dtype).reshape(len(y), -1)
         self.loss, self.l2, self.accuracy = BATCH_LOSSES[loss], l2, accuracy
         self.update = _route(optimizer, self.params)
+        self.training = _native_training(self.graph, self.loss, self.update, accuracy, self.targets, len(self.params),
+                                         l2)
         try:  # the first run compares the compiled graph with the scalar engine on the first sample
             self.graph.run(self.columns[:, :1], self.block)
         except CompileCheckError as e:
@@ -196,10 +199,48 @@ class ArrayTrainer:
             u.optimizer.step()
             self.values[:] = [p.data for p in self.params]
 
+    def full_batch_epochs(self, count: int) -> list[tuple[float, int | None]] | None:
+        """Up to `count` full-batch steps in one native call (None where it cannot: numpy backend, a loss or
+        optimizer numba does not compile); fewer if it stopped before one: `step` takes that one."""
+        if self.training is None:
+            return None
+        optimizer = self.update.optimizer
+        buffers, settings = optimizer.array_state() or ((), ())
+        lrs = optimizer.next_lrs(count)
+        steps = self.graph.train_natively(
+            self.columns, self.block, replace(self.training, buffers=buffers, settings=settings), lrs, optimizer.steps
+        )
+        optimizer.steps += steps.done
+        if steps.grads is not None:
+            self.grads = steps.grads
+        rights = [None] * steps.done if steps.rights is None else steps.rights.tolist()
+        return list(zip(steps.losses.tolist(), rights, strict=True))
+
     def sync(self) -> None:
         """Write the block into the parameter Values: `.data`, and `.grad` from the last step."""
         for p, v, g in zip(self.params, self.values.tolist(), self.grads.tolist(), strict=True):
             p.data, p.grad = v, g
+
+
+# The built-in losses numba compiles as they are written (fit's native path runs them inside its loop).
+NATIVE_LOSSES = frozenset({_mse, _squared_error, _hinge, _bce_with_logits})
+
+
+def _native_training(
+    graph: CompiledGraph, loss: BatchLoss, route: _OptimizerRoute, accuracy: Callable[..., int] | None,
+    targets: np.ndarray, parameters: int, l2: float,
+) -> Training | None:
+    """What fit's native loop needs, or None where it cannot run (numpy backend, a loss, optimizer or count of
+    right predictions numba does not compile, an optimizer that does not step on the whole block)."""
+    update = ARRAY_UPDATES.get(type(route.optimizer))
+    by_threshold = accuracy is None or isinstance(accuracy, ByThreshold)
+    if not graph.can_train_natively() or loss not in NATIVE_LOSSES or update is None or not by_threshold:
+        return None
+    if not route.arrays or route.index is not None:
+        return None
+    thresholds = accuracy.thresholds if isinstance(accuracy, ByThreshold) else (0.0, 0.0)
+    right = right_by_threshold if accuracy is not None else None
+    return Training(loss, update, right, targets, parameters, l2, (), (), thresholds)
 
 
 def _route(optimizer: Optimizer, params: list[Value]) -> _OptimizerRoute:

@@ -168,6 +168,10 @@ class ShardedArrayTrainer:
         value = self.inner.update_with(float(total[k]), total[:k].copy())
         return value, None if self.inner.accuracy is None else round(float(total[k + 1]))
 
+    def full_batch_epochs(self, count: int) -> list[tuple[float, int | None]] | None:
+        """None: every step's gradient is summed across the workers."""
+        return None
+
     def sync(self) -> None:
         """Write the parameters back into their Values."""
         self.inner.sync()

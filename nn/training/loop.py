@@ -45,7 +45,16 @@ class Trainer(Protocol):
 
     def step(self, chosen: np.ndarray | slice) -> tuple[float, int | None]: ...
 
+    def full_batch_epochs(self, count: int) -> list[tuple[float, int | None]] | None:
+        """Up to `count` full-batch epochs in one call, each (loss, right predictions or None); None if it
+        cannot (take them with `step`); fewer than `count` if it stopped before one (take that one with `step`)."""
+        ...
+
     def sync(self) -> None: ...
+
+
+# Full-batch epochs a trainer may take in one call (Ctrl-C and the progress bar are seen between calls).
+EPOCHS_PER_CALL = 256
 
 
 def train_loop(trainer: Trainer, n: int, options: TrainOptions) -> History:
@@ -55,32 +64,29 @@ def train_loop(trainer: Trainer, n: int, options: TrainOptions) -> History:
     if options.rng_state is not None:
         rng.bit_generator.state = options.rng_state
     history.rng_state = dict(rng.bit_generator.state)
-    size = options.size
-    batches = math.ceil(n / size)
+    # full batch, no callback: nothing outside the trainer needs the model between epochs
+    together = math.ceil(n / options.size) == 1 and options.callback is None
     bar = Progress(options.epochs, options.progress)
     try:
         with StopOnInterrupt() as stop:
-            for epoch in range(options.epochs):
-                order = rng.permutation(n) if options.shuffle and batches > 1 else None
-                total, right, done = 0.0, 0, 0
-                for start in range(0, n, size):
-                    chosen = slice(start, start + size) if order is None else order[start : start + size]
-                    value, correct = trainer.step(chosen)
-                    total += value * (min(start + size, n) - start)
-                    right += correct or 0
-                    done += 1
-                    if stop.requested:
+            epoch = 0
+            while epoch < options.epochs:
+                epochs = trainer.full_batch_epochs(min(EPOCHS_PER_CALL, options.epochs - epoch)) if together else None
+                together = together and epochs is not None
+                if not epochs:  # one epoch the ordinary way (also the step a call of many stopped before)
+                    done = _epoch(trainer, rng, n, options, stop)
+                    if done is None:  # interrupted mid-epoch: the epoch is not recorded
                         break
-                if done < batches:  # interrupted mid-epoch: the epoch is not recorded
-                    break
-                accuracy = right / n if correct is not None else None
-                history.loss.append(total / n)
-                history.accuracy.append(accuracy)
+                    epochs = [done]
+                for value, right in epochs:
+                    history.loss.append(value)
+                    history.accuracy.append(None if right is None else right / n)
                 history.rng_state = dict(rng.bit_generator.state)
-                bar.update(epoch, total / n, accuracy)
-                if options.callback is not None:
+                epoch += len(epochs)
+                bar.update(epoch - 1, history.loss[-1], history.accuracy[-1], len(epochs))
+                if options.callback is not None:  # (then every call took one epoch)
                     trainer.sync()  # the callback may read the parameters
-                stop_now = options.callback is not None and options.callback(options.start + epoch, history) is True
+                stop_now = options.callback is not None and options.callback(options.start + epoch - 1, history) is True
                 if stop_now or stop.requested:
                     break
             history.interrupted = stop.requested
@@ -90,3 +96,24 @@ def train_loop(trainer: Trainer, n: int, options: TrainOptions) -> History:
         trainer.sync()
         bar.close()
     return history
+
+
+def _epoch(trainer: Trainer, rng: np.random.Generator, n: int, options: TrainOptions,
+           stop: StopOnInterrupt) -> tuple[float, int | None] | None:
+    """One epoch of steps: (mean loss, right predictions or None), or None if Ctrl-C stopped it midway."""
+    size = options.size
+    batches = math.ceil(n / size)
+    order = rng.permutation(n) if options.shuffle and batches > 1 else None
+    total, right, done = 0.0, 0, 0
+    correct: int | None = None
+    for start in range(0, n, size):
+        chosen = slice(start, start + size) if order is None else order[start : start + size]
+        value, correct = trainer.step(chosen)
+        total += value * (min(start + size, n) - start)
+        right += correct or 0
+        done += 1
+        if stop.requested:
+            break
+    if done < batches:
+        return None
+    return total / n, None if correct is None else right

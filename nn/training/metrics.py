@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import SupportsFloat
 
 import numpy as np
@@ -83,11 +84,22 @@ def _guess_classifier(model: object, preds: np.ndarray, targets: np.ndarray) -> 
     raise ValueError(f"cannot tell how to score labels {sorted(labels)[:5]}; pass loss=")
 
 
-def _right_by_threshold(threshold: float, target_threshold: float) -> CountRight:
-    def count(preds: np.ndarray, targets: np.ndarray) -> int:
-        return int(np.count_nonzero((preds > threshold) == (targets > target_threshold)))
+def right_by_threshold(preds: np.ndarray, targets: np.ndarray, thresholds: tuple[float, float]) -> int:
+    """How many predictions fall on their target's side: (prediction > thresholds[0]) == (target > thresholds[1]).
 
-    return count
+    Written for numba too: fit's native path compiles this text.
+    """
+    return int(np.count_nonzero((preds > thresholds[0]) == (targets > thresholds[1])))
+
+
+@dataclass(frozen=True)
+class ByThreshold:
+    """Counts right predictions by which side of a threshold they and their targets fall."""
+
+    thresholds: tuple[float, float]  # (prediction's, target's)
+
+    def __call__(self, preds: np.ndarray, targets: np.ndarray) -> int:
+        return right_by_threshold(preds, targets, self.thresholds)
 
 
 def _right_by_argmax(preds: np.ndarray, targets: np.ndarray) -> int:
@@ -97,9 +109,9 @@ def _right_by_argmax(preds: np.ndarray, targets: np.ndarray) -> int:
 # Which prediction counts as right, per classification loss: (predictions, targets) as arrays of the same
 # shape, or (samples × classes, class indices) for cross_entropy.
 CLASSIFICATION: dict[Callable[..., Value], CountRight] = {
-    losses.hinge: _right_by_threshold(0.0, 0.0),
-    losses.binary_cross_entropy: _right_by_threshold(0.5, 0.5),
-    losses.bce_with_logits: _right_by_threshold(0.0, 0.5),
+    losses.hinge: ByThreshold((0.0, 0.0)),
+    losses.binary_cross_entropy: ByThreshold((0.5, 0.5)),
+    losses.bce_with_logits: ByThreshold((0.0, 0.5)),
     losses.cross_entropy: _right_by_argmax,
 }
 

@@ -32,14 +32,14 @@ class Progress:
             if tqdm is not None:
                 self.bar = tqdm(total=epochs, desc="fit", unit="epoch")
 
-    def update(self, epoch: int, loss: float, accuracy: float | None) -> None:
-        """Show the state after `epoch` (0-based)."""
+    def update(self, epoch: int, loss: float, accuracy: float | None, epochs: int = 1) -> None:
+        """Show the state after `epoch` (0-based), `epochs` epochs after the last update."""
         if not self.enabled:
             return
         text = f"loss {loss:.4g}" + ("" if accuracy is None else f", accuracy {accuracy:.1%}")
         if self.bar is not None:
             self.bar.set_postfix_str(text, refresh=False)
-            self.bar.update(1)
+            self.bar.update(epochs)
         else:
             print(f"\repoch {epoch + 1}/{self.epochs}: {text}   ", end="", file=sys.stderr, flush=True)
 

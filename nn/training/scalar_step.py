@@ -60,6 +60,10 @@ class ValueTrainer:
         right = None if self.count_right is None else self.count_right(np.asarray(preds, float), np.asarray(by))
         return value, right
 
+    def full_batch_epochs(self, count: int) -> list[tuple[float, int | None]] | None:
+        """None: each epoch is taken step by step."""
+        return None
+
     def sync(self) -> None:
         """Nothing to do: the Values are the parameters."""
 
