@@ -82,20 +82,14 @@ def _forward_body(k: int, arity: int | None) -> list[str]:
             "            a = opnd[first + j, 0]",
             "            wa = B if meta[a, VARYING] else 1",
             "            xs[j] = val[off[a] + rows[opnd[first + j, 1] + r] * wa + (b if wa > 1 else 0)]",
-            f"        out = F{k}(xs)",
-            "        val[o + r * W + b] = out",
-            "        if counted:",
-            "            total += out",
+            f"        val[o + r * W + b] = F{k}(xs)",
         ]
     return [
         *_operands(arity),
         "for r in range(s):",
         *(f"    {line}" for line in _reads(arity)),
         "    for b in range(W):",
-        f"        out = F{k}({_args(arity)})",
-        "        val[o + r * W + b] = out",
-        "        if counted:",
-        "            total += out",
+        f"        val[o + r * W + b] = F{k}({_args(arity)})",
     ]
 
 
@@ -144,6 +138,15 @@ def _backward_body(k: int, arity: int | None, selects: bool) -> list[str]:
 
 _HELPERS = f'''
 
+{JIT[:-1]}, fastmath={{"reassoc"}})
+def sentinel(val, start, stop):
+    """val[start:stop] summed in any order (so it vectorizes): not finite if an entry is not (or the sum overflows)."""
+    total = 0.0
+    for j in range(start, stop):
+        total += val[j]
+    return total
+
+
 {JIT}
 def offsets(meta, B):
     off = np.empty(meta.shape[0] + 1, np.int64)
@@ -186,7 +189,7 @@ def matmul_forward(val, off, meta, rows, i, B):
                 wk = w[r, k]
                 for b in range(wx):
                     p[r, b] += wk * x[k, b]
-    o, tx, total = off[i], 1 if wx > 1 else 0, 0.0
+    o, tx = off[i], 1 if wx > 1 else 0
     bs = meta[i, BSRC]
     wb = B if bs >= 0 and meta[bs, VARYING] else 1
     for r in range(s):
@@ -196,8 +199,6 @@ def matmul_forward(val, off, meta, rows, i, B):
             if bs >= 0:
                 out += val[q + (b if wb > 1 else 0)]
             val[o + r * W + b] = out
-            total += out
-    return total
 
 
 {JIT}
@@ -261,9 +262,12 @@ def forward(v0, v1, meta, opnd, rows):
         W = B if meta[i, VARYING] else 1
         o, counted = off[i], meta[i, COUNTED] == 1
         if kind == -1:
-            total += matmul_forward(val, off, meta, rows, i, B)"""
+            matmul_forward(val, off, meta, rows, i, B)"""
 
-_FORWARD_TAIL = "    return val, total\n"
+_FORWARD_TAIL = """        if counted:
+            total += sentinel(val, o, o + s * W)
+    return val, total
+"""
 
 _BACKWARD_HEAD = f"""
 {JIT}
