@@ -27,6 +27,7 @@ import numpy as np
 import nn
 from benchmarks.workload import fmt_time, initial_weights, make_moons
 from nn.training.compiled_step import ArrayTrainer
+from nn.training.loop import TrainOptions, train_loop
 from nn.training.metrics import CLASSIFICATION
 
 if TYPE_CHECKING:
@@ -145,43 +146,49 @@ def numpy_fit(
 
 
 def ours_epochs(model: nn.MLP, X: np.ndarray, y: np.ndarray, backend: str = "numpy") -> Callable[[int], object]:
-    """What nn.fit runs per full-batch epoch, after its set-up: the compiled trainer's step."""
+    """What nn.fit runs for `count` full-batch epochs after its set-up: its epoch loop around the compiled trainer
+    (on the native backend it takes the epochs in calls of many steps)."""
     optimizer = nn.SGD(model.parameters(), lr=schedule)
     trainer = ArrayTrainer(model, nn.hinge, L2, optimizer, X, y, CLASSIFICATION[nn.hinge], backend=backend)
-    everything = slice(0, len(y))
-    return lambda k: trainer.step(everything)
+    return lambda count: train_loop(trainer, len(y), TrainOptions(count, len(y), shuffle=False, progress=False))
 
 
 def native_epochs(model: nn.MLP, X: np.ndarray, y: np.ndarray) -> Callable[[int], object]:
-    """The same step on the native backend."""
+    """The same epochs on the native backend."""
     return ours_epochs(model, X, y, "native")
 
 
-def torch_epochs(model: torch.nn.Module, X: np.ndarray, y: np.ndarray) -> Callable[[int], float]:
+def torch_epochs(model: torch.nn.Module, X: np.ndarray, y: np.ndarray) -> Callable[[int], object]:
     import torch
 
     Xt, yt = torch.from_numpy(X), torch.from_numpy(y)
     optimizer = torch.optim.SGD(model.parameters(), lr=1.0, weight_decay=2 * L2, foreach=True)
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, schedule)
 
-    def epoch(k: int) -> float:
-        optimizer.zero_grad()
-        loss = torch.relu(1.0 - yt * model(Xt).squeeze(1)).mean()
-        loss.backward()
-        optimizer.step()
-        scheduler.step()
-        return loss.item()
+    def epochs(count: int) -> float:
+        loss = math.nan
+        for _ in range(count):
+            optimizer.zero_grad()
+            loss = torch.relu(1.0 - yt * model(Xt).squeeze(1)).mean()
+            loss.backward()
+            optimizer.step()
+            scheduler.step()
+        return float(loss)
 
-    return epoch
+    return epochs
 
 
 def numpy_epochs(layers: list[tuple[np.ndarray, np.ndarray]], X: np.ndarray, y: np.ndarray) -> Callable[[int], float]:
-    count = itertools.count(1)  # the schedule goes on from step to step, as nn.fit's optimizer's does
+    done = [0]  # the schedule goes on from epoch to epoch, as nn.fit's optimizer's does
 
-    return lambda k: numpy_fit(layers, X, y, 1, next(count))
+    def epochs(count: int) -> float:
+        done[0] += count
+        return numpy_fit(layers, X, y, count, done[0] - count)
+
+    return epochs
 
 
-# system -> (model, X, y) -> one epoch
+# system -> (model, X, y) -> a function training `count` more epochs
 EPOCHS: dict[str, Callable[..., Callable[[int], object]]] = {
     "nn.fit": ours_epochs, "nn.fit native": native_epochs, "torch": torch_epochs, "numpy": numpy_epochs,
 }
@@ -191,15 +198,13 @@ def per_epoch(system: str, sizes: list[int], weights: list[float], X: np.ndarray
     """Seconds per steady epoch: `count` epochs after one untimed, timed in 5 runs of count/5 (as timeit's
     repeat, the quickest run is the one the machine's other jobs disturbed least)."""
     make = SYSTEMS[system][0]
-    epoch = EPOCHS[system](make(sizes, weights), X, y)
-    epoch(0)
+    epochs = EPOCHS[system](make(sizes, weights), X, y)
+    epochs(1)
     gc.collect()
-    run, best, k = max(1, count // 5), math.inf, 0
+    run, best = max(1, count // 5), math.inf
     for _ in range(5):
         start = time.perf_counter()
-        for _ in range(run):
-            epoch(k)
-            k += 1
+        epochs(run)
         best = min(best, (time.perf_counter() - start) / run)
     return best
 
