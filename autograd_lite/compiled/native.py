@@ -18,7 +18,8 @@ import marshal
 import os
 import sys
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from itertools import pairwise
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -140,7 +141,7 @@ class NativeProgram:
 
 def _tables(plan: Plan, outputs: set[int], kinds: dict[str, int]) -> tuple[np.ndarray, ...]:
     """(meta, operands, rows, constant slopes): the plan as the kernels read it (see native_code's columns)."""
-    meta = np.zeros((len(plan.blocks), 15), np.int64)
+    meta = np.zeros((len(plan.blocks), code.COLUMNS), np.int64)
     operands: list[tuple[int, int]] = []
     rows: list[int] = []
     slopes: list[float] = []
@@ -158,6 +159,7 @@ def _tables(plan: Plan, outputs: set[int], kinds: dict[str, int]) -> tuple[np.nd
         else:
             m[code.KIND] = kinds[block.op]
             m[code.COUNTED] = not RULES[block.op].keeps_finite or any(g.block == LEAVES for g in block.operands)
+            m[code.DIRECT] = all(_run(g.rows) and plan.blocks[g.block].varying == block.varying for g in block.operands)
             for g, c in zip(block.operands, liveness.slopes(block), strict=True):
                 operands.append((g.block, len(rows)))
                 rows.extend(g.rows)
@@ -173,12 +175,17 @@ def _layer(m: np.ndarray, block: Block, rows: list[int]) -> None:
     m[code.KIND], m[code.COUNTED], m[code.N] = code.MATMUL, 1, len(weight_rows[0])
     m[code.WSRC], m[code.WROWS] = src, len(rows)
     rows.extend(r for row in weight_rows for r in row)
-    m[code.XSRC], m[code.XROWS] = block.shared.block, len(rows)
+    m[code.XSRC], m[code.XROWS], m[code.XDIRECT] = block.shared.block, len(rows), _run(block.shared.rows)
     rows.extend(block.shared.rows)
     m[code.BSRC] = -1
     if block.bias is not None:
         m[code.BSRC], m[code.BROWS] = block.bias.block, len(rows)
         rows.extend(block.bias.rows)
+
+
+def _run(rows: Sequence[int]) -> bool:
+    """Whether rows are consecutive (r0, r0 + 1, ...): then the elements they name are one stretch of the buffer."""
+    return all(b - a == 1 for a, b in pairwise(rows))
 
 
 _KERNELS: dict[tuple[str, ...], ModuleType] = {}

@@ -16,7 +16,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 # Columns of the per-block table `meta`.
-SIZE, VARYING, KIND, COUNTED, FIRST, END, N, WROWS, WSRC, XSRC, XROWS, BSRC, BROWS, REACHED, REACHED_INPUTS = range(15)
+(SIZE, VARYING, KIND, COUNTED, FIRST, END, N, WROWS, WSRC, XSRC, XROWS, BSRC, BROWS, REACHED, REACHED_INPUTS, DIRECT,
+ XDIRECT) = range(17)
+COLUMNS = 17
 MATMUL, SOURCE = -1, -2  # KIND of a matrix-product block and of the input and leaf blocks; ops count from 0
 BLAS_WORK = 4096  # multiply-adds in a layer's product above which np.dot (BLAS) beats the plain loop
 JIT = '@njit(cache=True, error_model="numpy", nogil=True)'
@@ -27,14 +29,16 @@ Op = tuple[str, int | None, bool]  # (name, arity or None for any, selects)
 def interpreter(ops: Sequence[Op], digest: str) -> str:
     """The module's text for these ops (kind k is ops[k])."""
     columns = (
-        "SIZE, VARYING, KIND, COUNTED, FIRST, END, N, WROWS, WSRC, XSRC, XROWS, BSRC, BROWS, REACHED, REACHED_INPUTS"
+        "SIZE, VARYING, KIND, COUNTED, FIRST, END, N, WROWS, WSRC, XSRC, XROWS, BSRC, BROWS, REACHED, REACHED_INPUTS, "
+        "DIRECT, XDIRECT"
     )
     head = [
         f"# autograd_lite native step: the interpreter for ops {', '.join(op for op, _, _ in ops)} (forms {digest})",
         "import numpy as np",
         "from numba import njit",
         "from autograd_lite.compiled.native import form",
-        f"{columns} = range(15)",
+        f"COLUMNS = {COLUMNS}",
+        f"{columns} = range(COLUMNS)",
         f"BLAS_WORK = {BLAS_WORK}",
         *(f'F{k} = form("{op}", "forward")\nS{k} = form("{op}", "slope")' for k, (op, _, _) in enumerate(ops)),
         _HELPERS,
@@ -85,12 +89,26 @@ def _forward_body(k: int, arity: int | None) -> list[str]:
             f"        val[o + r * W + b] = F{k}(xs)",
         ]
     return [
-        *_operands(arity),
-        "for r in range(s):",
-        *(f"    {line}" for line in _reads(arity)),
-        "    for b in range(W):",
-        f"        val[o + r * W + b] = F{k}({_args(arity)})",
+        *_direct(arity),
+        "    for e in range(s * W):",
+        f"        val[o + e] = F{k}({_direct_args(arity)})",
+        "else:",
+        *(f"    {line}" for line in _operands(arity)),
+        "    for r in range(s):",
+        *(f"        {line}" for line in _reads(arity)),
+        "        for b in range(W):",
+        f"            val[o + r * W + b] = F{k}({_args(arity)})",
     ]
+
+
+def _direct(arity: int) -> list[str]:
+    """The branch for operands that are runs of rows as wide as the block: element e of operand j at q{j} + e."""
+    return ["if meta[i, DIRECT]:", *(f"    q{j} = off[opnd[first + {j}, 0]] + rows[opnd[first + {j}, 1]] * W"
+                                     for j in range(arity))]
+
+
+def _direct_args(arity: int, buffer: str = "val") -> str:
+    return ", ".join(f"{buffer}[q{j} + e]" for j in range(arity))
 
 
 def _add(target: str, slope: str, selects: bool) -> list[str]:
@@ -125,14 +143,21 @@ def _backward_body(k: int, arity: int | None, selects: bool) -> list[str]:
         ]
     lines = [*_operands(arity)]
     lines += [f"u{j} = cslope[first + {j}] != 0.0 and (a{j} != 0 or with_inputs)" for j in range(arity)]
-    lines += ["for r in range(s):", *(f"    {line}" for line in _reads(arity)), "    for b in range(W):"]
-    lines.append("        gg = adj[o + r * W + b]")
+    direct = _adjoints(k, arity, selects, "o + e", [f"q{j} + e" for j in range(arity)])
+    general = _adjoints(k, arity, selects, "o + r * W + b", [f"p{j} + b * t{j}" for j in range(arity)])
+    lines += [*_direct(arity), "    for e in range(s * W):", *(f"        {line}" for line in direct)]
+    lines += ["else:", "    for r in range(s):", *(f"        {line}" for line in _reads(arity))]
+    return [*lines, "        for b in range(W):", *(f"            {line}" for line in general)]
+
+
+def _adjoints(k: int, arity: int, selects: bool, out: str, at: list[str]) -> list[str]:
+    """One element's adjoint passed to its operands: the output at val[out], operand j at val[at[j]]."""
+    args = ", ".join(f"val[{a}]" for a in at)
+    lines = [f"gg = adj[{out}]"]
     for j in range(arity):
-        slope = (
-            f"S{k}({j}, val[o + r * W + b], {_args(arity)}) if cslope[first + {j}] != cslope[first + {j}] "
-            f"else cslope[first + {j}]"
-        )
-        lines += [f"        if u{j}:", *(f"            {x}" for x in _add(f"adj[p{j} + b * t{j}]", slope, selects))]
+        c = f"cslope[first + {j}]"
+        slope = f"S{k}({j}, val[{out}], {args}) if {c} != {c} else {c}"
+        lines += [f"if u{j}:", *(f"    {x}" for x in _add(f"adj[{at[j]}]", slope, selects))]
     return lines
 
 
@@ -166,6 +191,9 @@ def gathers(val, off, meta, rows, i, B):
     for r in range(s):
         for k in range(n):
             w[r, k] = val[off[ws] + rows[meta[i, WROWS] + r * n + k]]
+    if meta[i, XDIRECT]:  # a run of rows: the buffer itself
+        start = off[xsrc] + rows[meta[i, XROWS]] * wx
+        return w, val[start : start + n * wx].reshape(n, wx)
     x = np.empty((n, wx))
     for k in range(n):
         p = off[xsrc] + rows[meta[i, XROWS] + k] * wx
@@ -207,13 +235,12 @@ def matmul_backward(val, adj, off, meta, rows, i, B, with_inputs):
     W = B if meta[i, VARYING] else 1
     w, x = gathers(val, off, meta, rows, i, B)
     wx = x.shape[1]
-    g = np.empty((s, W))
-    for r in range(s):
-        for b in range(W):
-            g[r, b] = adj[off[i] + r * W + b]
+    g = adj[off[i] : off[i] + s * W].reshape(s, W)  # this block's adjoints (the backward writes only its operands')
+    xsrc = meta[i, XSRC]
+    to_x = with_inputs or xsrc != 0  # the inputs' adjoints are not wanted
     if wx > 1 and s * n * wx > BLAS_WORK:
         gw = np.dot(g, np.ascontiguousarray(x.T))
-        gx = np.dot(np.ascontiguousarray(w.T), g)
+        gx = np.dot(np.ascontiguousarray(w.T), g) if to_x else np.empty((0, 0))
     else:  # the inner loops run along k over sample-major copies, so they vectorize (the sums keep their order)
         gw = np.zeros((s, n))
         xt = np.ascontiguousarray(x.T)
@@ -224,14 +251,15 @@ def matmul_backward(val, adj, off, meta, rows, i, B, with_inputs):
                 gb = g[r, b]
                 for k in range(n):
                     gw[r, k] += gb * xt[b * tx, k]
-                    gxt[b * tx, k] += w[r, k] * gb
+                if to_x:
+                    for k in range(n):
+                        gxt[b * tx, k] += w[r, k] * gb
         gx = np.ascontiguousarray(gxt.T)
     ws = meta[i, WSRC]
     for r in range(s):
         for k in range(n):
             adj[off[ws] + rows[meta[i, WROWS] + r * n + k]] += gw[r, k]
-    xsrc = meta[i, XSRC]
-    if with_inputs or xsrc != 0:
+    if to_x:
         for k in range(n):
             p = off[xsrc] + rows[meta[i, XROWS] + k] * wx
             for b in range(wx):
