@@ -43,6 +43,11 @@ class TrainSetup:
     backend: str = "auto"  # what runs the compiled path: "numpy", "native", or "auto" (native only when it pays)
     steps: int = 0  # how many steps the fit will take, and of how many samples (for backend="auto")
     batch: int = 1
+    params: list[Value] | None = None  # model.parameters(), listed once for the whole set-up (None: list them)
+
+    def parameters(self) -> list[Value]:
+        """The model's parameters (the list made at set-up)."""
+        return self.model.parameters() if self.params is None else self.params
 
 
 # The native step against the numpy one inside fit, per step (2-4-1, 2-16-16-1 and 2-64-64-1 at batch 1, 10 and
@@ -66,7 +71,7 @@ def backend_of(setup: TrainSetup) -> str:
     """The compiled path's backend for this setup: "auto" resolved from the estimate, else as asked."""
     if setup.backend != "auto":
         return setup.backend
-    parameters = len(setup.model.parameters())
+    parameters = len(setup.parameters())
     if setup.dtype != np.float64 or not native_pays(parameters, setup.batch, setup.steps, 0.0):
         return "numpy"  # it would not pay even with the kernels loaded: the start-up is not looked up
     return "native" if native_pays(parameters, setup.batch, setup.steps, native_startup_seconds()) else "numpy"
@@ -124,7 +129,7 @@ def _trainer_on(setup: TrainSetup, backend: str) -> Trainer:
         X, y = np.asarray(setup.xs, dtype=float), np.asarray(setup.ys)
         return ArrayTrainer(
             setup.model, setup.loss, setup.l2, setup.optimizer, X, y, CLASSIFICATION.get(setup.loss), setup.dtype,
-            backend,
+            backend, setup.parameters(),
         )
     if setup.dtype != np.float64:
         names = ", ".join(f.__name__ for f in BATCH_LOSSES)

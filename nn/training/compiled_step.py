@@ -134,9 +134,9 @@ class ArrayTrainer:
     def __init__(
         self, model: Module, loss: Callable[..., Value], l2: float, optimizer: Optimizer, X: np.ndarray, y: np.ndarray,
         accuracy: Callable[[np.ndarray, np.ndarray], int] | None, dtype: npt.DTypeLike = np.float64,
-        backend: str = "numpy",
+        backend: str = "numpy", params: list[Value] | None = None,
     ) -> None:
-        self.params: list[Value] = model.parameters()
+        self.params: list[Value] = model.parameters() if params is None else params  # fit lists them once
         self.graph = _compile_model(model, self.params, X[0], dtype, backend)
         self.backend = self.graph.backend
         self.block = np.fromiter(map(attrgetter("data"), self.graph.leaves), dtype, len(self.graph.leaves))

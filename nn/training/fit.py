@@ -127,7 +127,8 @@ def _checked_setup(
     if chosen != np.float64 and (compiled is False or workers):
         raise ValueError("dtype=float32 is for the compiled path; the scalar engine computes in float64")
     _check_backend(backend, compiled, chosen)
-    return TrainSetup(model, loss, number(l2, "l2", 0), optimizer, xs, ys, compiled, chosen, backend)
+    return TrainSetup(model, loss, number(l2, "l2", 0), optimizer, xs, ys, compiled, chosen, backend,
+                      params=model.parameters())
 
 
 def _check_backend(backend: str, compiled: bool | None, dtype: np.dtype) -> None:
