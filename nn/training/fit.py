@@ -69,9 +69,10 @@ def fit(
     compiled path like compiled=True; full-batch epochs without a callback run many steps per native
     call), or "auto" (the default: native only when the estimated time it saves over the fit's steps
     exceeds its start-up, so in practice for small models, tiny batches and many steps);
-    `history.backend` says which ran ("scalar" for the scalar engine). While the compiled path trains, the parameters live in one array; they are written back to the
-    parameter Values before every callback and when fit returns. `dtype=np.float32` runs the
-    compiled path in single precision (float64, the default, gives the scalar path's numbers).
+    `history.backend` says which ran ("scalar" for the scalar engine). While the compiled path
+    trains, the parameters live in one array; they are written back to the parameter Values
+    before every callback and when fit returns. `dtype=np.float32` runs the compiled path in single
+    precision (float64, the default, gives the scalar path's numbers).
     `live=True` in a notebook keeps a figure of the loss, accuracy and decision boundary updated (nn/figures/live.py).
     `distributed=True` trains data-parallel in every worker of a torch.distributed group
     (nn/training/distributed.py). `resume` (a checkpoint's path, or `nn.load_checkpoint`'s result)
