@@ -64,8 +64,10 @@ def train_loop(trainer: Trainer, n: int, options: TrainOptions) -> History:
     if options.rng_state is not None:
         rng.bit_generator.state = options.rng_state
     history.rng_state = dict(rng.bit_generator.state)
+    batches = math.ceil(n / options.size)
     # full batch, no callback: nothing outside the trainer needs the model between epochs
-    together = math.ceil(n / options.size) == 1 and options.callback is None
+    together = batches == 1 and options.callback is None
+    shuffled = options.shuffle and batches > 1  # else the generator is never drawn from: its state stays
     bar = Progress(options.epochs, options.progress)
     try:
         with StopOnInterrupt() as stop:
@@ -81,7 +83,8 @@ def train_loop(trainer: Trainer, n: int, options: TrainOptions) -> History:
                 for value, right in epochs:
                     history.loss.append(value)
                     history.accuracy.append(None if right is None else right / n)
-                history.rng_state = dict(rng.bit_generator.state)
+                if shuffled:
+                    history.rng_state = dict(rng.bit_generator.state)
                 epoch += len(epochs)
                 bar.update(epoch - 1, history.loss[-1], history.accuracy[-1], len(epochs))
                 if options.callback is not None:  # (then every call took one epoch)
