@@ -173,7 +173,7 @@ def _layer(m: np.ndarray, block: Block, rows: list[int]) -> None:
     assert block.weights is not None and block.shared is not None
     src, weight_rows = block.weights
     m[code.KIND], m[code.COUNTED], m[code.N] = code.MATMUL, 1, len(weight_rows[0])
-    m[code.WSRC], m[code.WROWS] = src, len(rows)
+    m[code.WSRC], m[code.WROWS], m[code.WSTRIDE] = src, len(rows), _stride(weight_rows)
     rows.extend(r for row in weight_rows for r in row)
     m[code.XSRC], m[code.XROWS], m[code.XDIRECT] = block.shared.block, len(rows), _run(block.shared.rows)
     rows.extend(block.shared.rows)
@@ -181,6 +181,16 @@ def _layer(m: np.ndarray, block: Block, rows: list[int]) -> None:
     if block.bias is not None:
         m[code.BSRC], m[code.BROWS] = block.bias.block, len(rows)
         rows.extend(block.bias.rows)
+
+
+def _stride(weight_rows: Sequence[Sequence[int]]) -> int:
+    """The distance between consecutive neurons' first weight rows if each neuron's are a run and the runs are
+    evenly spaced without overlap (an MLP's layer: weights then bias, neuron after neuron), else 0."""
+    n, starts = len(weight_rows[0]), [row[0] for row in weight_rows]
+    stride = starts[1] - starts[0] if len(starts) > 1 else n
+    if stride < n or not all(_run(row) for row in weight_rows):
+        return 0
+    return stride if all(b - a == stride for a, b in pairwise(starts)) else 0
 
 
 def _run(rows: Sequence[int]) -> bool:

@@ -17,8 +17,8 @@ from collections.abc import Sequence
 
 # Columns of the per-block table `meta`.
 (SIZE, VARYING, KIND, COUNTED, FIRST, END, N, WROWS, WSRC, XSRC, XROWS, BSRC, BROWS, REACHED, REACHED_INPUTS, DIRECT,
- XDIRECT) = range(17)
-COLUMNS = 17
+ XDIRECT, WSTRIDE) = range(18)
+COLUMNS = 18
 MATMUL, SOURCE = -1, -2  # KIND of a matrix-product block and of the input and leaf blocks; ops count from 0
 BLAS_WORK = 4096  # multiply-adds in a layer's product above which np.dot (BLAS) beats the plain loop
 JIT = '@njit(cache=True, error_model="numpy", nogil=True)'
@@ -30,7 +30,7 @@ def interpreter(ops: Sequence[Op], digest: str) -> str:
     """The module's text for these ops (kind k is ops[k])."""
     columns = (
         "SIZE, VARYING, KIND, COUNTED, FIRST, END, N, WROWS, WSRC, XSRC, XROWS, BSRC, BROWS, REACHED, REACHED_INPUTS, "
-        "DIRECT, XDIRECT"
+        "DIRECT, XDIRECT, WSTRIDE"
     )
     head = [
         f"# autograd_lite native step: the interpreter for ops {', '.join(op for op, _, _ in ops)} (forms {digest})",
@@ -188,9 +188,15 @@ def gathers(val, off, meta, rows, i, B):
     ws, xsrc = meta[i, WSRC], meta[i, XSRC]
     wx = B if meta[xsrc, VARYING] else 1
     w = np.empty((s, n))
-    for r in range(s):
-        for k in range(n):
-            w[r, k] = val[off[ws] + rows[meta[i, WROWS] + r * n + k]]
+    stride = meta[i, WSTRIDE]
+    if stride:  # each neuron's weights a run of rows, the runs evenly spaced: copied as slices
+        w0 = off[ws] + rows[meta[i, WROWS]]
+        for r in range(s):
+            w[r, :] = val[w0 + r * stride : w0 + r * stride + n]
+    else:
+        for r in range(s):
+            for k in range(n):
+                w[r, k] = val[off[ws] + rows[meta[i, WROWS] + r * n + k]]
     if meta[i, XDIRECT]:  # a run of rows: the buffer itself
         start = off[xsrc] + rows[meta[i, XROWS]] * wx
         return w, val[start : start + n * wx].reshape(n, wx)
@@ -255,10 +261,14 @@ def matmul_backward(val, adj, off, meta, rows, i, B, with_inputs):
                     for k in range(n):
                         gxt[b * tx, k] += w[r, k] * gb
         gx = np.ascontiguousarray(gxt.T)
-    ws = meta[i, WSRC]
+    ws, stride = meta[i, WSRC], meta[i, WSTRIDE]
     for r in range(s):
+        q = off[ws] + rows[meta[i, WROWS]] + r * stride
         for k in range(n):
-            adj[off[ws] + rows[meta[i, WROWS] + r * n + k]] += gw[r, k]
+            if stride:
+                adj[q + k] += gw[r, k]
+            else:
+                adj[off[ws] + rows[meta[i, WROWS] + r * n + k]] += gw[r, k]
     if to_x:
         for k in range(n):
             p = off[xsrc] + rows[meta[i, XROWS] + k] * wx
