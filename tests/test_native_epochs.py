@@ -9,6 +9,7 @@ import nn
 from autograd_lite import CompiledGraph
 from autograd_lite.compiled import native_startup_seconds
 from nn.optim import ARRAY_UPDATES
+from nn.training.choose import native_pays
 from nn.training.compiled_step import BATCH_LOSSES, NATIVE_LOSSES
 from nn.training.loop import EPOCHS_PER_CALL
 
@@ -66,10 +67,11 @@ def gap(a, b) -> float:
     return float(np.abs(a - b).max() / max(1.0, np.abs(a).max()))
 
 
-# hinge's output-bias gradient is a sum of ±1/n that cancels to rounding noise when the active samples balance, and
-# Adam scales any noise to a whole step: there two summation orders (numpy's BLAS, the native loops) part at 1e-9
-# whichever path runs the steps, so hinge is checked with SGD, whose step is proportional to the gradient.
-CASES = [(loss, kind) for loss in IN_ONE_CALL for kind in ARRAY_UPDATES if not (loss is nn.hinge and kind is nn.Adam)]
+# Every loss with SGD, every update with mse (each pair is a loop numba compiles once per machine). hinge is not
+# paired with Adam: its output-bias gradient is a sum of ±1/n that cancels to rounding noise when the active samples
+# balance, and Adam scales any noise to a whole step, so two summation orders (numpy's BLAS, the native loops) part
+# at 1e-9 there whichever path runs the steps.
+CASES = [(loss, nn.SGD) for loss in IN_ONE_CALL] + [(nn.mse, kind) for kind in ARRAY_UPDATES if kind is not nn.SGD]
 
 
 @pytest.mark.parametrize(("loss", "kind"), CASES, ids=lambda x: x.__name__)
@@ -138,3 +140,18 @@ def test_a_schedule_that_fails_at_a_step_raises_there(native_calls):
         errors.append(str(raised.value))
     assert errors[0] == errors[1] and "step 5" in errors[0]
     assert native_calls[0] == 5  # the schedule gave its first five values: the call took those steps
+
+
+def test_the_estimate_weighs_epochs_in_one_call_against_the_start_up():
+    assert native_pays(337, 100, 100_000, 2.0, together=True)  # 2-16-16-1 on 100 moons for 100,000 epochs
+    assert not native_pays(337, 100, 100, 2.0, together=True)  # the demo's 100 epochs: the start-up dominates
+    assert not native_pays(4417, 1000, 10**6, 0.0, together=True)  # 2-64-64-1 at batch 1,000 loses every step
+    assert not native_pays(337, 100, 100_000, 2.0)  # the same steps taken one by one save too little
+
+
+def test_auto_takes_full_batch_epochs_natively_once_the_loop_is_loaded(native_calls):
+    fitted(nn.hinge, "native")  # this process now has the kernels and this loss and optimizer's loop
+    history, _, _ = fitted(nn.hinge, "auto", epochs=40)
+    assert history.backend == "native" and native_calls[-1] == 40
+    with_callback, _, _ = fitted(nn.hinge, "auto", epochs=40, callback=lambda epoch, history: None)
+    assert with_callback.backend == "numpy"  # one step per call: numpy's steps are as fast at this size

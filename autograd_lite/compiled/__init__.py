@@ -10,5 +10,9 @@ from autograd_lite.compiled.compile import compile_graph
 from autograd_lite.compiled.graph import CompileCheckError, CompiledGraph
 from autograd_lite.compiled.native import startup_seconds as native_startup_seconds
 from autograd_lite.compiled.native_train import Steps, Training
+from autograd_lite.compiled.native_train import startup_seconds as native_loop_startup_seconds
 
-__all__ = ["CompileCheckError", "CompiledGraph", "Steps", "Training", "compile_graph", "native_startup_seconds"]
+__all__ = [
+    "CompileCheckError", "CompiledGraph", "Steps", "Training", "compile_graph", "native_loop_startup_seconds",
+    "native_startup_seconds",
+]

@@ -223,6 +223,16 @@ def _source(ops: list[str]) -> str:
     return code.interpreter([(r.name, r.arity, r.selects) for r in rows], _digest(ops))
 
 
+def interpreter_name() -> str:
+    """The module name of the kernels for this rule table (a hash of their text), loaded or not."""
+    return module_name(_source(native_ops()))
+
+
+def on_disk(name: str) -> bool:
+    """Whether numba's disk cache holds compiled code of the generated module `name`."""
+    return any((cache_folder() / "__pycache__").glob(f"{name}.*.nbi"))
+
+
 def startup_seconds() -> float | None:
     """About what the first native step of this process costs in set-up (None: the fast extra is not installed).
 
@@ -233,9 +243,7 @@ def startup_seconds() -> float | None:
     ops = native_ops()
     if tuple(ops) in _KERNELS:
         return 0.0
-    name = _module_name(_source(ops))
-    cached = any((cache_folder() / "__pycache__").glob(f"{name}.*.nbi"))
-    return LOAD_SECONDS if cached else COMPILE_SECONDS
+    return LOAD_SECONDS if on_disk(module_name(_source(ops))) else COMPILE_SECONDS
 
 
 def _digest(ops: list[str]) -> str:
@@ -258,14 +266,14 @@ def cache_folder() -> Path:
     return Path(base) / "autograd_lite" / "native"
 
 
-def _module_name(source: str) -> str:
+def module_name(source: str) -> str:
     """The generated module's name: a hash of its text, so that numba's cache of it stays valid."""
     return "autograd_lite_native_" + hashlib.sha256(source.encode()).hexdigest()[:20]
 
 
 def load(source: str) -> ModuleType:
     """The generated module, written (atomically, once) under its hash so that numba's cache of it stays valid."""
-    name = _module_name(source)
+    name = module_name(source)
     folder = cache_folder()
     path = folder / f"{name}.py"
     loaded = sys.modules.get(name)

@@ -16,7 +16,6 @@ import importlib
 import marshal
 from collections.abc import Callable
 from dataclasses import dataclass
-from types import ModuleType
 from typing import Any
 
 import numpy as np
@@ -80,17 +79,28 @@ def run(program: NativeProgram, output: int, batch: np.ndarray, leaves: np.ndarr
     return Steps(done, losses[:done], rights[:done] if training.right is not None else None, grads if done else None)
 
 
+# What a process pays before the first call of a loop for new functions (2-core x86_64 machine, 2026-12): numba
+# compiling the loss, the update and the loop around the kernels when its disk cache has none (once per machine and
+# pair), else loading it.
+COMPILE_SECONDS = 20.0
+LOAD_SECONDS = 0.1
+
+
+def startup_seconds(loss: Callable[..., Any], update: Callable[..., Any], right: Callable[..., Any] | None) -> float:
+    """About what the first call of the loop for these functions costs in this process, the kernels' own start-up
+    (native.startup_seconds) aside: 0 once loaded, LOAD_SECONDS from numba's disk cache, else COMPILE_SECONDS."""
+    source = _source(native.interpreter_name(), loss, update, right)
+    if source in _TRAIN:
+        return 0.0
+    return LOAD_SECONDS if native.on_disk(native.module_name(source)) else COMPILE_SECONDS
+
+
 def _kernel(program: NativeProgram, training: Training) -> Jitted:
     """The loop for this interpreter and these functions: compiled once per machine (numba's disk cache)."""
-    source = _source(program.kernels, training)
+    source = _source(program.kernels.__name__, training.loss, training.update, training.right)
     if source not in _TRAIN:
         _TRAIN[source] = native.load(source).train
     return _TRAIN[source]
-
-
-def _refs(training: Training) -> list[tuple[str, Callable[..., Any]]]:
-    named = [("LOSS", training.loss), ("UPDATE", training.update)]
-    return named + ([("RIGHT", training.right)] if training.right is not None else [])
 
 
 def _digest(functions: list[Callable[..., Any]]) -> str:
@@ -101,20 +111,22 @@ def _digest(functions: list[Callable[..., Any]]) -> str:
     return digest.hexdigest()[:16]
 
 
-def _source(interpreter: ModuleType, training: Training) -> str:
-    """The loop's module text."""
-    refs = _refs(training)
-    right = "        rights[step] = RIGHT(preds, targets, thresholds)\n" if training.right is not None else ""
+def _source(
+    interpreter: str, loss: Callable[..., Any], update: Callable[..., Any], right: Callable[..., Any] | None
+) -> str:
+    """The loop's module text, for the kernels' module `interpreter`."""
+    refs = [("LOSS", loss), ("UPDATE", update), *([("RIGHT", right)] if right is not None else [])]
+    counting = "        rights[step] = RIGHT(preds, targets, thresholds)\n" if right is not None else ""
     head = "\n".join([
         f"# autograd_lite native training loop (functions {_digest([f for _, f in refs])})",
         "import math",
         "import numpy as np",
         "from numba import njit",
         "from autograd_lite.compiled.native_train import jitted",
-        f"from {interpreter.__name__} import forward, backward, offsets",
+        f"from {interpreter} import forward, backward, offsets",
         *(f'{name} = jitted("{f.__module__}", "{f.__qualname__}")' for name, f in refs),
     ])
-    return head + _LOOP.format(jit=JIT, right=right)
+    return head + _LOOP.format(jit=JIT, right=counting)
 
 
 _LOOP = '''

@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from autograd_lite import Value
-from autograd_lite.compiled import native_startup_seconds
-from nn.training.compiled_step import BATCH_LOSSES, ArrayTrainer, CannotCompile, loss_graph_step
+from autograd_lite.compiled import native_loop_startup_seconds, native_startup_seconds
+from nn.training.compiled_step import BATCH_LOSSES, ArrayTrainer, CannotCompile, loss_graph_step, native_parts
 from nn.training.loop import Trainer
 from nn.training.metrics import CLASSIFICATION, Target
 from nn.training.scalar_step import ValueTrainer, scalar_step
@@ -44,6 +44,7 @@ class TrainSetup:
     steps: int = 0  # how many steps the fit will take, and of how many samples (for backend="auto")
     batch: int = 1
     params: list[Value] | None = None  # model.parameters(), listed once for the whole set-up (None: list them)
+    together: bool = False  # full-batch epochs with nothing to run between them (no callback, one worker)
 
     def parameters(self) -> list[Value]:
         """The model's parameters (the list made at set-up)."""
@@ -59,11 +60,25 @@ NATIVE_SAVING_SECONDS = 5e-6
 NATIVE_EXTRA_SECONDS = 13e-9
 
 
-def native_pays(parameters: int, batch: int, steps: int, startup: float | None) -> bool:
-    """Whether `steps` native steps of `batch` samples of a model this size save more than the native start-up."""
+# Full-batch epochs in one native call (nn.fit's loop, the native backend) against numpy's steps (2-4-1, 2-16-16-1
+# and 2-64-64-1 at batch 10, 100 and 1,000, float64, the same machine, 2026-12-03): they save about
+# TOGETHER_SAVING_SECONDS of numpy's fixed cost a step (81-122 µs measured where they won), less
+# TOGETHER_EXTRA_SECONDS per parameter and sample and TOGETHER_SAMPLE_SECONDS per sample; they lost from about
+# 300,000 parameter-samples a step on (2-16-16-1 at batch 1,000, 2-64-64-1 at 100).
+TOGETHER_SAVING_SECONDS = 100e-6
+TOGETHER_EXTRA_SECONDS = 3e-10
+TOGETHER_SAMPLE_SECONDS = 7e-8
+
+
+def native_pays(parameters: int, batch: int, steps: int, startup: float | None, together: bool = False) -> bool:
+    """Whether `steps` native steps of `batch` samples of a model this size save more than the native start-up
+    (`together`: full-batch steps taken many per call)."""
     if startup is None:  # the fast extra is not installed
         return False
-    saving = NATIVE_SAVING_SECONDS - NATIVE_EXTRA_SECONDS * parameters * batch
+    if together:
+        saving = TOGETHER_SAVING_SECONDS - (TOGETHER_EXTRA_SECONDS * parameters + TOGETHER_SAMPLE_SECONDS) * batch
+    else:
+        saving = NATIVE_SAVING_SECONDS - NATIVE_EXTRA_SECONDS * parameters * batch
     return saving > 0 and steps * saving > startup
 
 
@@ -71,10 +86,16 @@ def backend_of(setup: TrainSetup) -> str:
     """The compiled path's backend for this setup: "auto" resolved from the estimate, else as asked."""
     if setup.backend != "auto":
         return setup.backend
-    parameters = len(setup.parameters())
-    if setup.dtype != np.float64 or not native_pays(parameters, setup.batch, setup.steps, 0.0):
+    params = setup.parameters()
+    accuracy = CLASSIFICATION.get(setup.loss)
+    parts = native_parts(setup.loss, setup.optimizer, accuracy, params) if setup.together else None
+    together, size = parts is not None, (len(params), setup.batch, setup.steps)
+    if setup.dtype != np.float64 or not native_pays(*size, 0.0, together):
         return "numpy"  # it would not pay even with the kernels loaded: the start-up is not looked up
-    return "native" if native_pays(parameters, setup.batch, setup.steps, native_startup_seconds()) else "numpy"
+    startup = native_startup_seconds()
+    if startup is not None and parts is not None:
+        startup += native_loop_startup_seconds(*parts)
+    return "native" if native_pays(*size, startup, together) else "numpy"
 
 
 def choose_trainer(setup: TrainSetup, may_fall_back: bool = True) -> tuple[Trainer, bool]:

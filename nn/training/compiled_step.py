@@ -28,7 +28,7 @@ import numpy.typing as npt
 from autograd_lite import CompileCheckError, CompiledGraph, Value, compile_graph, dot
 from autograd_lite.compiled import Training
 from nn import losses
-from nn.optim import ARRAY_UPDATES, Optimizer
+from nn.optim import ARRAY_UPDATES, ArrayUpdate, Optimizer
 from nn.training.metrics import ByThreshold, Model, Prediction, Target, right_by_threshold
 from nn.training.scalar_step import StepFunction
 
@@ -146,8 +146,7 @@ class ArrayTrainer:
         self.targets = y.astype(int) if loss is losses.cross_entropy else y.astype(dtype).reshape(len(y), -1)
         self.loss, self.l2, self.accuracy = BATCH_LOSSES[loss], l2, accuracy
         self.update = _route(optimizer, self.params)
-        self.training = _native_training(self.graph, self.loss, self.update, accuracy, self.targets, len(self.params),
-                                         l2)
+        self.training = _native_training(self.graph, loss, self.update, accuracy, self.targets, self.params, l2)
         try:  # the first run compares the compiled graph with the scalar engine on the first sample
             self.graph.run(self.columns[:, :1], self.block)
         except CompileCheckError as e:
@@ -226,21 +225,36 @@ class ArrayTrainer:
 NATIVE_LOSSES = frozenset({_mse, _squared_error, _hinge, _bce_with_logits})
 
 
-def _native_training(
-    graph: CompiledGraph, loss: BatchLoss, route: _OptimizerRoute, accuracy: Callable[..., int] | None,
-    targets: np.ndarray, parameters: int, l2: float,
-) -> Training | None:
-    """What fit's native loop needs, or None where it cannot run (numpy backend, a loss, optimizer or count of
-    right predictions numba does not compile, an optimizer that does not step on the whole block)."""
-    update = ARRAY_UPDATES.get(type(route.optimizer))
-    by_threshold = accuracy is None or isinstance(accuracy, ByThreshold)
-    if not graph.can_train_natively() or loss not in NATIVE_LOSSES or update is None or not by_threshold:
+NativeParts = tuple[BatchLoss, ArrayUpdate, Callable[..., int] | None]  # (loss, update, right) as numba compiles them
+
+
+def native_parts(
+    loss: Callable[..., Value], optimizer: object, accuracy: Callable[..., int] | None, params: list[Value]
+) -> NativeParts | None:
+    """The loss, update and count of right predictions (for `accuracy`) fit's native loop runs, or None where numba
+    cannot run one of them (a loss or an optimizer class without such a function) or the optimizer does not step
+    on exactly `params` in their order (the trained block)."""
+    batch, update = BATCH_LOSSES.get(loss), ARRAY_UPDATES.get(type(optimizer))  # type: ignore[arg-type]
+    mine = getattr(optimizer, "params", ())
+    if len(mine) != len(params) or not all(map(is_, mine, params)):
         return None
-    if not route.arrays or route.index is not None:
+    if batch not in NATIVE_LOSSES or update is None or not (accuracy is None or isinstance(accuracy, ByThreshold)):
+        return None
+    assert batch is not None
+    return batch, update, None if accuracy is None else right_by_threshold
+
+
+def _native_training(
+    graph: CompiledGraph, loss: Callable[..., Value], route: _OptimizerRoute, accuracy: Callable[..., int] | None,
+    targets: np.ndarray, params: list[Value], l2: float,
+) -> Training | None:
+    """What fit's native loop needs, or None where it cannot run (numpy backend, see native_parts, or an optimizer
+    that does not step on the whole block)."""
+    parts = native_parts(loss, route.optimizer, accuracy, params)
+    if parts is None or not graph.can_train_natively() or not route.arrays or route.index is not None:
         return None
     thresholds = accuracy.thresholds if isinstance(accuracy, ByThreshold) else (0.0, 0.0)
-    right = right_by_threshold if accuracy is not None else None
-    return Training(loss, update, right, targets, parameters, l2, (), (), thresholds)
+    return Training(*parts, targets, len(params), l2, (), (), thresholds)
 
 
 def _route(optimizer: Optimizer, params: list[Value]) -> _OptimizerRoute:

@@ -88,7 +88,8 @@ def fit(
         wrapped, figure = live_callback(model, setup.xs, setup.ys, loss, options.epochs, options.callback)
         # outside a notebook the text bar stands in for the figure
         options = replace(options, callback=wrapped, progress=options.progress or figure is None)
-    trainer, options = _trainer(setup, options, distributed)
+    together = options.size >= len(setup.xs) and options.callback is None and not distributed
+    trainer, options = _trainer(replace(setup, together=together), options, distributed)
     history = train_loop(trainer, len(setup.xs), options)
     history.compiled, history.backend = trainer.compiled, trainer.backend
     _finish(figure, history)
