@@ -7,6 +7,7 @@ in the state the checkpoint saved, so it takes the steps an uninterrupted fit wo
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
@@ -53,8 +54,12 @@ class Trainer(Protocol):
     def sync(self) -> None: ...
 
 
-# Full-batch epochs a trainer may take in one call (Ctrl-C and the progress bar are seen between calls).
+# Full-batch epochs a trainer may take in one call: the first call asks for FIRST_CALL_EPOCHS, and each call that
+# took less than QUICK_CALL_SECONDS doubles the next, up to EPOCHS_PER_CALL (Ctrl-C and the progress bar are seen
+# between calls, so a slow step is not taken hundreds of times before they are).
+FIRST_CALL_EPOCHS = 8
 EPOCHS_PER_CALL = 256
+QUICK_CALL_SECONDS = 0.05
 
 
 def train_loop(trainer: Trainer, n: int, options: TrainOptions) -> History:
@@ -69,12 +74,16 @@ def train_loop(trainer: Trainer, n: int, options: TrainOptions) -> History:
     together = batches == 1 and options.callback is None
     shuffled = options.shuffle and batches > 1  # else the generator is never drawn from: its state stays
     bar = Progress(options.epochs, options.progress)
+    per_call = FIRST_CALL_EPOCHS
     try:
         with StopOnInterrupt() as stop:
             epoch = 0
             while epoch < options.epochs:
-                epochs = trainer.full_batch_epochs(min(EPOCHS_PER_CALL, options.epochs - epoch)) if together else None
+                started = time.perf_counter()
+                epochs = trainer.full_batch_epochs(min(per_call, options.epochs - epoch)) if together else None
                 together = together and epochs is not None
+                if time.perf_counter() - started < QUICK_CALL_SECONDS:
+                    per_call = min(2 * per_call, EPOCHS_PER_CALL)
                 if not epochs:  # one epoch the ordinary way (also the step a call of many stopped before)
                     done = _epoch(trainer, rng, n, options, stop)
                     if done is None:  # interrupted mid-epoch: the epoch is not recorded
