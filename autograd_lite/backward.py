@@ -195,8 +195,31 @@ def _check_finite(node: Node, g: FloatOrValue, contributions: Sequence[FloatOrVa
 
 
 def accumulate_grads(root: A, seed: float = 1.0) -> None:
-    """node.grad += d(root)/d(node) · seed for every node; adds to earlier calls, like PyTorch."""
+    """node.grad += d(root)/d(node) · seed for every node; adds to earlier calls, like PyTorch.
+
+    Every new `.grad` is computed before any is written, so a `.grad` that cannot take the sum (None, a str)
+    raises a TypeError naming its node and changes no `.grad`.
+    """
     order = topological_order(root)
     adj = adjoints(root, seed, order=order)
-    for node, g in zip(order, adj.values()):  # the adjoints are in `order`'s order: no look-up per node
-        node.grad += g
+    try:  # the adjoints are in `order`'s order: no look-up per node
+        totals = [node.grad + g for node, g in zip(order, adj.values())]
+    except TypeError as error:
+        _refuse_grad(order, adj, error)
+        raise
+    for node, total in zip(order, totals):
+        node.grad = total
+
+
+def _refuse_grad(order: list[A], adj: Mapping[A, float], error: TypeError) -> None:
+    """TypeError naming the first node whose `.grad + adjoint` raised `error`; returns if none does now."""
+    for node, g in zip(order, adj.values()):
+        held = node.grad
+        try:
+            _ = held + g
+        except TypeError:
+            name = getattr(node, "label", "") or repr(node)
+            raise TypeError(
+                f"backward cannot add to the .grad of {name}: it holds {held!r} (type {type(held).__name__}), not a "
+                "number; set it to 0.0, e.g. with zero_grad(), before backward (no .grad was changed)"
+            ) from error

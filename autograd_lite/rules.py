@@ -134,15 +134,16 @@ def _overflowed(name: str, out: float, xs: tuple[float, ...]) -> float:
     return out
 
 
-# `out - out == 0` is False only for NaN and ±inf: the one extra operation on the common path.
+# `out - out == 0.0` is False only for NaN and ±inf: the one extra operation on the common path (0.0, not 0: a
+# float compared with a float is a comparison Python specializes, one with an int is not).
 def _add(x: float, y: float) -> float:
     out = x + y
-    return out if out - out == 0 else _overflowed("add", out, (x, y))
+    return out if out - out == 0.0 else _overflowed("add", out, (x, y))
 
 
 def _mul(x: float, y: float) -> float:
     out = x * y
-    return out if out - out == 0 else _overflowed("mul", out, (x, y))
+    return out if out - out == 0.0 else _overflowed("mul", out, (x, y))
 
 
 # math.fsum: the correctly rounded sum, so no error grows with the number of terms (and no slower than sum() on a
@@ -152,7 +153,7 @@ def _sum(*xs: float) -> float:
         out = math.fsum(xs)
     except (OverflowError, ValueError):
         out = sum(xs)
-    return out if out - out == 0 else _overflowed("sum", out, xs)
+    return out if out - out == 0.0 else _overflowed("sum", out, xs)
 
 
 def _dot_float(*xs: float) -> float:
@@ -163,7 +164,7 @@ def _dot_float(*xs: float) -> float:
         out = sum(map(mul, xs[:n], xs[n : 2 * n]))
     if len(xs) % 2:
         out += xs[-1]  # the bias: one more rounding, as a neuron's w·x + b
-    return out if out - out == 0 else _overflowed("dot", out, xs)
+    return out if out - out == 0.0 else _overflowed("dot", out, xs)
 
 
 def _dot_partials(out: Operand, *xs: Operand) -> tuple[Operand, ...]:
@@ -303,7 +304,7 @@ for _rule in (
          torch="torch.sigmoid", reference=lambda m, x: 1 / (1 + m.exp(-x)), method=True, activation="Sigmoid",
          native=NativeForm(_sigmoid, _sigmoid_slope)),
     # relu's slope read from its output (out > 0 exactly where x > 0): the compiled backward need not keep x
-    Rule("relu", lambda x: 0.0 if x <= 0 else x, lambda out, x: (ops.step(out),), lambda x: np.maximum(x, 0.0),
+    Rule("relu", lambda x: 0.0 if x <= 0.0 else x, lambda out, x: (ops.step(out),), lambda x: np.maximum(x, 0.0),
          "relu", 1, kink=_distance_to_zero, doc="max(x, 0); slope 0 at 0, like PyTorch", keeps_finite=True,
          selects=True, torch="torch.relu", reference=lambda m, x: x if x > 0 else m.mpf(0), method=True,
          activation="ReLU", slopes_read_inputs=False,

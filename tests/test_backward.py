@@ -151,3 +151,66 @@ def _numeric(steps, xs, eps=1e-7):
         up = [x + eps if j == i else x for j, x in enumerate(xs)]
         down = [x - eps if j == i else x for j, x in enumerate(xs)]
         yield (run(steps, [Value(u) for u in up])[0].data - run(steps, [Value(d) for d in down])[0].data) / (2 * eps)
+
+
+def _graph_through(op_name: str) -> tuple[Value, list[Value]]:
+    """(root, every node): root = op(x·y) + x·y + y, the op's node met half-way through the sweep."""
+    from autograd_lite import apply
+
+    x, y = Value(2.0, "x"), Value(-3.0, "y")
+    product = x * y
+    root = apply(op_name, product) + product + y
+    return root, topological_order(root)
+
+
+@pytest.mark.parametrize("anomaly", [False, True])
+def test_a_backward_failing_half_way_changes_no_grad(anomaly):
+    from autograd_lite import detect_anomaly, register_op
+    from autograd_lite.rules import scoped_rules
+
+    armed = []  # register_op tries the partials: they refuse only once the graph is made
+
+    def refuse(out, x):
+        if armed:
+            raise ArithmeticError("no slope here")
+        return (1.0,)
+
+    with scoped_rules():
+        register_op("no_slope", lambda x: x, refuse, lambda x: x)
+        root, nodes = _graph_through("no_slope")
+        armed.append(True)
+        for i, node in enumerate(nodes):
+            node.grad = 0.25 * i - 1.0  # earlier gradients, as from an earlier backward
+        before = [node.grad for node in nodes]
+        with pytest.raises(ArithmeticError, match="no slope here"):
+            if anomaly:
+                with detect_anomaly():
+                    root.backward()
+            else:
+                root.backward()
+    assert [node.grad for node in nodes] == before
+
+
+def test_backward_through_an_op_no_longer_in_the_table_names_it_and_changes_no_grad():
+    from autograd_lite import register_op
+    from autograd_lite.rules import scoped_rules
+
+    with scoped_rules():
+        register_op("square_then_gone", lambda x: x * x, lambda out, x: (2.0 * x,), lambda x: x * x)
+        root, nodes = _graph_through("square_then_gone")
+    before = [node.grad for node in nodes]
+    with pytest.raises(ValueError, match="'square_then_gone' is no longer in the rule table"):
+        root.backward()
+    assert [node.grad for node in nodes] == before
+
+
+def test_a_repeated_backward_adds_its_whole_adjoint_to_the_earlier_grad():
+    # .grad += adjoint: this call's contributions summed first (the last op's first), then added to the earlier .grad
+    x = Value(0.1, "x")
+    root = x * 0.7 + x * 0.2 + x * 0.3
+    root.backward()
+    first = x.grad
+    assert first == (0.3 + 0.2) + 0.7
+    root.backward(0.1)
+    assert x.grad == first + ((0.1 * 0.3 + 0.1 * 0.2) + 0.1 * 0.7)
+    assert x.grad != ((first + 0.1 * 0.3) + 0.1 * 0.2) + 0.1 * 0.7  # not added to .grad one by one
