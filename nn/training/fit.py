@@ -88,8 +88,7 @@ def fit(
         wrapped, figure = live_callback(model, setup.xs, setup.ys, loss, options.epochs, options.callback)
         # outside a notebook the text bar stands in for the figure
         options = replace(options, callback=wrapped, progress=options.progress or figure is None)
-    together = options.size >= len(setup.xs) and options.callback is None and not distributed
-    trainer, options = _trainer(replace(setup, together=together), options, distributed)
+    trainer, options = _trainer(setup, options, distributed)
     history = train_loop(trainer, len(setup.xs), options)
     history.compiled, history.backend = trainer.compiled, trainer.backend
     _finish(figure, history)
@@ -98,8 +97,9 @@ def fit(
 
 def _trainer(setup: TrainSetup, options: TrainOptions, workers: bool) -> tuple[Trainer, TrainOptions]:
     """(the trainer, the options as the workers share them)."""
-    if not workers:
-        return choose_trainer(setup)[0], options
+    if not workers:  # full batches with no callback may be taken many per call (the estimate needs to know)
+        together = options.size >= len(setup.xs) and options.callback is None
+        return choose_trainer(replace(setup, together=together))[0], options
     reduction, seed = distributed.join_workers(setup, options.seed)  # before the trainer copies the parameters
     trainer = choose_trainer(setup, may_fall_back=False)[0]
     options = replace(options, seed=seed, progress=distributed.shows_progress(options.progress))

@@ -89,11 +89,7 @@ def train_loop(trainer: Trainer, n: int, options: TrainOptions) -> History:
                     if done is None:  # interrupted mid-epoch: the epoch is not recorded
                         break
                     epochs = [done]
-                for value, right in epochs:
-                    history.loss.append(value)
-                    history.accuracy.append(None if right is None else right / n)
-                if shuffled:
-                    history.rng_state = dict(rng.bit_generator.state)
+                _record(history, epochs, n, rng if shuffled else None)
                 epoch += len(epochs)
                 bar.update(epoch - 1, history.loss[-1], history.accuracy[-1], len(epochs))
                 if options.callback is not None:  # (then every call took one epoch)
@@ -108,6 +104,17 @@ def train_loop(trainer: Trainer, n: int, options: TrainOptions) -> History:
         trainer.sync()
         bar.close()
     return history
+
+
+def _record(
+    history: History, epochs: list[tuple[float, int | None]], n: int, rng: np.random.Generator | None
+) -> None:
+    """Each epoch's (loss, right predictions) into the history, and the shuffling generator's state if it drew."""
+    for value, right in epochs:
+        history.loss.append(value)
+        history.accuracy.append(None if right is None else right / n)
+    if rng is not None:
+        history.rng_state = dict(rng.bit_generator.state)
 
 
 def _epoch(trainer: Trainer, rng: np.random.Generator, n: int, options: TrainOptions,
