@@ -66,7 +66,8 @@ def steady(report: fit.Report, quick: bool) -> list[fit.Check]:
         "jax.jit: one jitted step per call; jax.scan: the steps of each timing in one `lax.scan` call. "
         "Speed = their time / nn.fit's, per round: median (range). nn.fit and nn.fit native: nn.fit's epoch loop "
         "after its set-up, with `backend=\"numpy\"` and `backend=\"native\"` (the fast extra; full-batch epochs "
-        "in calls of up to 256 steps, as lax.scan; its one-time start-up excluded, as JAX's compile is).",
+        "in calls of up to 256 steps, as lax.scan; its one-time start-up excluded, as JAX's compile is); a call of no "
+        "epochs is timed before each run and taken off (the loop's once-per-fit costs).",
         "",
     )
     native = ["native speed vs jax.jit", "native speed vs jax.scan"] if "nn.fit native" in SYSTEMS else []
