@@ -123,7 +123,7 @@ def _source(
         "import numpy as np",
         "from numba import njit",
         "from autograd_lite.compiled.native_train import jitted",
-        f"from {interpreter} import forward, backward, offsets",
+        f"from {interpreter} import forward_into, backward, offsets",
         *(f'{name} = jitted("{f.__module__}", "{f.__qualname__}")' for name, f in refs),
     ])
     return head + _LOOP.format(jit=JIT, right=counting)
@@ -140,15 +140,16 @@ def train(v0, leaf, meta, opnd, rows, cslope, ob, parameters, targets, lrs, l2, 
     v1 = leaf.reshape(leaf.shape[0], 1)
     p = leaf[:parameters]
     k = meta[ob, 0]
+    val, adj = np.empty(off[-1]), np.empty(off[-1])
     for step in range(lrs.shape[0]):
-        val, total = forward(v0, v1, meta, opnd, rows)
+        total = forward_into(val, v0, v1, meta, opnd, rows)
         if not math.isfinite(total):
             return step
         preds = val[off[ob]:off[ob + 1]].copy().reshape(k, B).T
         value, d_preds = LOSS(preds, targets)
         if not math.isfinite(value):
             return step
-        adj = np.zeros(val.shape[0])
+        adj[:] = 0.0
         for r in range(k):
             for b in range(B):
                 adj[off[ob] + r * B + b] = d_preds[b, r]
