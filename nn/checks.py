@@ -26,8 +26,12 @@ def number(
     high_open: bool = True,
 ) -> float:
     """value as a float if it is a finite real number in the interval; ValueError naming `what` otherwise."""
-    if isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_)) and _finite(value):
-        x = float(value)  # finite, so no overflow
+    if type(value) is float:  # first, without the ABC checks: an lr schedule's value is checked every step
+        finite = math.isfinite(value)
+    else:
+        finite = isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_)) and _finite(value)
+    if finite:
+        x = float(value)  # type: ignore[arg-type]  # a finite real number, so no overflow
         above = x > low if low_open else x >= low
         below = x < high if high_open else x <= high
         if above and below:

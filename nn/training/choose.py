@@ -61,13 +61,12 @@ NATIVE_EXTRA_SECONDS = 13e-9
 
 
 # Full-batch epochs in one native call (nn.fit's loop, the native backend) against numpy's steps (2-4-1, 2-16-16-1
-# and 2-64-64-1 at batch 10, 100 and 1,000, float64, the same machine, 2026-12-03): they save about
-# TOGETHER_SAVING_SECONDS of numpy's fixed cost a step (81-122 µs measured where they won), less
-# TOGETHER_EXTRA_SECONDS per parameter and sample and TOGETHER_SAMPLE_SECONDS per sample; they lost from about
-# 300,000 parameter-samples a step on (2-16-16-1 at batch 1,000, 2-64-64-1 at 100).
-TOGETHER_SAVING_SECONDS = 100e-6
-TOGETHER_EXTRA_SECONDS = 3e-10
-TOGETHER_SAMPLE_SECONDS = 7e-8
+# and 2-64-64-1 at batch 10, 100 and 1,000, float64, the same machine, 2026-12-03, kernels of 67832bc): they save
+# about TOGETHER_SAVING_SECONDS of numpy's fixed cost a step (101-132 µs measured where they won, up to 441,000
+# parameter-samples a step: 2-64-64-1 at 100), less TOGETHER_EXTRA_SECONDS per parameter and sample (2-64-64-1 at
+# batch 1,000, 4.4 million, lost 215 µs a step: BLAS on the same products, numba's loops on the rest).
+TOGETHER_SAVING_SECONDS = 120e-6
+TOGETHER_EXTRA_SECONDS = 7.5e-11
 
 
 def native_pays(parameters: int, batch: int, steps: int, startup: float | None, together: bool = False) -> bool:
@@ -76,7 +75,7 @@ def native_pays(parameters: int, batch: int, steps: int, startup: float | None, 
     if startup is None:  # the fast extra is not installed
         return False
     if together:
-        saving = TOGETHER_SAVING_SECONDS - (TOGETHER_EXTRA_SECONDS * parameters + TOGETHER_SAMPLE_SECONDS) * batch
+        saving = TOGETHER_SAVING_SECONDS - TOGETHER_EXTRA_SECONDS * parameters * batch
     else:
         saving = NATIVE_SAVING_SECONDS - NATIVE_EXTRA_SECONDS * parameters * batch
     return saving > 0 and steps * saving > startup
