@@ -218,9 +218,17 @@ def interpreter(ops: list[str]) -> ModuleType:
     return _KERNELS[key]
 
 
+_SOURCES: dict[tuple[object, ...], str] = {}
+_ON_DISK: set[str] = set()
+
+
 def _source(ops: list[str]) -> str:
+    """The kernels' text for these rows, made once per set of rows (fit looks it up in every set-up's estimate)."""
     rows = [RULES[op] for op in ops]
-    return code.interpreter([(r.name, r.arity, r.selects) for r in rows], _digest(ops))
+    key = tuple((r.name, r.arity, r.selects, r.native) for r in rows)
+    if key not in _SOURCES:
+        _SOURCES[key] = code.interpreter([(r.name, r.arity, r.selects) for r in rows], _digest(ops))
+    return _SOURCES[key]
 
 
 def interpreter_name() -> str:
@@ -229,8 +237,11 @@ def interpreter_name() -> str:
 
 
 def on_disk(name: str) -> bool:
-    """Whether numba's disk cache holds compiled code of the generated module `name`."""
-    return any((cache_folder() / "__pycache__").glob(f"{name}.*.nbi"))
+    """Whether numba's disk cache holds compiled code of the generated module `name` (once seen there, it stays)."""
+    key = f"{cache_folder()}/{name}"
+    if key not in _ON_DISK and any((cache_folder() / "__pycache__").glob(f"{name}.*.nbi")):
+        _ON_DISK.add(key)
+    return key in _ON_DISK
 
 
 def startup_seconds() -> float | None:

@@ -27,6 +27,7 @@ from autograd_lite.compiled.native_code import JIT
 Jitted = Callable[..., Any]  # Any: a numba dispatcher
 _JITTED: dict[tuple[str, str], Jitted] = {}
 _TRAIN: dict[str, Jitted] = {}
+_SOURCES: dict[tuple[object, ...], str] = {}
 
 
 @dataclass(frozen=True)
@@ -114,7 +115,16 @@ def _digest(functions: list[Callable[..., Any]]) -> str:
 def _source(
     interpreter: str, loss: Callable[..., Any], update: Callable[..., Any], right: Callable[..., Any] | None
 ) -> str:
-    """The loop's module text, for the kernels' module `interpreter`."""
+    """The loop's module text, for the kernels' module `interpreter` (made once: every set-up's estimate asks)."""
+    key = (interpreter, loss, update, right)
+    if key not in _SOURCES:
+        _SOURCES[key] = _loop_text(interpreter, loss, update, right)
+    return _SOURCES[key]
+
+
+def _loop_text(
+    interpreter: str, loss: Callable[..., Any], update: Callable[..., Any], right: Callable[..., Any] | None
+) -> str:
     refs = [("LOSS", loss), ("UPDATE", update), *([("RIGHT", right)] if right is not None else [])]
     counting = "        rights[step] = RIGHT(preds, targets, thresholds)\n" if right is not None else ""
     head = "\n".join([
