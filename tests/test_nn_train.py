@@ -219,6 +219,9 @@ def bad_fits():
         ({"y": np.full(6, np.inf)}, "finite numbers"),
         ({"y": np.array(["a"] * 6)}, "finite numbers"),
         ({"loss": nn.hinge}, "hinge targets must be -1 or \\+1"),
+        # the element named is where the bad target is, though the targets are first tried once each
+        ({"loss": nn.hinge, "y": [1, -1, 1, -1, 0.5, 1]}, "got 0.5 at element 4"),
+        ({"y": [[1.0], [2.0], [1.0], [1.0, 2.0], [1.0], [2.0]]}, "y must hold numbers in rows of one length"),
         ({"loss": nn.cross_entropy}, "logits must be a non-empty sequence"),
         ({"y": np.stack([y, y], axis=1)}, "pred is a single value but target is a sequence"),
         ({"loss": "mse"}, "loss must be a loss function"),

@@ -14,8 +14,10 @@ gW = g @ xᵀ, gx = Wᵀ @ g and gbias = g (dot's partials: each side gets the o
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
+from types import CodeType
 from typing import Any
 
 import numpy as np
@@ -58,7 +60,6 @@ class Program:
         self._last_reader = liveness.last_reader(plan)
         kept = liveness.kept(plan, outputs)
         forward = self._forward_lines()
-        bodies = {w: self._backward_body(w) for w in (True, False)}
         self.saved = [name for name in self.every if name in kept] + ["total"]  # what forward returns, in order
         view_names = [name for name, _ in self.leaf_views]
         unpack = [f"({', '.join(view_names)},) = R"] if view_names else []
@@ -73,11 +74,9 @@ class Program:
         everything = f"return ({', '.join(self.every)},)"  # for the error path: where a NaN or inf arose
         self._every_source = self._function("forward", "v0, v1, R", unpack + _joined(forward), everything)
         self._forward_every: Generated | None = None
-        header = [f"({self._saved()}) = S", "B, dt = v0.shape[1], v1.dtype"]
-        header += [f"g{b} = G[{b}]" for b in sorted(outputs)]
-        self.backward_sources = {
-            w: self._function("backward", "S, G", header + body, tail) for w, (body, tail) in bodies.items()
-        }
+        self._header = [f"({self._saved()}) = S", "B, dt = v0.shape[1], v1.dtype"]
+        self._header += [f"g{b} = G[{b}]" for b in sorted(outputs)]
+        self._backward_sources: dict[bool, str] = {}  # written when first asked for: a fit needs one of the two
         self._backward: dict[bool, Generated] = {}
 
     def forward_every(self, batch: np.ndarray, leaf_block: np.ndarray) -> dict[str, np.ndarray | float]:
@@ -94,8 +93,15 @@ class Program:
         (leaf block, input block). Every other adjoint is created by its first contribution.
         """
         if with_inputs not in self._backward:
-            self._backward[with_inputs] = self._compile("backward", self.backward_sources[with_inputs])
+            self._backward[with_inputs] = self._compile("backward", self.backward_source(with_inputs))
         return self._backward[with_inputs]
+
+    def backward_source(self, with_inputs: bool) -> str:
+        """The backward function's text (with `with_inputs`, returning the input block's adjoints too)."""
+        if with_inputs not in self._backward_sources:
+            body, tail = self._backward_body(with_inputs)
+            self._backward_sources[with_inputs] = self._function("backward", "S, G", self._header + body, tail)
+        return self._backward_sources[with_inputs]
 
     def _backward_body(self, with_inputs: bool) -> tuple[list[str], str]:
         """(the backward sweep's lines, its return line)."""
@@ -122,7 +128,7 @@ class Program:
     @property
     def source(self) -> str:
         """The forward and backward code, for reading."""
-        return self.views_source + "\n" + self.forward_source + "\n" + self.backward_sources[True]
+        return self.views_source + "\n" + self.forward_source + "\n" + self.backward_source(True)
 
     # --- emitting -------------------------------------------------------------------
 
@@ -136,7 +142,7 @@ class Program:
 
     def _compile(self, name: str, source: str) -> Generated:
         scope: dict[str, Generated] = {}
-        exec(compile(source, f"<compiled graph: {name}>", "exec"), self.namespace, scope)
+        exec(_code(name, source), self.namespace, scope)
         return scope[name]
 
     def _const(self, prefix: str, value: object) -> str:
@@ -384,6 +390,13 @@ def _write(target: str, contribution: str, first: bool, call: bool) -> str:
     if call:  # target is a view (a basic slice): the call writes its result there with no temporary
         return f"{contribution[:-1]}, out={target})"
     return f"{target}[...] = {contribution}" if target.isidentifier() else f"{target} = {contribution}"
+
+
+@functools.lru_cache(maxsize=64)
+def _code(name: str, source: str) -> CodeType:
+    """The code of a generated function's text, compiled once per process: a model fitted again (a restart, a
+    grid of runs) compiles nothing new. Its names are looked up in each graph's own namespace when it runs."""
+    return compile(source, f"<compiled graph: {name}>", "exec")
 
 
 def _times(g: np.ndarray, d: np.ndarray | float) -> np.ndarray:

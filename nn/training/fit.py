@@ -180,7 +180,10 @@ def _checked_data(
     if not callable(loss):
         raise ValueError(f"loss must be a loss function such as nn.mse, got {loss!r}")
     xs = checked_rows(model, X)
-    targets = np.asarray(y)
+    try:
+        targets = np.asarray(y)
+    except ValueError as e:  # numpy's own words name neither y nor what to do
+        raise ValueError(f"y must hold numbers in rows of one length ({e})") from None
     if targets.ndim == 0 or len(targets) != len(xs):
         raise ValueError(f"X has {len(xs)} rows but y has shape {targets.shape}")
     if targets.dtype.kind not in "biuf" or (targets.dtype.kind == "f" and not np.isfinite(targets).all()):
@@ -188,5 +191,9 @@ def _checked_data(
     ys = (targets.astype(int) if targets.dtype.kind == "b" else targets).tolist()
     with no_grad():
         first = model(xs[0])
-        loss([first] * len(ys), ys)  # raises ValueError naming a bad target or a shape mismatch
+        distinct = [ys[i] for i in sorted(np.unique(targets, axis=0, return_index=True)[1])]
+        try:  # each distinct target once: a loss checks its targets one by one, and 10,000 samples took 0.2 s
+            loss([first] * len(distinct), distinct)
+        except Exception:  # every target, so that the error names the element where it is (or passes after all)
+            loss([first] * len(ys), ys)  # raises ValueError naming a bad target or a shape mismatch
     return xs, ys
