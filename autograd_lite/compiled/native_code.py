@@ -228,9 +228,10 @@ def shared(val, off, meta, rows, i, B):
 
 
 {JIT}
-def blas(s, n, wx):
-    """Whether a layer's products go to BLAS: above a few hundred multiply-adds, over more than one sample."""
-    return wx > 1 and s * n * wx > BLAS_WORK
+def blas(s, n, wx, W):
+    """Whether a layer's products go to BLAS: operands over all W samples (more than one), above a few hundred
+    multiply-adds."""
+    return wx == W and wx > 1 and s * n * wx > BLAS_WORK
 
 
 {JIT}
@@ -241,7 +242,7 @@ def matmul_forward(val, off, meta, rows, i, B):
     wx = x.shape[1]
     o = off[i]
     out = val[o : o + s * W].reshape(s, W)
-    if wx == W and blas(s, n, wx):
+    if blas(s, n, wx, W):
         np.dot(w, x, out)
     else:
         tx = 1 if wx > 1 else 0
@@ -276,7 +277,7 @@ def matmul_backward(val, adj, off, meta, rows, i, B, with_inputs):
     xsrc = meta[i, XSRC]
     to_x = with_inputs or xsrc != 0  # the inputs' adjoints are not wanted
     tx = 1 if wx > 1 else 0
-    if wx == W and blas(s, n, wx):
+    if blas(s, n, wx, W):
         gw = np.dot(g, x.T)
     else:
         gw = np.zeros((s, n))
@@ -298,7 +299,7 @@ def matmul_backward(val, adj, off, meta, rows, i, B, with_inputs):
                 adj[base + rows[at + r * n + k]] += gw[r, k]
     if to_x:  # each operand row's adjoints as a view: loops over a view vectorize
         xa = meta[i, XROWS]
-        gx = np.dot(w.T, g) if wx == W and blas(s, n, wx) else np.empty((0, 0))
+        gx = np.dot(w.T, g) if blas(s, n, wx, W) else np.empty((0, 0))
         for k in range(n):
             p = off[xsrc] + rows[xa + k] * wx
             ax = adj[p : p + wx]
