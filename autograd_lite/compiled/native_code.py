@@ -176,10 +176,12 @@ _HELPERS = f'''
 {JIT[:-1]}, fastmath={{"reassoc"}})
 def summed(buffer, start, stop):
     """buffer[start:stop] summed in any order, so that it vectorizes: the forward's sentinel (not finite if an entry
-    is not, or the sum overflows) and a bias's adjoint."""
+    is not, or the sum overflows) and a bias's adjoint. Over a view: indices from 0 need no wrap-around check,
+    which kept the loop over offsets from vectorizing (16 rows of 100 took 1.08 µs, over views 0.23)."""
+    part = buffer[start:stop]
     total = 0.0
-    for j in range(start, stop):
-        total += buffer[j]
+    for j in range(part.shape[0]):
+        total += part[j]
     return total
 
 
@@ -199,11 +201,12 @@ def weights(val, off, meta, rows, i):
     w = np.empty((s, n))
     at, stride = meta[i, WROWS], meta[i, WSTRIDE]
     base = off[meta[i, WSRC]]
-    if stride:  # each neuron's weights a run of rows, the runs evenly spaced
+    if stride:  # each neuron's weights a run of rows, the runs evenly spaced (copied from views: see summed)
         base += rows[at]
         for r in range(s):
+            run = val[base + r * stride : base + r * stride + n]
             for k in range(n):
-                w[r, k] = val[base + r * stride + k]
+                w[r, k] = run[k]
     else:
         for r in range(s):
             for k in range(n):
@@ -222,8 +225,9 @@ def shared(val, off, meta, rows, i, B):
     x = np.empty((n, wx))
     for k in range(n):
         p = off[xsrc] + rows[at + k] * wx
+        run = val[p : p + wx]
         for b in range(wx):
-            x[k, b] = val[p + b]
+            x[k, b] = run[b]
     return x
 
 
@@ -291,8 +295,9 @@ def matmul_backward(val, adj, off, meta, rows, i, B, with_inputs):
     if stride:
         base += rows[at]
         for r in range(s):
+            run = adj[base + r * stride : base + r * stride + n]
             for k in range(n):
-                adj[base + r * stride + k] += gw[r, k]
+                run[k] += gw[r, k]
     else:
         for r in range(s):
             for k in range(n):
@@ -336,11 +341,13 @@ def forward_into(val, v0, v1, meta, opnd, rows):
     # the forward sweep into val: a loop of many steps keeps one buffer (a new large one is new pages each time)
     B = v0.shape[1]
     off = offsets(meta, B)
+    inputs = val[off[0] : off[0] + v0.shape[0] * B].reshape(v0.shape[0], B)  # views (see summed)
     for r in range(v0.shape[0]):
         for b in range(B):
-            val[off[0] + r * B + b] = v0[r, b]
+            inputs[r, b] = v0[r, b]
+    leaves = val[off[1] : off[1] + v1.shape[0]]
     for r in range(v1.shape[0]):
-        val[off[1] + r] = v1[r, 0]
+        leaves[r] = v1[r, 0]
     total = 0.0
     for i in range(2, meta.shape[0]):
         kind, s, first = meta[i, KIND], meta[i, SIZE], meta[i, FIRST]
