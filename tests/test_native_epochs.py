@@ -59,6 +59,7 @@ def fitted(loss, backend: str, kind=nn.SGD, epochs: int = 12, lr=0.05, **options
     model = model_for(loss)
     optimizer = optimizer_for(kind, model, lr)
     history = nn.fit(model, X, y, loss, optimizer, epochs, progress=False, l2=1e-3, backend=backend, **options)
+    history.grads = np.array([p.grad for p in model.parameters()])  # the last step's, as fit leaves them
     return history, np.array([p.data for p in model.parameters()]), optimizer.state_dict(model)
 
 
@@ -81,7 +82,8 @@ def test_full_batch_epochs_in_one_call_give_the_numpy_numbers(loss, kind, native
     native_history, native_weights, native_state = fitted(loss, "native", kind)
     assert sum(native_calls) == 12 and native_calls[0] == FIRST_CALL_EPOCHS and native_history.backend == "native"
     assert gap(numpy_history.loss, native_history.loss) < 1e-12
-    assert gap(numpy_weights, native_weights) < 1e-12
+    assert gap(numpy_weights, native_weights) < 1e-12 and gap(numpy_history.grads, native_history.grads) < 1e-12
+    assert np.abs(native_history.grads).max() > 0  # (a last gradient was written back)
     assert numpy_history.accuracy == native_history.accuracy
     assert native_state["steps"] == numpy_state["steps"] == 12
     for name, buffer in numpy_state["buffers"].items():
@@ -123,12 +125,14 @@ def test_a_step_that_overflows_is_refused_as_the_numpy_path_refuses_it(native_ca
         with pytest.raises(FloatingPointError) as raised:
             nn.fit(model, X, y, nn.mse, optimizer, 400, progress=False, compiled=True, backend=backend)
         weights = np.array([p.data for p in model.parameters()])
-        assert np.isfinite(weights).all()
-        outcomes.append((str(raised.value), optimizer.steps, weights))
-    (numpy_error, numpy_steps, numpy_weights), (native_error, native_steps, native_weights) = outcomes
+        grads = np.array([p.grad for p in model.parameters()])  # the last step taken's
+        assert np.isfinite(weights).all() and np.isfinite(grads).all()
+        outcomes.append((str(raised.value), optimizer.steps, weights, grads))
+    (numpy_error, numpy_steps, numpy_weights, numpy_grads), (native_error, native_steps, native_weights, native_grads) \
+        = outcomes
     assert native_calls and sum(native_calls) > native_steps  # it asked for more steps than it could take
     assert native_error == numpy_error and native_steps == numpy_steps
-    assert gap(numpy_weights, native_weights) < 1e-12
+    assert gap(numpy_weights, native_weights) < 1e-12 and gap(numpy_grads, native_grads) < 1e-12
 
 
 def test_a_schedule_that_fails_at_a_step_raises_there(native_calls):

@@ -133,7 +133,7 @@ def _loop_text(
         "import numpy as np",
         "from numba import njit",
         "from autograd_lite.compiled.native_train import jitted",
-        f"from {interpreter} import forward_into, backward, offsets",
+        f"from {interpreter} import forward_into, backward, offsets, summed",
         *(f'{name} = jitted("{f.__module__}", "{f.__qualname__}")' for name, f in refs),
     ])
     return head + _LOOP.format(jit=JIT, right=counting)
@@ -151,20 +151,25 @@ def train(v0, leaf, meta, opnd, rows, cslope, ob, parameters, targets, lrs, l2, 
     p = leaf[:parameters]
     k = meta[ob, 0]
     val, adj = np.empty(off[-1]), np.empty(off[-1])
+    seeds = adj[off[ob]:off[ob + 1]].reshape(k, B)
+    g = grads.copy()  # the last step's gradient, written into grads once the loop ends (not a copy a step)
     for step in range(lrs.shape[0]):
         total = forward_into(val, v0, v1, meta, opnd, rows)
         if not math.isfinite(total):
+            grads[:] = g
             return step
         preds = val[off[ob]:off[ob + 1]].copy().reshape(k, B).T
         value, d_preds = LOSS(preds, targets)
         if not math.isfinite(value):
+            grads[:] = g
             return step
         adj[:] = 0.0
         for r in range(k):
             for b in range(B):
-                adj[off[ob] + r * B + b] = d_preds[b, r]
+                seeds[r, b] = d_preds[b, r]
         backward(val, adj, meta, opnd, rows, cslope, B, False)
-        if not math.isfinite(adj[off[1]:off[2]].sum()):
+        if not math.isfinite(summed(adj, off[1], off[2])):  # finite only if every adjoint is
+            grads[:] = g
             return step
         g = adj[off[1]:off[1] + parameters].copy()
         if l2:
@@ -172,6 +177,6 @@ def train(v0, leaf, meta, opnd, rows, cslope, ob, parameters, targets, lrs, l2, 
             g = g + (2.0 * l2) * p
 {right}        UPDATE(p, g, buffers, settings, first + step, lrs[step])
         losses[step] = value
-        grads[:] = g
+    grads[:] = g
     return lrs.shape[0]
 '''
